@@ -1,0 +1,2 @@
+#include "core/compat.h"
+int main(void) { return 0; }
