@@ -1,0 +1,178 @@
+/*
+ * schema.c: the store's schema, as the ordered list of its migrations.
+ *
+ * Rules for adding one: append a new entry with the next version, never
+ * edit an entry that has shipped (stores in the field have run it), and
+ * write SQL that SQLite and PostgreSQL both accept where possible.
+ *
+ * Conventions of the tables: timestamps are TEXT "YYYY-MM-DDTHH:MM:SS.mmmZ"
+ * (UTC, sortable), dates TEXT "YYYY-MM-DD", JSON documents TEXT, states TEXT
+ * checked against their list, ids INTEGER PRIMARY KEY.
+ */
+#include "core/compat.h"
+
+#include "store/store.h"
+
+static const char schema_v1[] =
+    /* a pipeline as last loaded from its YAML */
+    "CREATE TABLE pipelines ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  owner TEXT,"
+    "  schedule TEXT,"
+    "  start_date TEXT,"
+    "  spec_hash TEXT,"           /* changes when the YAML changes */
+    "  paused INTEGER NOT NULL DEFAULT 0,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ");"
+    /* one run covers one data interval of a pipeline */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  pipeline_id INTEGER NOT NULL REFERENCES pipelines(id) ON DELETE CASCADE,"
+    "  run_key TEXT NOT NULL,"    /* e.g. scheduled__2024-01-01, backfill__... */
+    "  kind TEXT NOT NULL DEFAULT 'scheduled'"
+    "    CHECK (kind IN ('scheduled', 'manual', 'backfill')),"
+    "  ds TEXT NOT NULL,"
+    "  interval_start TEXT NOT NULL,"
+    "  interval_end TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued'"
+    "    CHECK (state IN ('queued', 'running', 'success', 'failed', 'cancelled')),"
+    "  created_at TEXT NOT NULL,"
+    "  started_at TEXT,"
+    "  ended_at TEXT,"
+    "  UNIQUE (pipeline_id, run_key)"
+    ");"
+    "CREATE INDEX runs_by_date ON runs (pipeline_id, ds);"
+    "CREATE INDEX runs_by_state ON runs (state);"
+    /* one task of a run; try_number counts its attempts */
+    "CREATE TABLE task_instances ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  task_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'none'"
+    "    CHECK (state IN ('none', 'scheduled', 'queued', 'running', 'success', 'failed',"
+    "                     'up_for_retry', 'upstream_failed', 'skipped')),"
+    "  try_number INTEGER NOT NULL DEFAULT 0,"
+    "  max_tries INTEGER NOT NULL DEFAULT 1,"
+    "  hostname TEXT,"
+    "  pid INTEGER,"
+    "  heartbeat_at TEXT,"        /* a running task whose heartbeat stops is dead */
+    "  queued_at TEXT,"
+    "  started_at TEXT,"
+    "  ended_at TEXT,"
+    "  UNIQUE (run_id, task_id)"
+    ");"
+    "CREATE INDEX task_instances_by_state ON task_instances (state, heartbeat_at);"
+    /* every attempt of a task instance, with where its log is */
+    "CREATE TABLE task_attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  task_instance_id INTEGER NOT NULL REFERENCES task_instances(id) ON DELETE CASCADE,"
+    "  try_number INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'running'"
+    "    CHECK (state IN ('running', 'success', 'failed', 'killed')),"
+    "  hostname TEXT,"
+    "  pid INTEGER,"
+    "  started_at TEXT NOT NULL,"
+    "  ended_at TEXT,"
+    "  log_path TEXT,"
+    "  error TEXT,"
+    "  UNIQUE (task_instance_id, try_number)"
+    ");"
+    /* results of tests, expectations and freshness checks */
+    "CREATE TABLE check_results ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+    "  task_instance_id INTEGER REFERENCES task_instances(id) ON DELETE SET NULL,"
+    "  check_id TEXT NOT NULL,"   /* unique name of the test or expectation */
+    "  kind TEXT NOT NULL,"       /* test, expectation, freshness, ... */
+    "  target TEXT,"              /* the table or column checked */
+    "  ds TEXT,"
+    "  status TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'error', 'skipped')),"
+    "  failures INTEGER,"
+    "  observed TEXT,"            /* JSON */
+    "  message TEXT,"
+    "  details TEXT,"             /* JSON */
+    "  executed_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX check_results_by_check ON check_results (check_id, executed_at);"
+    "CREATE INDEX check_results_by_run ON check_results (run_id);"
+    /* monitored numbers (row counts, ...) as one series per metric and target */
+    "CREATE TABLE metric_series ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"  /* e.g. row_count:raw.events */
+    "  metric TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE metric_points ("
+    "  series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,"
+    "  ds TEXT NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  recorded_at TEXT NOT NULL,"
+    "  PRIMARY KEY (series_id, ds)"
+    ");"
+    /* points outside their forecast band */
+    "CREATE TABLE anomalies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,"
+    "  ds TEXT NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  expected REAL,"
+    "  lower_bound REAL,"
+    "  upper_bound REAL,"
+    "  score REAL,"
+    "  detected_at TEXT NOT NULL,"
+    "  alerted_at TEXT,"
+    "  acknowledged_by TEXT,"
+    "  UNIQUE (series_id, ds)"
+    ");"
+    /* incremental extract-load state, per source stream */
+    "CREATE TABLE ingest_cursors ("
+    "  source TEXT NOT NULL,"
+    "  stream TEXT NOT NULL,"
+    "  cursor_field TEXT,"
+    "  cursor_value TEXT,"
+    "  state TEXT,"               /* JSON, connector-specific */
+    "  updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY (source, stream)"
+    ");"
+    /* the lake catalog: tables and the partitions written under them */
+    "CREATE TABLE catalog_tables ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"  /* schema.table */
+    "  location TEXT NOT NULL,"
+    "  format TEXT NOT NULL DEFAULT 'parquet',"
+    "  partition_by TEXT,"        /* JSON list of columns */
+    "  columns TEXT,"             /* JSON list of {name, type} */
+    "  description TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE catalog_partitions ("
+    "  table_id INTEGER NOT NULL REFERENCES catalog_tables(id) ON DELETE CASCADE,"
+    "  partition_key TEXT NOT NULL,"  /* e.g. day=2024-01-01 */
+    "  path TEXT NOT NULL,"
+    "  row_count INTEGER,"
+    "  bytes INTEGER,"
+    "  written_at TEXT NOT NULL,"
+    "  deleted_at TEXT,"          /* rolled back, recoverable until purged */
+    "  PRIMARY KEY (table_id, partition_key)"
+    ");"
+    /* destructive and administrative actions: who, when, what */
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  details TEXT,"             /* JSON */
+    "  row_count INTEGER"
+    ");"
+    "CREATE INDEX audit_log_by_time ON audit_log (at);";
+
+const weir_store_migration weir_store_migrations[] = {
+    { 1, "initial schema", schema_v1 },
+};
+
+const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);
