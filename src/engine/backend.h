@@ -37,6 +37,7 @@ struct weir_appender {
     weir_conn *conn;
     char *table;      /* as the user named it, for messages */
     size_t rows;      /* rows completed */
+    size_t flushed;   /* rows written by the last successful flush */
 };
 
 /* Column facts every backend fills for its results. */

@@ -555,6 +555,7 @@ int weir_appender_new(weir_conn *c, const char *schema, const char *table,
     (*out)->conn = c;
     (*out)->table = weir_xstrdup(table);
     (*out)->rows = 0;
+    (*out)->flushed = 0;
     return 0;
 }
 
@@ -578,10 +579,15 @@ int weir_appender_end_row(weir_appender *a, weir_error *err)
 int weir_appender_flush(weir_appender *a, weir_error *err)
 {
     int rc = a->be->flush(a, err);
-    if (rc)
-        return weir_error_wrap(err, "cannot write the rows up to row %zu to '%s'", a->rows,
-                               a->table);
-    return 0;
+    if (rc == 0) {
+        a->flushed = a->rows;
+        return 0;
+    }
+    /* the engine checks constraints for the whole batch, so name the batch */
+    if (a->rows == a->flushed + 1)
+        return weir_error_wrap(err, "cannot write row %zu to '%s'", a->rows, a->table);
+    return weir_error_wrap(err, "cannot write rows %zu to %zu to '%s'", a->flushed + 1, a->rows,
+                           a->table);
 }
 
 int weir_appender_close(weir_appender *a, weir_error *err)

@@ -213,9 +213,11 @@ int weir_conn_exec(weir_conn *c, const char *sql, weir_error *err);
  */
 int weir_conn_query(weir_conn *c, const char *sql, weir_result **out, weir_error *err);
 /*
- * Runs sql and returns its rows in batches: *out holds the first batch (it
- * may be empty); weir_result_fetch() replaces it with the next. The
- * connection must not run anything else until the result is freed.
+ * Runs one statement and returns its rows in batches, for results too big
+ * to hold: *out holds the first batch (empty when there are no rows);
+ * weir_result_fetch() replaces it with the next. Errors can also come from
+ * a fetch. The connection must not run anything else until the result is
+ * freed.
  */
 int weir_conn_query_stream(weir_conn *c, const char *sql, weir_result **out,
                            weir_error *err);
@@ -275,7 +277,11 @@ int weir_appender_end_row(weir_appender *a, weir_error *err);
 int weir_appender_flush(weir_appender *a, weir_error *err);
 /* Flushes, then frees the appender (even when the flush fails). */
 int weir_appender_close(weir_appender *a, weir_error *err);
-/* Frees without flushing what is buffered. NULL is fine. */
+/*
+ * Frees the appender. Complete rows still buffered may be written (DuckDB
+ * writes them when an appender is destroyed) and errors are not reported:
+ * use weir_appender_close() to know. NULL is fine.
+ */
 void weir_appender_free(weir_appender *a);
 /* Rows completed with weir_appender_end_row() so far. */
 size_t weir_appender_rows(const weir_appender *a);

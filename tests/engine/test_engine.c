@@ -5,6 +5,8 @@
  */
 #include "harness.h"
 
+#include <sys/wait.h>
+
 #include "core/alloc.h"
 #include "core/fs.h"
 #include "core/str.h"
@@ -450,6 +452,38 @@ TEST(open_bad_files_gives_clear_errors)
     weir_buf_release(&path);
 }
 
+/* DuckDB lets one process at a time open a file; another gets WEIR_EBUSY. */
+TEST(a_database_held_by_another_process_is_busy)
+{
+    const char *dir = weir_test_tmpdir();
+    weir_buf path = WEIR_BUF_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_engine *e = NULL;
+    weir_path_join(&path, dir, "held.duckdb");
+    CHECK_OK(weir_engine_open(path.ptr, NULL, &e, &err), &err);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        weir_engine *other = NULL;
+        weir_engine_options ro = WEIR_ENGINE_OPTIONS_INIT;
+        ro.read_only = true;
+        int rc = weir_engine_open(path.ptr, &ro, &other, &err);
+        bool clear = rc == WEIR_EBUSY && strstr(weir_error_str(&err), "cannot open database '") &&
+                     strstr(weir_error_str(&err), "Could not set lock on file");
+        if (!clear)
+            printf("  child: %d %s\n", rc, weir_error_str(&err));
+        fflush(stdout);
+        _exit(clear ? 0 : 1);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    weir_engine_free(e);
+    weir_buf_release(&path);
+}
+
 TEST(streamed_results_come_in_batches)
 {
     weir_engine *e = open_mem();
@@ -531,6 +565,24 @@ TEST(appender_errors_name_the_row)
     CHECK_CONTAINS(weir_error_str(&err), "cannot append row 1 to 't'");
     weir_error_clear(&err);
     weir_appender_free(a);
+
+    /* constraint errors come at flush time, for the rows since the last flush */
+    exec(c, "CREATE TABLE u (id INTEGER PRIMARY KEY)");
+    CHECK_OK(weir_appender_new(c, NULL, "u", &a, &err), &err);
+    for (int k = 1; k <= 2; k++) {
+        CHECK_OK(weir_appender_add_int(a, k, &err), &err);
+        CHECK_OK(weir_appender_end_row(a, &err), &err);
+    }
+    CHECK_OK(weir_appender_flush(a, &err), &err);
+    for (int k = 3; k <= 5; k++) {
+        CHECK_OK(weir_appender_add_int(a, k == 4 ? 1 : k, &err), &err);
+        CHECK_OK(weir_appender_end_row(a, &err), &err);
+    }
+    CHECK_INT(weir_appender_close(a, &err), ==, WEIR_ERROR);
+    CHECK_CONTAINS(weir_error_str(&err), "cannot write rows 3 to 5 to 'u': ");
+    CHECK_CONTAINS(weir_error_str(&err), "violates primary key constraint");
+    weir_error_clear(&err);
+    CHECK_INT(query_int(c, "SELECT count(*) FROM u"), ==, 2);
 
     weir_result *r = query(c, "SELECT * FROM t ORDER BY id");
     CHECK_INT(weir_result_rows(r), ==, 3);
