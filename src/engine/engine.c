@@ -321,7 +321,14 @@ static void swap_statements(const weir_dialect *d, weir_strvec *out, const char 
                             const char *name, const char *select_sql)
 {
     weir_buf tmp = WEIR_BUF_INIT, target = WEIR_BUF_INIT, fresh = WEIR_BUF_INIT;
-    weir_buf fresh_name = WEIR_BUF_INIT;
+    weir_buf fresh_name = WEIR_BUF_INIT, select = WEIR_BUF_INIT;
+    /* a trailing ';' would end the CREATE early */
+    weir_buf_adds(&select, select_sql);
+    weir_buf_trim(&select);
+    while (select.len > 0 && select.ptr[select.len - 1] == ';') {
+        weir_buf_truncate(&select, select.len - 1);
+        weir_buf_trim(&select);
+    }
     weir_sql_quote_qualified(d, &target, schema, name);
     weir_buf_addf(&fresh_name, "%s__new", name);
     weir_sql_quote_qualified(d, &fresh, schema, fresh_name.ptr);
@@ -329,7 +336,7 @@ static void swap_statements(const weir_dialect *d, weir_strvec *out, const char 
     weir_strvec_push(out, "BEGIN TRANSACTION");
     weir_buf_addf(&tmp, "DROP TABLE IF EXISTS %s", fresh.ptr);
     weir_vec_push(out, weir_buf_detach(&tmp, NULL));
-    weir_buf_addf(&tmp, "CREATE TABLE %s AS %s", fresh.ptr, select_sql);
+    weir_buf_addf(&tmp, "CREATE TABLE %s AS %s", fresh.ptr, select.ptr);
     weir_vec_push(out, weir_buf_detach(&tmp, NULL));
     weir_buf_addf(&tmp, "DROP TABLE IF EXISTS %s", target.ptr);
     weir_vec_push(out, weir_buf_detach(&tmp, NULL));
@@ -341,6 +348,7 @@ static void swap_statements(const weir_dialect *d, weir_strvec *out, const char 
     weir_buf_release(&target);
     weir_buf_release(&fresh);
     weir_buf_release(&fresh_name);
+    weir_buf_release(&select);
 }
 
 void weir_sql_swap_table(const weir_dialect *d, weir_buf *out, const char *schema,

@@ -80,6 +80,8 @@ TEST(interrupt_a_long_query)
     CHECK_INT(pthread_create(&th, NULL, run_long_query, &q), ==, 0);
     sleep_ms(300);
     CHECK(!__atomic_load_n(&q.done, __ATOMIC_SEQ_CST));
+    double progress = weir_conn_progress(q.conn);
+    CHECK(progress >= -1 && progress <= 100);
     int64_t start = weir_monotonic_us();
     /* an interrupt that arrives before the query starts is lost: repeat it */
     while (!__atomic_load_n(&q.done, __ATOMIC_SEQ_CST) &&
@@ -92,6 +94,7 @@ TEST(interrupt_a_long_query)
     CHECK_INT(took, <, WEIR_USEC_PER_SEC);
     CHECK_INT(q.rc, ==, WEIR_EINTERRUPTED);
     CHECK_CONTAINS(q.msg, "Interrupted");
+    CHECK(weir_conn_progress(q.conn) == -1); /* nothing runs */
     /* the connection is usable afterwards */
     CHECK_INT(query_int(q.conn, "SELECT 7", 0), ==, 7);
     weir_conn_free(q.conn);

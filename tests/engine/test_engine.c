@@ -374,7 +374,7 @@ TEST(swap_table_is_atomic_for_readers)
     CHECK_INT(query_int(r, "SELECT v FROM s.vx"), ==, 2);
 
     /* and through the engine call */
-    CHECK_OK(weir_conn_swap_table(w, "s", "x", "SELECT 3 AS v", &err), &err);
+    CHECK_OK(weir_conn_swap_table(w, "s", "x", "SELECT 3 AS v ;\n", &err), &err);
     CHECK_INT(query_int(r, "SELECT v FROM s.vx"), ==, 3);
     /* a failing swap leaves the old table and no open transaction */
     CHECK_INT(weir_conn_swap_table(w, "s", "x", "SELECT v FROM nope", &err), ==, WEIR_ERROR);
