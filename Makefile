@@ -30,7 +30,7 @@ OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 SANDEF := -DWEIR_ARENA_DEBUG
 endif
 
-CPPFLAGS_ALL := -Isrc -Itests -I$(DUCKDB_INC) -D_XOPEN_SOURCE=700 $(SANDEF) $(PKG_CFLAGS)
+CPPFLAGS_ALL := -Isrc -Itests -isystem $(DUCKDB_INC) -D_XOPEN_SOURCE=700 $(SANDEF) $(PKG_CFLAGS)
 CFLAGS_ALL := -std=c11 -g $(OPT) $(WARN) -pthread -MMD -MP $(CFLAGS)
 # The installed binary looks for libduckdb next to itself first
 # ($PREFIX/lib/weir), then where the build found it.

@@ -12,11 +12,9 @@
  */
 #include "core/compat.h"
 
-/* duckdb.h declares a few functions as f() rather than f(void). */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+/* duckdb.h declares a few functions as f() rather than f(void); the Makefile
+ * includes it with -isystem so that -Wstrict-prototypes does not apply. */
 #include <duckdb.h>
-#pragma GCC diagnostic pop
 
 #include "core/alloc.h"
 #include "core/fs.h"

@@ -1,0 +1,102 @@
+/*
+ * cli.c: option handling and messages shared by the commands (see cli.h).
+ */
+#include "core/compat.h"
+
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/log.h"
+
+void weir_cli_error(const weir_error *err)
+{
+    fprintf(stderr, "weir: error: %s\n", weir_error_str(err));
+}
+
+int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("weir: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\n", cmd->usage);
+    return WEIR_EXIT_USAGE;
+}
+
+int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_format *out)
+{
+    if (strcmp(s, "text") == 0 || strcmp(s, "table") == 0)
+        *out = WEIR_OUT_TEXT;
+    else if (strcmp(s, "json") == 0)
+        *out = WEIR_OUT_JSON;
+    else
+        return weir_cli_usage_error(cmd, "unknown format '%s' (expected 'text' or 'json')", s);
+    return 0;
+}
+
+int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
+                   char **argv, weir_strvec *positional)
+{
+    int help = 0, quiet = 0;
+    int verbose = 0; /* -v may repeat */
+    const char *log_format = NULL;
+    weir_option all[64];
+    weir_error err = WEIR_ERROR_INIT;
+    weir_buf name = WEIR_BUF_INIT;
+    int rc = WEIR_CLI_GO;
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_opts && n < WEIR_ARRAY_SIZE(all) - 4; i++)
+        all[n++] = opts[i];
+    size_t n_own = n;
+    all[n++] = (weir_option){ "help", 'h', WEIR_OPT_FLAG, &help, NULL, "show this help" };
+    all[n++] = (weir_option){ "quiet", 'q', WEIR_OPT_FLAG, &quiet, NULL, "only errors on stderr" };
+    all[n++] = (weir_option){ "log-format", 0, WEIR_OPT_STRING, &log_format, "FMT",
+                              "'text' or 'json' log lines on stderr" };
+    weir_buf_addf(&name, "weir %s", cmd->name);
+    weir_strvec args = WEIR_VEC_INIT;
+    /* -v may repeat (-v -v for traces): count it before the parser sees it */
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+            verbose++;
+            continue;
+        }
+        weir_vec_push(&args, argv[i]);
+    }
+    if (weir_args_parse(name.ptr, all, n, (int)args.len, args.items, positional, &err)) {
+        weir_cli_error(&err);
+        fprintf(stderr, "usage: %s\n", cmd->usage);
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (help) {
+        printf("usage: %s\n\n%s\n", cmd->usage, cmd->summary);
+        if (cmd->help)
+            printf("\n%s", cmd->help);
+        printf("\noptions:\n");
+        weir_args_print_options(all, n_own, stdout);
+        printf("  -h, --help            show this help\n"
+               "  -q, --quiet           only errors on stderr\n"
+               "  -v, --verbose         more detail on stderr\n"
+               "      --log-format FMT  'text' or 'json' log lines on stderr\n");
+        rc = WEIR_EXIT_OK;
+        goto cleanup;
+    }
+    if (quiet)
+        weir_log_set_level(WEIR_LOG_ERROR);
+    if (verbose)
+        weir_log_set_level(verbose > 1 ? WEIR_LOG_TRACE : WEIR_LOG_DEBUG);
+    if (log_format) {
+        weir_log_format f;
+        if (weir_log_parse_format(log_format, &f)) {
+            rc = weir_cli_usage_error(cmd, "--log-format expects 'text' or 'json', got '%s'", log_format);
+            goto cleanup;
+        }
+        weir_log_set_format(f);
+    }
+cleanup:
+    weir_vec_release(&args);
+    weir_buf_release(&name);
+    weir_error_release(&err);
+    return rc;
+}

@@ -1,0 +1,58 @@
+/*
+ * cli.h: what every command of the `weir` binary shares.
+ *
+ * One command, one file (cmd_*.c), each exporting a weir_command that
+ * main.c lists in its commands[] table. A command gets its own arguments
+ * (after the command name) and returns an exit code:
+ *     WEIR_EXIT_OK (0)      success
+ *     WEIR_EXIT_FAILED (1)  the work failed (a query error, a failed run)
+ *     WEIR_EXIT_USAGE (2)   bad usage or an invalid project
+ * Options every command accepts (--help, --quiet, --verbose, --log-format)
+ * are handled by weir_cli_parse(), which commands call with their own table.
+ */
+#ifndef WEIR_CLI_H
+#define WEIR_CLI_H
+
+#include <stdio.h>
+
+#include "cli/args.h"
+#include "core/error.h"
+#include "core/vec.h"
+
+enum { WEIR_EXIT_OK = 0, WEIR_EXIT_FAILED = 1, WEIR_EXIT_USAGE = 2 };
+
+typedef enum { WEIR_OUT_TEXT, WEIR_OUT_JSON } weir_out_format;
+
+typedef struct weir_command {
+    const char *name;
+    const char *summary; /* one line, for `weir --help` */
+    const char *usage;   /* "weir query [options] SQL" */
+    const char *help;    /* paragraphs after the usage line; may be NULL */
+    int (*run)(const struct weir_command *cmd, int argc, char **argv);
+} weir_command;
+
+/*
+ * Parses a command's arguments with its options plus the common ones.
+ * Returns WEIR_CLI_GO to go on; otherwise the exit code the command returns
+ * at once: 0 after printing --help, 2 after a usage error. positional
+ * receives the other arguments (copied; the caller releases it).
+ */
+#define WEIR_CLI_GO (-1)
+int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
+                   char **argv, weir_strvec *positional);
+
+/* Prints "weir: error: <formatted error>" to stderr. */
+void weir_cli_error(const weir_error *err);
+/* Prints a usage error for cmd to stderr and returns WEIR_EXIT_USAGE. */
+int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Parses "--format" values "text"/"json" (and "table" as text). */
+int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_format *out);
+
+/* The commands, defined in cmd_*.c. */
+extern const weir_command weir_cmd_version;
+extern const weir_command weir_cmd_init;
+extern const weir_command weir_cmd_check;
+extern const weir_command weir_cmd_query;
+
+#endif

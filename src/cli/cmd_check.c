@@ -1,0 +1,91 @@
+/*
+ * cmd_check.c: `weir check` loads and validates everything in a project and
+ * prints every problem as "file:line:col: error: message" (exit 2 when there
+ * is any error), or a JSON report with --format json.
+ */
+#include "core/compat.h"
+
+#include "cli/cli.h"
+#include "config/project.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+static const char *level_name(weir_diag_level l)
+{
+    return l == WEIR_DIAG_ERROR ? "error" : l == WEIR_DIAG_WARNING ? "warning" : "note";
+}
+
+static void print_json(const char *name, const weir_diags *d)
+{
+    json_t *problems = json_array();
+    for (size_t i = 0; i < d->list.len; i++) {
+        const weir_diag *dg = &d->list.items[i];
+        json_t *o = json_pack("{s:s, s:s}", "level", level_name(dg->level), "message", dg->msg);
+        json_object_set_new(o, "file", dg->file ? json_string(dg->file) : json_null());
+        json_object_set_new(o, "line", dg->line ? json_integer(dg->line) : json_null());
+        json_object_set_new(o, "column", dg->col ? json_integer(dg->col) : json_null());
+        json_array_append_new(problems, o);
+    }
+    json_t *report = json_pack("{s:o, s:b, s:I, s:I, s:o}", "project",
+                               name ? json_string(name) : json_null(), "ok", d->errors == 0,
+                               "errors", (json_int_t)d->errors, "warnings",
+                               (json_int_t)d->warnings, "problems", problems);
+    weir_buf b = WEIR_BUF_INIT;
+    weir_json_dump(report, 2, &b);
+    printf("%s\n", b.ptr);
+    weir_buf_release(&b);
+    json_decref(report);
+}
+
+static int run(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = ".", *format = "text";
+    const weir_option opts[] = {
+        { "project-dir", 'C', WEIR_OPT_STRING, &dir, "DIR", "the project (default: the current folder)" },
+        { "format", 0, WEIR_OPT_STRING, &format, "FMT", "'text' (default) or 'json'" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_project *p = NULL;
+    weir_out_format out;
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO)
+        goto cleanup;
+    if ((rc = weir_cli_parse_out_format(cmd, format, &out)) != 0)
+        goto cleanup;
+    if (pos.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s' (the project is --project-dir DIR)",
+                                  pos.items[0]);
+        goto cleanup;
+    }
+    if (weir_project_load(dir, &p, &diags) == 0)
+        weir_project_check(p, &diags);
+    weir_diags_sort(&diags);
+    if (out == WEIR_OUT_JSON) {
+        print_json(p ? p->name : NULL, &diags);
+    } else {
+        weir_diags_print(&diags, stderr);
+        if (diags.errors)
+            fprintf(stderr, "%zu error%s, %zu warning%s\n", diags.errors, diags.errors == 1 ? "" : "s",
+                    diags.warnings, diags.warnings == 1 ? "" : "s");
+        else
+            printf("project '%s': ok%s\n", p->name, diags.warnings ? " (with warnings)" : "");
+    }
+    rc = diags.errors ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
+cleanup:
+    weir_project_free(p);
+    weir_diags_release(&diags);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+const weir_command weir_cmd_check = {
+    "check",
+    "load and validate everything in a project",
+    "weir check [--project-dir DIR] [--format text|json]",
+    "Loads weir.yml (or dbt_project.yml) and every YAML file under the\n"
+    "project's sources, pipelines, models and expectations folders, and\n"
+    "reports every problem of every file as 'file:line:col: error: message'.\n"
+    "Exits 0 when the project is valid (warnings allowed), 2 otherwise.\n",
+    run,
+};

@@ -1,0 +1,45 @@
+/*
+ * workspace.c: loading the project and opening its warehouse for commands
+ * (see workspace.h).
+ */
+#include "core/compat.h"
+
+#include "cli/cli.h"
+#include "cli/workspace.h"
+
+int weir_cli_load_project(const char *dir, weir_project **out)
+{
+    weir_diags diags = WEIR_DIAGS_INIT;
+    int rc = weir_project_load(dir ? dir : ".", out, &diags);
+    if (rc == 0) {
+        /* warnings of a loadable project still deserve to be seen */
+        weir_diags_print(&diags, stderr);
+        weir_diags_release(&diags);
+        return WEIR_CLI_GO;
+    }
+    weir_diags_sort(&diags);
+    weir_diags_print(&diags, stderr);
+    weir_diags_release(&diags);
+    return WEIR_EXIT_USAGE;
+}
+
+int weir_cli_open_warehouse(const weir_project *p, weir_engine **out)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_engine_options opts = WEIR_ENGINE_OPTIONS_INIT;
+    int rc = WEIR_CLI_GO;
+    if (p->warehouse.kind != WEIR_WAREHOUSE_DUCKDB) {
+        fprintf(stderr, "weir: error: %s: warehouse type '%s' is not supported by this weir yet "
+                        "(use 'duckdb')\n", p->file, p->warehouse.type);
+        return WEIR_EXIT_FAILED;
+    }
+    opts.backend = "duckdb";
+    opts.threads = p->warehouse.threads;
+    if (weir_engine_open(p->warehouse.path, &opts, out, &err)) {
+        weir_error_wrap(&err, "while opening the warehouse of project '%s'", p->name);
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+    }
+    weir_error_release(&err);
+    return rc;
+}
