@@ -98,7 +98,8 @@ fuzz: setup
 	@for f in $(FUZZ_BINS); do \
 	    n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$n fuzz/corpus/$$n \
+	    dict=; [ -f fuzz/$$n.dict ] && dict=-dict=fuzz/$$n.dict; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $$dict build-fuzz/corpus/$$n fuzz/corpus/$$n \
 	        || exit 1; \
 	done
 
