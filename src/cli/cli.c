@@ -77,7 +77,7 @@ int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_op
         weir_args_print_options(all, n_own, stdout);
         printf("  -h, --help            show this help\n"
                "  -q, --quiet           only errors on stderr\n"
-               "  -v, --verbose         more detail on stderr\n"
+               "  -v, --verbose         more detail on stderr (-v -v for debug)\n"
                "      --log-format FMT  'text' or 'json' log lines on stderr\n");
         rc = WEIR_EXIT_OK;
         goto cleanup;
@@ -85,7 +85,7 @@ int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_op
     if (quiet)
         weir_log_set_level(WEIR_LOG_ERROR);
     if (verbose)
-        weir_log_set_level(verbose > 1 ? WEIR_LOG_TRACE : WEIR_LOG_DEBUG);
+        weir_log_set_level(verbose >= 3 ? WEIR_LOG_TRACE : (weir_log_level)(WEIR_LOG_WARN + verbose));
     if (log_format) {
         weir_log_format f;
         if (weir_log_parse_format(log_format, &f)) {
