@@ -58,7 +58,13 @@ static int run(const weir_command *cmd, int argc, char **argv)
                                   pos.items[0]);
         goto cleanup;
     }
-    if (weir_project_load(dir, &p, &diags) == 0)
+    /* keep_invalid: a weir.yml with mistakes still gives a project (with
+     * defaults where it was wrong), so the other files are checked too and
+     * one run shows every problem. */
+    weir_project_options lo = { 0 };
+    lo.keep_invalid = 1;
+    weir_project_load_opts(dir, &lo, &p, &diags);
+    if (p)
         weir_project_check(p, &diags);
     weir_diags_sort(&diags);
     if (out == WEIR_OUT_JSON) {
@@ -68,7 +74,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
         if (diags.errors)
             fprintf(stderr, "%zu error%s, %zu warning%s\n", diags.errors, diags.errors == 1 ? "" : "s",
                     diags.warnings, diags.warnings == 1 ? "" : "s");
-        else
+        else if (p)
             printf("project '%s': ok%s\n", p->name, diags.warnings ? " (with warnings)" : "");
     }
     rc = diags.errors ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
