@@ -30,11 +30,7 @@ static void print_json(const char *name, const weir_diags *d)
                                name ? json_string(name) : json_null(), "ok", d->errors == 0,
                                "errors", (json_int_t)d->errors, "warnings",
                                (json_int_t)d->warnings, "problems", problems);
-    weir_buf b = WEIR_BUF_INIT;
-    weir_json_dump(report, 2, &b);
-    printf("%s\n", b.ptr);
-    weir_buf_release(&b);
-    json_decref(report);
+    weir_cli_print_json(report);
 }
 
 static int run(const weir_command *cmd, int argc, char **argv)
