@@ -280,6 +280,9 @@ static int parse_tzif(weir_tz *tz, const unsigned char *p, size_t len)
         p += 44;
         len -= 44;
     }
+    /* "right/" zones count leap seconds in their times: weir_ts does not */
+    if (h.leapcnt)
+        return -1;
     size_t need = block_size(&h, tsize);
     if (need > len)
         return -1;

@@ -18,13 +18,16 @@
  * on the last Sunday of March) or occur twice (an overlap: 02:00-03:00 is
  * lived twice on the last Sunday of October). weir_tz_from_local() says which
  * case it met and resolves it with the caller's choice between the two
- * candidate instants, the same rule as pendulum (Airflow's date library):
+ * candidate instants:
  *  - overlap: EARLIER is the first occurrence (still on summer time),
- *    LATER the second one (pendulum's default);
- *  - gap: the local time is read with the offset in force before the
- *    transition (LATER: 02:30 -> 01:30Z = 03:30 CEST, i.e. shifted forward
- *    by the length of the gap, pendulum's default) or after it (EARLIER:
- *    02:30 -> 00:30Z = 01:30 CET).
+ *    LATER the second one;
+ *  - gap: the local time is read with the offset in force after the
+ *    transition (EARLIER: Paris 02:30 -> 00:30Z = 01:30 CET) or before it
+ *    (LATER: 02:30 -> 01:30Z = 03:30 CEST, i.e. shifted forward by the length
+ *    of the gap).
+ * Python's PEP 495 "fold=0" (what zoneinfo and pendulum do with a naive time,
+ * and so what Airflow's make_aware gives a cron schedule) is EARLIER in an
+ * overlap and LATER in a gap; weir's cron uses exactly that.
  *
  * Offsets are in seconds east of UTC (Paris in winter: +3600).
  */

@@ -19,7 +19,9 @@
  *
  * Evaluation: the fields are matched against local wall-clock time in the
  * schedule's zone, and fire times are returned as UTC instants. Around DST
- * transitions (Airflow's behaviour, by way of pendulum):
+ * transitions weir follows Airflow 2's cron timetables (croniter on
+ * naive local times, made aware with PEP 495 fold=0, and a special case for
+ * schedules that run every hour):
  *  - Schedules whose hour field is '*' (every hour) fire at every real
  *    instant whose local time matches: in a spring-forward gap the missing
  *    local times do not fire (there is nothing to catch up, the next hour
@@ -28,10 +30,9 @@
  *  - Schedules with a restricted hour (daily at 02:30, '0 9-17 * * *', ...)
  *    fire once per matching local time: a time in a gap fires once, shifted
  *    forward by the length of the gap (02:30 on a day clocks jump from 02:00
- *    to 03:00 fires at 03:30 local, which is pendulum's reading of the
- *    nonexistent time); a time in an overlap fires once, at its first
- *    occurrence (still on summer time). A shifted time that coincides with
- *    another fire time fires once.
+ *    to 03:00 fires at 03:30 local); a time in an overlap fires once, at its
+ *    first occurrence (still on summer time). A shifted time that coincides
+ *    with another fire time fires once.
  * So a daily schedule fires exactly once every local day.
  */
 #ifndef WEIR_ORCHESTRATE_CRON_H
@@ -62,7 +63,7 @@ typedef struct weir_cron {
  */
 int weir_cron_parse(const char *expr, weir_cron *out, weir_error *err);
 
-/* Whether the local wall-clock time local (minutes and below ignored) matches. */
+/* Whether the local wall-clock time local matches (seconds and below are ignored). */
 int weir_cron_matches(const weir_cron *c, weir_ts local);
 
 /*

@@ -199,6 +199,16 @@ TEST(unknown_and_invalid_names)
     check_load_error("", WEIR_EINVALID, "invalid time zone name ''");
     check_load_error("Europe//Paris", WEIR_EINVALID, "invalid time zone name 'Europe//Paris'");
     check_load_error("Europe/Paris ", WEIR_EINVALID, "invalid time zone name 'Europe/Paris '");
+    /* leap-second zones would be off by ~27 s: refused rather than misread */
+    if (weir_fs_exists("/usr/share/zoneinfo/right/UTC"))
+        check_load_error("right/UTC", WEIR_EINVALID, "invalid time zone file for 'right/UTC'");
+    /* aliases are plain files too */
+    weir_tz *tz = load("US/Eastern");
+    CHECK_INT(weir_tz_offset(tz, at("2024-07-01T00:00:00Z")), ==, -14400);
+    weir_tz_free(tz);
+    tz = load("Etc/GMT+5");
+    CHECK_INT(weir_tz_offset(tz, at("2024-07-01T00:00:00Z")), ==, -18000);
+    weir_tz_free(tz);
 }
 
 TEST(tzdir_is_honoured)
