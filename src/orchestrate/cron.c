@@ -109,17 +109,21 @@ static size_t token_len(const char *s, size_t n)
 }
 
 /*
- * Parses one field [s, s + n), starting at column col, into the bit set out.
+ * Parses one field [s, s + n), starting at column col, into the bit set out;
+ * *star tells whether one of its items is a plain '*' (no step).
  */
 static int parse_field(const field_spec *f, const char *s, size_t n, size_t col, uint64_t *out,
-                       weir_error *err)
+                       int *star, weir_error *err)
 {
     uint64_t bits = 0;
     size_t i = 0;
+    *star = 0;
     for (;;) {
         size_t item = i;
         int lo, hi, step = 1, single = 0;
         if (i < n && s[i] == '*') {
+            if (i + 1 == n || s[i + 1] == ',')
+                *star = 1;
             lo = f->min, hi = f->max;
             if (f->max == 7) /* '*' in day-of-week is 0-6; 7 is Sunday again */
                 hi = 6;
@@ -210,9 +214,10 @@ static int parse_fields(const char *expr, weir_cron *out, weir_error *err)
         return fail(err, (size_t)(p - expr) + 1,
                     "expected 5 fields (minute hour day-of-month month day-of-week), got %zu", nf);
     uint64_t bits[5];
+    int star[5];
     for (size_t i = 0; i < 5; i++)
         if (parse_field(&fields[i], start[i], len[i], (size_t)(start[i] - expr) + 1,
-                        &bits[i], err))
+                        &bits[i], &star[i], err))
             return WEIR_EINVALID;
     memset(out, 0, sizeof(*out));
     out->minutes = bits[0];
@@ -220,8 +225,9 @@ static int parse_fields(const char *expr, weir_cron *out, weir_error *err)
     out->days = (uint32_t)bits[2];
     out->months = (uint16_t)bits[3];
     out->weekdays = (uint8_t)((bits[4] | bits[4] >> 7) & ALL_WEEKDAYS);
-    out->dom_restricted = out->days != ALL_DAYS;
-    out->dow_restricted = out->weekdays != ALL_WEEKDAYS;
+    /* croniter's rule (Airflow's): restricted unless one item is a plain '*' */
+    out->dom_restricted = !star[2];
+    out->dow_restricted = !star[4];
     if (!out->dow_restricted || !out->dom_restricted) {
         /* both must match: refuse a day-of-month that no chosen month has */
         int possible = 0;

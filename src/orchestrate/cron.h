@@ -11,11 +11,14 @@
  * @monthly '0 0 1 * *', @weekly '0 0 * * 0', @daily (@midnight) '0 0 * * *',
  * @hourly '0 * * * *'.
  *
- * Day-of-month and day-of-week: when both are restricted (neither covers
- * every value, as '*' does) a day matches when either matches (standard
- * cron's OR rule: '0 0 13 * FRI' fires on every 13th and every Friday);
- * otherwise both must match. An expression that can never fire
- * ('0 0 30 2 *') is refused.
+ * Day-of-month and day-of-week: when both are restricted a day matches
+ * when either matches (standard cron's OR rule: '0 0 13 * FRI' fires on
+ * every 13th and every Friday); otherwise both must match. A field is
+ * unrestricted when one of its items is a plain '*' ('*', '1,*'), as in
+ * croniter (Airflow): a step of '*' or a full range restricts, so
+ * '0 0 1-31 * MON' fires every day. (Vixie cron differs only for fields
+ * that begin with a stepped '*', which it treats as unrestricted.)
+ * An expression that can never fire ('0 0 30 2 *') is refused.
  *
  * Evaluation: the fields are matched against local wall-clock time in the
  * schedule's zone, and fire times are returned as UTC instants. Around DST

@@ -62,9 +62,12 @@ TEST(fields_steps_ranges_and_names)
     c = parse("0 0 * * */2");
     CHECK(c.weekdays == BITS(0, 2, 4, 6));
     c = parse("0 0 * * 0-7");
-    CHECK(!c.dow_restricted);
-    c = parse("0 0 1-31 * *");
-    CHECK(!c.dom_restricted); /* covering every value is no restriction */
+    CHECK(c.dow_restricted && !c.dom_restricted); /* only '*' is unrestricted */
+    CHECK(c.weekdays == 0x7F);
+    c = parse("0 0 */1 * *");
+    CHECK(c.dom_restricted && !c.dow_restricted);
+    c = parse("0 0 5,* * 1,*");
+    CHECK(!c.dom_restricted && !c.dow_restricted); /* a plain '*' item lifts it */
     c = parse("59 23 31 DEC *");
     CHECK(c.minutes == BITS(59) && c.hours == BITS(23) && c.days == BITS(31));
     CHECK(c.months == BITS(12));
@@ -269,6 +272,8 @@ TEST(calendar_cases_in_utc)
           "2024-10-13T00:00:00Z" /* a Sunday, the 13th */, "2024-10-18T00:00:00Z");
     FIRES("0 0 * * FRI", utc, "2024-10-11T00:00:00Z", "2024-10-18T00:00:00Z");
     FIRES("0 0 13 * *", utc, "2024-09-13T00:00:00Z", "2024-10-13T00:00:00Z");
+    FIRES("0 0 1-31 * MON", utc, "2024-04-01T12:00:00Z", /* OR with a full range: daily */
+          "2024-04-02T00:00:00Z", "2024-04-03T00:00:00Z");
     FIRES("0 0 */10 * 1", utc, "2024-04-01T12:00:00Z", /* a Monday */
           "2024-04-08T00:00:00Z", "2024-04-11T00:00:00Z", "2024-04-15T00:00:00Z");
     weir_cron c = parse("* * * * *");
@@ -455,17 +460,27 @@ TEST(random_expressions_against_a_minute_scan)
             /* keep most months and days open so that fires are near */
             if ((f == 2 || f == 3) && rnd(3)) {
                 weir_buf_addch(&expr, '*');
+                if (f == 2)
+                    o.dom_r = 0;
                 o.set[f] = 0;
                 for (int v = lo_of[f]; v <= hi_of[f]; v++)
                     o.set[f] |= UINT64_C(1) << v;
                 continue;
             }
+            size_t at_ = expr.len;
             random_field(f, &expr, &o.set[f]);
+            /* unrestricted when one comma-separated item is a plain '*' */
+            int star = 0;
+            for (const char *q = expr.ptr + at_; *q; q++)
+                if (*q == '*' && (q[1] == ',' || !q[1]))
+                    star = 1;
+            if (f == 2)
+                o.dom_r = !star;
+            if (f == 4)
+                o.dow_r = !star;
         }
         o.set[4] = (o.set[4] | o.set[4] >> 7) & 0x7F;
         o.every_hour = o.set[1] == 0xFFFFFF;
-        o.dom_r = o.set[2] != UINT64_C(0xFFFFFFFE);
-        o.dow_r = o.set[4] != 0x7F;
         weir_cron c;
         weir_error err = WEIR_ERROR_INIT;
         int rc = weir_cron_parse(expr.ptr, &c, &err);
