@@ -35,7 +35,10 @@
  *    forward by the length of the gap (02:30 on a day clocks jump from 02:00
  *    to 03:00 fires at 03:30 local); a time in an overlap fires once, at its
  *    first occurrence (still on summer time). A shifted time that coincides
- *    with another fire time fires once.
+ *    with another fire time fires once. (Airflow differs in one corner: with
+ *    several times in one gap, as '0,15,30,45 2 * * *' has, it fires only
+ *    the first, at 03:00, because it searches on from there; weir fires all
+ *    four, 03:00 to 03:45.)
  * So a daily schedule fires exactly once every local day.
  */
 #ifndef WEIR_ORCHESTRATE_CRON_H

@@ -184,7 +184,8 @@ TEST(weekly_and_monthly_logical_dates)
 
 TEST(errors)
 {
-    weir_schedule s;
+    weir_schedule s = WEIR_SCHEDULE_INIT;
+    weir_schedule_release(&s); /* releasing an empty schedule is fine */
     weir_error err = WEIR_ERROR_INIT;
     weir_interval_vec v = WEIR_VEC_INIT;
     CHECK_INT(weir_schedule_init(&s, "0 3 * * FRX", "UTC", &err), ==, WEIR_EINVALID);
