@@ -1687,7 +1687,7 @@ static int exec_for(render *r, frame *f, const node *n, weir_error *err)
     weir_value loop = weir_value__loop_new();
     vloop *l = VLOOP(&loop);
     l->length = (int64_t)len;
-    l->depth0 = r->loop_depth;
+    l->depth0 = 0; /* depth counts recursive loop() calls only, as in Jinja2 */
     frame_set(&lf, "loop", hash_name("loop"), loop);
     r->loop_depth++;
     for (size_t i = 0; i < len; i++) {

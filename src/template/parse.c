@@ -1187,7 +1187,11 @@ static int tuple_expr(parser *p, node **out, int simplified, int with_condexpr,
             (items.len && is_op(c, '=')) || (explicit_parens && items.len == 0 && is_op(c, ')')))
             break;
         node *e;
-        if (simplified) {
+        if (simplified && is_op(c, '(')) {
+            advance(p);
+            if ((rc = tuple_expr(p, &e, 1, 0, 1)) || (rc = expect_op(p, ')')))
+                break;
+        } else if (simplified) {
             if (c->type != T_NAME) {
                 rc = unexpected(p, "a name");
                 break;

@@ -105,6 +105,9 @@ static int run_case(gcase *c, weir_buf *report)
     } else if (c->has_err) {
         weir_buf_addf(report, "  expected an error, got output:\n[%s]\n", out.ptr);
         failed = 1;
+    } else if (!c->has_out && !c->has_calls) {
+        weir_buf_addf(report, "  the case has no expected output, error or calls\n");
+        failed = 1;
     } else if (c->has_out && strcmp(out.ptr, c->out.ptr) != 0) {
         weir_buf_addf(report, "  output differs\n  expected: [%s]\n  got:      [%s]\n", c->out.ptr,
                       out.ptr);
@@ -137,6 +140,8 @@ static void finish_case(gcase *c, const char *path, int *total, int *fails, weir
 {
     weir_buf why = WEIR_BUF_INIT;
     (*total)++;
+    if (getenv("WEIR_GOLDEN_VERBOSE"))
+        fprintf(stderr, "case %s:%u: %s\n", path, c->line, c->name);
     if (run_case(c, &why)) {
         (*fails)++;
         weir_buf_addf(report, "FAIL %s:%u: %s\n%s", path, c->line, c->name, why.ptr);
