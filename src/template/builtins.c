@@ -779,19 +779,18 @@ static int f_round(render *r, const weir_value *in, const weir_args *a, weir_val
     double f = pow(10.0, (double)prec);
     double res;
     if (!strcmp(method, "common")) {
-        /* Python's round() on the decimal digits: round half to even on the
-         * exact binary value, which snprintf does for us. */
-        if (prec >= 0 && prec <= 17) {
+        /* Python's round(): ints stay ints; floats round the exact binary
+         * value half to even, which is what printf does */
+        if (in->kind != WEIR_VALUE_FLOAT && prec >= 0) {
+            *out = in->kind == WEIR_VALUE_BOOL ? weir_value_int(in->u.b) : *in;
+            return 0;
+        }
+        if (prec >= 0 && prec <= 17 && isfinite(v)) {
             char buf[400];
             snprintf(buf, sizeof(buf), "%.*f", (int)prec, v);
             res = strtod(buf, NULL);
-            /* Jinja's "common" rounds halves away from zero, but works on
-             * the binary value: 2.5 -> 3.0, 0.125 -> 0.13 (exact halves) */
-            double scaled = v * f;
-            if (fabs(scaled - trunc(scaled)) == 0.5 && isfinite(scaled))
-                res = (scaled < 0 ? floor(scaled) : ceil(scaled)) / f;
         } else
-            res = round(v * f) / f;
+            res = nearbyint(v * f) / f;
     } else if (!strcmp(method, "ceil"))
         res = ceil(v * f) / f;
     else if (!strcmp(method, "floor"))
@@ -1209,6 +1208,12 @@ static int f_attr(render *r, const weir_value *in, const weir_args *a, weir_valu
     const weir_value *name = arg(a, 0, "name");
     if (!name)
         return weir_error_set(err, WEIR_EINVALID, "attr() takes a name");
+    /* attr() looks up attributes only, never dict items */
+    if (in->kind == WEIR_VALUE_DICT && !weir_value_is_namespace(in) &&
+        weir_tpl__find_method(in, weir_value_str(name)) < 0) {
+        *out = weir_value_undefined_hint("no such attribute");
+        return 0;
+    }
     return weir_tpl__getattr(r, in, weir_value_str(name), out, err);
 }
 

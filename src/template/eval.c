@@ -1353,11 +1353,8 @@ static int eval(render *r, frame *f, const node *n, weir_value *out, weir_error 
         *out = weir_value_copy(&n->val);
         return 0;
     case N_NAME:
-        if (!lookup(r, f, n->name, n->hash, out)) {
-            if (r->env->strict)
-                return err_at(r, n, WEIR_EINVALID, err, "'%s' is undefined", n->name);
+        if (!lookup(r, f, n->name, n->hash, out))
             *out = undefined_named(n->name);
-        }
         return 0;
     case N_PLACEHOLDER:
         *out = weir_value_copy(&r->placeholder);
@@ -1517,7 +1514,11 @@ static int eval(render *r, frame *f, const node *n, weir_value *out, weir_error 
                 weir_value_free(a);
                 return rc;
             }
-            rc = compare_op(n->ops[i], &a, &b, &res, err);
+            if (r->env->strict && (a.kind == WEIR_VALUE_UNDEFINED || b.kind == WEIR_VALUE_UNDEFINED))
+                rc = weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(
+                                        a.kind == WEIR_VALUE_UNDEFINED ? &a : &b));
+            else
+                rc = compare_op(n->ops[i], &a, &b, &res, err);
             weir_value_free(a);
             a = b;
             if (rc) {

@@ -799,6 +799,8 @@ static int postfix(parser *p, node **io)
             token *a = cur(p);
             if (a->type == T_NAME) {
                 node *n = mknode(p, N_GETATTR, t);
+                n->line = (*io)->line;
+                n->col = (*io)->col;
                 n->a = *io;
                 n->name = a->s;
                 advance(p);
@@ -833,6 +835,8 @@ static int postfix(parser *p, node **io)
             }
             advance(p);
             node *n = mknode(p, N_GETITEM, t);
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             n->a = *io;
             if (items.len == 1) {
                 n->b = items.items[0];
@@ -846,6 +850,8 @@ static int postfix(parser *p, node **io)
         } else if (is_op(t, '(')) {
             advance(p);
             node *n = mknode(p, N_CALL, t);
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             n->a = *io;
             if ((rc = call_args(p, n)))
                 return rc;

@@ -108,7 +108,7 @@ weir_template_env *weir_test_template_env(void)
     weir_template_env_add_filter(env, "as_text", h_identity, NULL);
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
     weir_template_env_add_macro_tag(env, "docs", "docs_", 1);
-    weir_template_env_add_macro_tag(env, "materialization", "materialization_", 0);
+    weir_template_env_add_macro_tag(env, "materialization", "materialization_", 1);
     weir_template_env_trace_calls(env, "ref");
     weir_template_env_trace_calls(env, "source");
     return env;
