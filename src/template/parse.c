@@ -261,10 +261,11 @@ static int lex_number(parser *p, lexer *lx)
 }
 
 /* Tokens of one tag, up to its end delimiter. Returns 0 and sets *strip. */
-static int lex_tag(parser *p, lexer *lx, char close, int end_type, int *strip_after)
+static int lex_tag(parser *p, lexer *lx, size_t open, char close, int end_type,
+                   int *strip_after)
 {
+    char stack[MAX_NESTING];
     int depth = 0;
-    size_t open = lx->i;
     for (;;) {
         while (lx->i < lx->n && is_ws(lx->s[lx->i]))
             lx->i++;
@@ -318,10 +319,17 @@ static int lex_tag(parser *p, lexer *lx, char close, int end_type, int *strip_af
         case '>': if (c1 == '=') { op = OP_GE; w = 2; } else op = '>'; break;
         case '(': case '[': case '{':
             op = c;
-            depth++;
+            if (depth == MAX_NESTING)
+                return lex_error(p, lx, lx->i, "brackets nested too deeply");
+            stack[depth++] = c == '(' ? ')' : c == '[' ? ']' : '}';
             break;
         case ')': case ']': case '}':
             op = c;
+            if (depth > 0 && stack[depth - 1] != c) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "unexpected '%c', expected '%c'", c, stack[depth - 1]);
+                return lex_error(p, lx, lx->i, msg);
+            }
             if (depth > 0)
                 depth--;
             break;
@@ -451,7 +459,7 @@ static int lex(parser *p)
         }
         size_t first = p->toks.len;
         push_tok(p, &lx, kind == '{' ? T_VBEGIN : T_BBEGIN, tag);
-        if (lex_tag(p, &lx, kind == '{' ? '}' : '%', kind == '{' ? T_VEND : T_BEND, &lstrip))
+        if (lex_tag(p, &lx, tag, kind == '{' ? '}' : '%', kind == '{' ? T_VEND : T_BEND, &lstrip))
             return WEIR_EINVALID;
         /* {% raw %} */
         if (kind == '%' && p->toks.len == first + 3 && p->toks.items[first + 1].type == T_NAME &&
