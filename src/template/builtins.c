@@ -586,15 +586,18 @@ static int minmax(render *r, const weir_value *in, const weir_args *a, weir_valu
         } else
             weir_value_free(k);
     }
+    size_t count = VLIST(&l)->len;
     weir_value_free(l);
     weir_value_free(bestk);
     if (rc) {
         weir_value_free(best);
         return rc;
     }
-    if (best.kind == WEIR_VALUE_UNDEFINED)
+    if (!count) {
+        weir_value_free(best);
         best = weir_value_undefined_hint(want_max ? "No biggest item, sequence was empty."
                                                   : "No smallest item, sequence was empty.");
+    }
     *out = best;
     return 0;
 }
@@ -974,26 +977,19 @@ static int f_indent(render *r, const weir_value *in, const weir_args *a, weir_va
     const char *p = VSTR(&s)->data;
     size_t n = VSTR(&s)->len;
     weir_buf b = WEIR_BUF_INIT;
-    /* lines as Python's splitlines() of s + "\n" */
-    size_t i = 0, line = 0;
-    while (i < n || (i == n && line == 0)) {
+    /* Jinja2 splits s + "\n" into lines: every "\n" ends one, so a final
+     * newline of s leaves an empty last line. The first line is indented
+     * only with first; the others unless empty (or with blank). */
+    size_t i = 0;
+    for (int line = 0; i <= n; line++) {
         const char *e = memchr(p + i, '\n', n - i);
         size_t end = e ? (size_t)(e - p) : n;
-        int empty = end == i;
         if (line)
             weir_buf_addch(&b, '\n');
-        if ((line || first) && (!empty || blank))
+        if (line ? (end > i || blank) : first)
             weir_buf_add(&b, VSTR(&ind)->data, VSTR(&ind)->len);
         weir_buf_add(&b, p + i, end - i);
-        line++;
-        if (!e)
-            break;
         i = end + 1;
-        if (i == n) {
-            /* the trailing newline survives */
-            weir_buf_addch(&b, '\n');
-            break;
-        }
     }
     weir_value_free(s);
     weir_value_free(ind);
@@ -1057,7 +1053,7 @@ static int f_slice(render *r, const weir_value *in, const weir_args *a, weir_val
         weir_value part = weir_value_list();
         for (int64_t i = start; i < end; i++)
             weir_value_list_push(&part, weir_value_copy(&VLIST(&l)->items[i]));
-        if (fill && s >= extra && extra)
+        if (fill && s >= extra)
             weir_value_list_push(&part, weir_value_copy(fill));
         weir_value_list_push(out, part);
     }

@@ -338,6 +338,8 @@ static weir_value bound_method(const weir_value *self, int m)
 {
     weir_value fn = weir_value__func_new(FN_METHOD, weir_tpl__method_name(m));
     VFUNC(&fn)->self = weir_value_copy(self);
+    fn.u.o->depth = (uint16_t)WEIR_MIN(WEIR_VALUE_MAX_DEPTH + 1,
+                                        (self->kind >= WEIR_VALUE_LIST ? self->u.o->depth : 0) + 1);
     VFUNC(&fn)->method = m;
     return fn;
 }
@@ -1265,18 +1267,17 @@ static int eval_filter(render *r, frame *f, const node *n, const weir_value *in,
         args_release(&av);
         return rc;
     }
-    weir_value *host = weir_map_get(&r->env->filters, n->name);
-    if (host)
-        rc = weir_tpl__call_value(r, host, &av.a, out, err);
-    else {
-        builtin_fn fn = weir_tpl__find_filter(n->name);
+    if (n->filter) {
         weir_args rest = av.a;
         rest.pos++;
         rest.npos--;
-        if (!fn)
-            rc = weir_error_set(err, WEIR_EINVALID, "no filter named '%s'", n->name);
+        rc = n->filter(r, in, &rest, out, err);
+    } else {
+        weir_value *host = weir_map_get(&r->env->filters, n->name);
+        if (host)
+            rc = weir_tpl__call_value(r, host, &av.a, out, err);
         else
-            rc = fn(r, in, &rest, out, err);
+            rc = weir_error_set(err, WEIR_EINVALID, "no filter named '%s'", n->name);
     }
     args_release(&av);
     return locate(r, n, rc, err);
@@ -1315,11 +1316,36 @@ int weir_tpl__apply_test(render *r, const char *name, const weir_value *in,
     return t(r, in, args, result, err);
 }
 
+/*
+ * A global or macro of the environment, borrowed: they do not change while
+ * templates render, and not counting references to them keeps threads off
+ * each other's cache lines.
+ */
+static const weir_value *env_lookup(render *r, frame *f, const node *name)
+{
+    if (frame_find(f, name->name, name->hash) ||
+        (r->ctx && weir_value_dict_get(r->ctx, name->name)))
+        return NULL;
+    const weir_value *g = weir_map_get(&r->env->globals, name->name);
+    if (!g)
+        g = weir_map_get(&r->env->macros, name->name);
+    return g;
+}
+
 static int eval_call(render *r, frame *f, const node *n, weir_value *out, weir_error *err)
 {
     weir_value callee;
-    int rc = eval(r, f, n->a, &callee, err);
-    if (rc)
+    int rc;
+    const weir_value *g = n->a->type == N_NAME ? env_lookup(r, f, n->a) : NULL;
+    if (g && g->kind == WEIR_VALUE_FUNC) {
+        argv_t av;
+        rc = eval_args(r, f, n, NULL, &av, err);
+        if (!rc)
+            rc = weir_tpl__call_value(r, g, &av.a, out, err);
+        args_release(&av);
+        return locate(r, n, rc, err);
+    }
+    if ((rc = eval(r, f, n->a, &callee, err)))
         return rc;
     if (callee.kind != WEIR_VALUE_FUNC && callee.kind != WEIR_VALUE_UNDEFINED) {
         /* loop.cycle(...) and loop.changed(...) come here as the loop plus a name */
@@ -1367,7 +1393,10 @@ static int eval(render *r, frame *f, const node *n, weir_value *out, weir_error 
                 weir_value_free(*out);
                 return rc;
             }
-            weir_value_list_push(out, a);
+            if (weir_value_list_push(out, a)) {
+                weir_value_free(*out);
+                return err_at(r, n, WEIR_EINVALID, err, "values nested too deeply");
+            }
         }
         return 0;
     case N_DICT:
@@ -1390,7 +1419,10 @@ static int eval(render *r, frame *f, const node *n, weir_value *out, weir_error 
                 weir_value_free(*out);
                 return rc;
             }
-            weir_value_dict_setv(out, a, b);
+            if (weir_value_dict_setv(out, a, b)) {
+                weir_value_free(*out);
+                return err_at(r, n, WEIR_EINVALID, err, "values nested too deeply");
+            }
         }
         return 0;
     case N_GETATTR:
@@ -1438,7 +1470,7 @@ static int eval(render *r, frame *f, const node *n, weir_value *out, weir_error 
         int res = 0;
         rc = eval_args(r, f, n, NULL, &av, err);
         if (!rc)
-            rc = weir_tpl__apply_test(r, n->name, &a, &av.a, &res, err);
+            rc = n->test(r, &a, &av.a, &res, err);
         args_release(&av);
         weir_value_free(a);
         if (rc)
@@ -1593,10 +1625,12 @@ static int assign(render *r, frame *f, const node *target, weir_value v, weir_er
             return err_at(r, target, WEIR_EINVALID, err,
                           "cannot assign attribute on non-namespace object");
         }
+        int deep = v.kind >= WEIR_VALUE_LIST && v.u.o->depth >= WEIR_VALUE_MAX_DEPTH;
         rc = weir_value_dict_set(&ns, target->name, v);
         weir_value_free(ns);
         if (rc)
-            return err_at(r, target, WEIR_EINVALID, err, "cannot store a namespace in itself");
+            return err_at(r, target, WEIR_EINVALID, err, deep ? "values nested too deeply"
+                                                              : "cannot store a namespace in itself");
         return 0;
     }
     /* tuple unpacking */

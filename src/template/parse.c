@@ -590,6 +590,8 @@ static uint64_t name_hash(const char *s)
 static node *mkconst(parser *p, token *at, weir_value v)
 {
     node *n = mknode(p, N_CONST, at);
+    if (p->t->shared)
+        weir_value__make_immortal(&v);
     n->val = v;
     weir_vec_push(&p->t->consts, v);
     return n;
@@ -891,7 +893,9 @@ static int filter_one(parser *p, node **io)
     int rc;
     if ((rc = dotted_name(p, &n->name)))
         return rc;
-    if (!weir_tpl__find_filter(n->name) && !weir_map_get(&p->t->env->filters, n->name))
+    /* host filters win over built-in ones; those are resolved now */
+    if (!weir_map_get(&p->t->env->filters, n->name) &&
+        !(n->filter = weir_tpl__find_filter(n->name)))
         return fail(p, t, "no filter named '%s'", n->name);
     n->a = *io;
     if (is_op(cur(p), '(')) {
@@ -915,7 +919,7 @@ static int test_one(parser *p, node **io)
     token *nt = cur(p);
     if ((rc = dotted_name(p, &n->name)))
         return rc;
-    if (!weir_tpl__find_test(n->name))
+    if (!(n->test = weir_tpl__find_test(n->name)))
         return fail(p, nt, "no test named '%s'", n->name);
     n->a = *io;
     token *c = cur(p);

@@ -129,11 +129,12 @@ void weir_template_env_trace_calls(weir_template_env *env, const char *name)
 
 /* --- compiling ---------------------------------------------------------------- */
 
-int weir_template_compile(weir_template_env *env, const char *file, const char *src, size_t len,
-                          weir_template **out, weir_error *err)
+static int compile(weir_template_env *env, const char *file, const char *src, size_t len,
+                   int shared, weir_template **out, weir_error *err)
 {
     weir_template *t = weir_xcalloc(1, sizeof(*t));
     t->env = env;
+    t->shared = shared;
     weir_arena_init(&t->arena, 0);
     t->name = weir_xstrdup(file ? file : "<string>");
     /* Jinja2 reads "\r\n" and "\r" as "\n" and, without
@@ -163,12 +164,18 @@ int weir_template_compile(weir_template_env *env, const char *file, const char *
     return 0;
 }
 
+int weir_template_compile(weir_template_env *env, const char *file, const char *src, size_t len,
+                          weir_template **out, weir_error *err)
+{
+    return compile(env, file, src, len, 0, out, err);
+}
+
 void weir_template_free(weir_template *t)
 {
     if (!t)
         return;
     for (size_t i = 0; i < t->consts.len; i++)
-        weir_value_free(t->consts.items[i]);
+        weir_value__free_immortal(t->consts.items[i]);
     weir_vec_release(&t->consts);
     weir_arena_release(&t->arena);
     free(t->name);
@@ -207,7 +214,7 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns, const 
                                   const char *src, size_t len, weir_error *err)
 {
     weir_template *t;
-    int rc = weir_template_compile(env, file, src, len, &t, err);
+    int rc = compile(env, file, src, len, 1, &t, err);
     if (rc)
         return rc;
     weir_vec_push(&env->files, t);

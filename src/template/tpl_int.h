@@ -19,6 +19,12 @@ enum {
     OP_IN = 'i', OP_NOTIN = 'n', OP_NOT = '!'
 };
 
+typedef struct render render;
+typedef int (*builtin_fn)(render *r, const weir_value *in, const weir_args *args,
+                          weir_value *out, weir_error *err);
+typedef int (*builtin_test)(render *r, const weir_value *in, const weir_args *args,
+                            int *result, weir_error *err);
+
 typedef enum {
     /* expressions */
     N_CONST, N_NAME, N_LIST, N_TUPLE, N_DICT, N_GETATTR, N_GETITEM, N_SLICE,
@@ -47,6 +53,8 @@ struct node {
     uint64_t hash;       /* of name, for frame lookups */
     int *ops;            /* comparison operators */
     weir_value val;      /* constants (owned by the template) */
+    builtin_fn filter;   /* a built-in filter, resolved when parsed */
+    builtin_test test;   /* a test, resolved when parsed */
 };
 
 struct weir_template {
@@ -58,6 +66,7 @@ struct weir_template {
     node **body;
     size_t n;
     WEIR_VEC(weir_value) consts;
+    int shared;         /* a macro file owned by the environment */
 };
 
 typedef struct {
@@ -89,7 +98,6 @@ int weir_tpl__error_at(const weir_template *t, unsigned line, unsigned col, int 
 int weir_tpl__locate(const weir_template *t, unsigned line, unsigned col, weir_error *err);
 
 /* eval.c: the render state is opaque to builtins except through these. */
-typedef struct render render;
 /* Calls a callable with evaluated arguments; *out gets a new reference. */
 int weir_tpl__call_value(render *r, const weir_value *fn, const weir_args *args,
                          weir_value *out, weir_error *err);
@@ -109,11 +117,7 @@ int weir_tpl__getattr(render *r, const weir_value *obj, const char *name,
 int weir_tpl__to_list(render *r, const weir_value *v, weir_value *out, weir_error *err);
 
 /* builtins.c */
-typedef int (*builtin_fn)(render *r, const weir_value *in, const weir_args *args,
-                          weir_value *out, weir_error *err);
 builtin_fn weir_tpl__find_filter(const char *name);
-typedef int (*builtin_test)(render *r, const weir_value *in, const weir_args *args,
-                            int *result, weir_error *err);
 builtin_test weir_tpl__find_test(const char *name);
 /* Methods of str, list and dict: returns a method id or -1. */
 int weir_tpl__find_method(const weir_value *self, const char *name);

@@ -14,6 +14,12 @@ static void obj_init(vobj *o, int type)
     o->rc = 1;
     o->type = (uint8_t)type;
     o->flags = 0;
+    o->depth = 1;
+}
+
+static unsigned depth_of(const weir_value *v)
+{
+    return v->kind >= WEIR_VALUE_LIST ? v->u.o->depth : 0;
 }
 
 static weir_value mk(weir_value_kind k, vobj *o)
@@ -157,11 +163,28 @@ static int has_obj(const weir_value *v)
     return v->kind >= WEIR_VALUE_STRING || (v->kind == WEIR_VALUE_UNDEFINED && v->u.o);
 }
 
+#define IMMORTAL UINT32_MAX
+
 weir_value weir_value_copy(const weir_value *v)
 {
-    if (has_obj(v))
+    if (has_obj(v) && v->u.o->rc != IMMORTAL)
         __atomic_add_fetch(&v->u.o->rc, 1, __ATOMIC_RELAXED);
     return *v;
+}
+
+void weir_value__make_immortal(weir_value *v)
+{
+    if (v->kind == WEIR_VALUE_STRING)
+        v->u.o->rc = IMMORTAL;
+}
+
+void weir_value__free_immortal(weir_value v)
+{
+    if (has_obj(&v) && v.u.o->rc == IMMORTAL) {
+        v.u.o->rc = 1;
+        weir_value_free(v);
+    } else
+        weir_value_free(v);
 }
 
 static void obj_destroy(vobj *o)
@@ -206,7 +229,7 @@ static void obj_destroy(vobj *o)
 
 void weir_value_free(weir_value v)
 {
-    if (!has_obj(&v))
+    if (!has_obj(&v) || v.u.o->rc == IMMORTAL)
         return;
     if (__atomic_sub_fetch(&v.u.o->rc, 1, __ATOMIC_ACQ_REL) == 0)
         obj_destroy(v.u.o);
@@ -385,10 +408,14 @@ int weir_value__reaches(const weir_value *v, const vobj *target)
 int weir_value_list_push(weir_value *list, weir_value item)
 {
     vlist *l = VLIST(list);
-    if (weir_value__reaches(&item, &l->h)) {
+    /* with one reference (ours), nothing inside item can point back to l */
+    if (depth_of(&item) >= WEIR_VALUE_MAX_DEPTH ||
+        (l->h.rc != 1 && weir_value__reaches(&item, &l->h))) {
         weir_value_free(item);
         return WEIR_EINVALID;
     }
+    if (depth_of(&item) + 1 > l->h.depth)
+        l->h.depth = (uint16_t)(depth_of(&item) + 1);
     if (l->len == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
         l->items = weir_xrealloc(l->items, weir_size_mul(l->cap, sizeof(weir_value)));
@@ -522,11 +549,15 @@ const weir_value *weir_value_dict_get(const weir_value *dict, const char *key)
 int weir_value_dict_setv(weir_value *dict, weir_value key, weir_value val)
 {
     vdict *d = VDICT(dict);
-    if (weir_value__reaches(&val, &d->h) || weir_value__reaches(&key, &d->h)) {
+    if (depth_of(&val) >= WEIR_VALUE_MAX_DEPTH || depth_of(&key) >= WEIR_VALUE_MAX_DEPTH ||
+        (d->h.rc != 1 && (weir_value__reaches(&val, &d->h) || weir_value__reaches(&key, &d->h)))) {
         weir_value_free(key);
         weir_value_free(val);
         return WEIR_EINVALID;
     }
+    unsigned dd = WEIR_MAX(depth_of(&val), depth_of(&key)) + 1;
+    if (dd > d->h.depth)
+        d->h.depth = (uint16_t)dd;
     uint64_t h = weir_value__hash(&key);
     ssize_t i = dict_find(d, &key, h);
     if (i >= 0) {
@@ -594,7 +625,9 @@ int weir_value_func_set_attr(weir_value *func, const char *name, weir_value val)
     vfunc *f = VFUNC(func);
     if (f->attrs.kind != WEIR_VALUE_DICT)
         f->attrs = weir_value_dict();
-    return weir_value_dict_set(&f->attrs, name, val);
+    int rc = weir_value_dict_set(&f->attrs, name, val);
+    f->h.depth = (uint16_t)(f->attrs.u.o->depth + 1);
+    return rc;
 }
 
 const char *weir_value_func_name(const weir_value *v)
@@ -777,6 +810,8 @@ int weir_value_repr_buf(const weir_value *v, weir_buf *out)
 
 weir_value weir_value_from_json(const json_t *j)
 {
+    /* jansson itself refuses to parse JSON nested deeper than 2048; values
+     * deeper than WEIR_VALUE_MAX_DEPTH are cut off (the push refuses them) */
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
         weir_value d = weir_value_dict();

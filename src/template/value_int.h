@@ -14,7 +14,11 @@ typedef struct weir_value_obj {
     uint32_t rc;
     uint8_t type;
     uint8_t flags;
+    uint16_t depth; /* containers: 1 + the deepest container inside (at most) */
 } vobj;
+
+/* Containers nest at most this deep, so that recursion over values is bounded. */
+#define WEIR_VALUE_MAX_DEPTH 200
 
 typedef struct {
     vobj h;
@@ -83,6 +87,10 @@ void weir_value__float_repr(double f, weir_buf *out);
 weir_value weir_value__string_alloc(size_t n);
 /* Function objects of the engine's own kinds. */
 weir_value weir_value__func_new(int kind, const char *name);
+/* Immortal values are not reference counted (constants of macro files,
+ * which threads share): copy and free leave them alone. */
+void weir_value__make_immortal(weir_value *v);
+void weir_value__free_immortal(weir_value v);
 /* Creates a loop object. */
 weir_value weir_value__loop_new(void);
 
