@@ -32,7 +32,7 @@ static int host_fail(void *ud, const weir_args *a, weir_value *out, weir_error *
     return weir_error_set(err, WEIR_EINVALID, "failed on purpose");
 }
 
-static weir_template_env *make_env(int strict)
+static weir_template_env *make_env(int strict, int lenient)
 {
     weir_template_env *env = weir_template_env_new();
     weir_template_env_add_function(env, "ref", host_echo, NULL);
@@ -42,6 +42,7 @@ static weir_template_env *make_env(int strict)
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
     weir_template_env_trace_calls(env, "ref");
     weir_template_env_set_strict(env, strict);
+    weir_template_env_set_lenient(env, lenient);
     weir_template_env_set_limits(env, 40, 1 << 16, 20000);
     return env;
 }
@@ -49,7 +50,8 @@ static weir_template_env *make_env(int strict)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    weir_template_env *env = make_env(size > 0 && data[0] == '!');
+    /* a first byte of '!' turns strict mode on, '?' lenient mode */
+    weir_template_env *env = make_env(size > 0 && data[0] == '!', size > 0 && data[0] == '?');
     weir_error err = WEIR_ERROR_INIT;
     weir_template *t = NULL;
     weir_value ctx = weir_value_dict(), calls = weir_value_undefined();

@@ -9,6 +9,7 @@
 #include "core/compat.h"
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "template/tpl_int.h"
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -1598,6 +1599,19 @@ static const struct {
     { "sameas", t_sameas }, { "sequence", t_sequence }, { "string", t_string },
     { "test", t_test }, { "true", t_true }, { "undefined", t_undefined }, { "upper", t_upper },
 };
+
+const char *weir_tpl__suggest(const char *name, int want_tests)
+{
+    const char *names[64];
+    size_t n = 0;
+    if (want_tests)
+        for (size_t i = 0; i < WEIR_ARRAY_SIZE(tests) && n < 64; i++)
+            names[n++] = tests[i].name;
+    else
+        for (size_t i = 0; i < WEIR_ARRAY_SIZE(filters) && n < 64; i++)
+            names[n++] = filters[i].name;
+    return weir_str_suggest(name, names, n);
+}
 
 builtin_test weir_tpl__find_test(const char *name)
 {

@@ -366,9 +366,12 @@ static int loop_attr(const weir_value *obj, const char *name, weir_value *out)
 int weir_tpl__getattr(render *r, const weir_value *obj, const char *name, weir_value *out,
                       weir_error *err)
 {
-    WEIR_UNUSED(r);
     switch (obj->kind) {
     case WEIR_VALUE_UNDEFINED:
+        if (r && r->env->lenient) {
+            *out = weir_value_copy(obj);
+            return 0;
+        }
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(obj));
     case WEIR_VALUE_DICT: {
         if (!weir_value_is_namespace(obj)) {
@@ -523,8 +526,12 @@ static int do_slice(render *r, frame *f, const weir_value *obj, const node *s, w
         weir_buf_release(&b);
         return 0;
     }
-    if (obj->kind == WEIR_VALUE_UNDEFINED)
+    if (obj->kind == WEIR_VALUE_UNDEFINED && !r->env->lenient)
         return err_at(r, s, WEIR_EINVALID, err, "%s", weir_value_undefined_message(obj));
+    if (obj->kind == WEIR_VALUE_UNDEFINED) {
+        *out = weir_value_copy(obj);
+        return 0;
+    }
     *out = weir_value_undefined_hint("value cannot be sliced");
     return 0;
 }
@@ -535,6 +542,10 @@ static int getitem(render *r, const weir_value *obj, const weir_value *key, weir
     int64_t i;
     switch (obj->kind) {
     case WEIR_VALUE_UNDEFINED:
+        if (r->env->lenient) {
+            *out = weir_value_copy(obj);
+            return 0;
+        }
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(obj));
     case WEIR_VALUE_DICT: {
         const weir_value *v = weir_value_dict_getv(obj, key);
@@ -1354,12 +1365,21 @@ static int eval_call(render *r, frame *f, const node *n, weir_value *out, weir_e
         weir_value_free(callee);
         return rc;
     }
+    argv_t av;
     if (callee.kind == WEIR_VALUE_UNDEFINED) {
-        rc = undefined_error(r, n->a, &callee, err);
+        if (r->env->lenient) {
+            /* arguments still run: calls traced inside them count */
+            rc = eval_args(r, f, n, NULL, &av, err);
+            args_release(&av);
+            if (!rc) {
+                *out = callee;
+                return 0;
+            }
+        } else
+            rc = undefined_error(r, n->a, &callee, err);
         weir_value_free(callee);
         return rc;
     }
-    argv_t av;
     rc = eval_args(r, f, n, NULL, &av, err);
     if (!rc)
         rc = weir_tpl__call_value(r, &callee, &av.a, out, err);
@@ -1779,7 +1799,9 @@ static int exec_callblock(render *r, frame *f, const node *n, weir_error *err)
         kcap = av.kw == av.skw ? WEIR_ARRAY_SIZE(av.skw) : av.nkw;
         args_kw(&av, &kcap, "caller", weir_value_copy(&caller));
         args_finish(&av);
-        if (callee.kind == WEIR_VALUE_UNDEFINED)
+        if (callee.kind == WEIR_VALUE_UNDEFINED && r->env->lenient)
+            res = weir_value_undefined();
+        else if (callee.kind == WEIR_VALUE_UNDEFINED)
             rc = undefined_error(r, call->a, &callee, err);
         else
             rc = locate(r, call, weir_tpl__call_value(r, &callee, &av.a, &res, err), err);

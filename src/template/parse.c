@@ -895,8 +895,12 @@ static int filter_one(parser *p, node **io)
         return rc;
     /* host filters win over built-in ones; those are resolved now */
     if (!weir_map_get(&p->t->env->filters, n->name) &&
-        !(n->filter = weir_tpl__find_filter(n->name)))
+        !(n->filter = weir_tpl__find_filter(n->name))) {
+        const char *hint = weir_tpl__suggest(n->name, 0);
+        if (hint)
+            return fail(p, t, "no filter named '%s' (did you mean '%s'?)", n->name, hint);
         return fail(p, t, "no filter named '%s'", n->name);
+    }
     n->a = *io;
     if (is_op(cur(p), '(')) {
         advance(p);
@@ -919,8 +923,12 @@ static int test_one(parser *p, node **io)
     token *nt = cur(p);
     if ((rc = dotted_name(p, &n->name)))
         return rc;
-    if (!(n->test = weir_tpl__find_test(n->name)))
+    if (!(n->test = weir_tpl__find_test(n->name))) {
+        const char *hint = weir_tpl__suggest(n->name, 1);
+        if (hint)
+            return fail(p, nt, "no test named '%s' (did you mean '%s'?)", n->name, hint);
         return fail(p, nt, "no test named '%s'", n->name);
+    }
     n->a = *io;
     token *c = cur(p);
     if (is_op(c, '(')) {

@@ -112,6 +112,11 @@ void weir_template_env_set_strict(weir_template_env *env, int strict)
     env->strict = strict;
 }
 
+void weir_template_env_set_lenient(weir_template_env *env, int lenient)
+{
+    env->lenient = lenient;
+}
+
 void weir_template_env_set_limits(weir_template_env *env, int max_depth, size_t max_output,
                                   uint64_t max_steps)
 {

@@ -17,7 +17,9 @@
  *
  * Lifetimes: a template belongs to its environment, which must outlive it.
  * Macros loaded with weir_template_env_load_macros() live in the
- * environment. Values follow value.h's ownership rules.
+ * environment; values that renders hand out may share constant strings with
+ * those macro files, so free them before the environment. Values follow
+ * value.h's ownership rules.
  *
  * Threads: after setup, one environment may render from many threads at
  * once (each render has its own state) as long as no thread loads macros or
@@ -71,6 +73,12 @@ void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag,
 
 /* Strict mode: printing, iterating or testing an undefined value is an error. */
 void weir_template_env_set_strict(weir_template_env *env, int strict);
+/*
+ * Lenient mode, as dbt's parse phase: an attribute, item or call of an
+ * undefined value is undefined instead of an error (arguments are still
+ * evaluated, so traced calls inside are recorded). Off by default.
+ */
+void weir_template_env_set_lenient(weir_template_env *env, int lenient);
 /* Limits: macro call depth (default 200), output bytes (default 64 MiB),
  * evaluation steps per render (default 0: unlimited). */
 void weir_template_env_set_limits(weir_template_env *env, int max_depth,

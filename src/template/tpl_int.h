@@ -83,6 +83,7 @@ struct weir_template_env {
     WEIR_VEC(weir_template *) files;
     weir_strvec traced;
     int strict;
+    int lenient;
     int max_depth;
     size_t max_output;
     uint64_t max_steps;
@@ -118,6 +119,8 @@ int weir_tpl__to_list(render *r, const weir_value *v, weir_value *out, weir_erro
 
 /* builtins.c */
 builtin_fn weir_tpl__find_filter(const char *name);
+/* The nearest built-in filter or test name to a misspelt one, or NULL. */
+const char *weir_tpl__suggest(const char *name, int tests);
 builtin_test weir_tpl__find_test(const char *name);
 /* Methods of str, list and dict: returns a method id or -1. */
 int weir_tpl__find_method(const weir_value *self, const char *name);

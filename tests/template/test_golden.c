@@ -2,7 +2,8 @@
  * test_golden.c: runs the golden corpus the .test files of tests/data/template.
  *
  * A .test file holds cases, each starting with a line "=== name" (words
- * after the name are options: "strict" turns strict mode on). Lines
+ * after the name are options: "strict" turns strict mode on, "lenient"
+ * lenient mode, "nojinja" keeps a case out of the check against Jinja2). Lines
  * starting with "#" right after it are comments (where Jinja2 is subtle,
  * they say why). Then sections, each a "--- kind" line and its content up
  * to the next marker line, without the final line break (an empty last
@@ -25,7 +26,7 @@
 typedef struct {
     char *name;
     unsigned line;
-    int strict;
+    int strict, lenient;
     weir_buf tpl, ctx, out, err, calls;
     int has_out, has_err, has_calls;
     weir_strvec macro_ns, macro_src;
@@ -63,6 +64,7 @@ static int run_case(gcase *c, weir_buf *report)
     weir_value ctx = weir_value_undefined(), calls = weir_value_undefined();
     int failed = 0, rc = 0;
     weir_template_env_set_strict(env, c->strict);
+    weir_template_env_set_lenient(env, c->lenient);
     weir_template_env_set_limits(env, 0, 1 << 20, 10000000);
     if (c->ctx.len) {
         json_t *j;
@@ -188,6 +190,7 @@ static int run_file(const char *path, int *total, weir_buf *report)
             char *sp = strchr(name, ' ');
             if (sp) {
                 c.strict = strstr(sp, " strict") != NULL;
+                c.lenient = strstr(sp, " lenient") != NULL;
                 *sp = '\0';
             }
             c.name = name;
