@@ -206,31 +206,125 @@ static int iter_list(render *r, const weir_value *v, weir_value *out, weir_error
 typedef int (*ffn)(render *r, const weir_value *in, const weir_args *a, weir_value *out,
                    weir_error *err);
 
+/*
+ * Case mapping of one code point: ASCII, Latin-1, Latin Extended-A, Greek
+ * and Cyrillic (what European column names and labels use). Other code
+ * points map to themselves.
+ */
+static uint32_t cp_upper(uint32_t c)
+{
+    if (c < 0x80) return (uint32_t)toupper((int)c);
+    if (c >= 0xe0 && c <= 0xfe && c != 0xf7) return c - 0x20;
+    if (c == 0xff) return 0x178;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) return c & ~1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c : c - 1;
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) return c - 0x20;
+    if (c >= 0x430 && c <= 0x44f) return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f) return c - 0x50;
+    return c;
+}
+
+static uint32_t cp_lower(uint32_t c)
+{
+    if (c < 0x80) return (uint32_t)tolower((int)c);
+    if (c >= 0xc0 && c <= 0xde && c != 0xd7) return c + 0x20;
+    if (c == 0x178) return 0xff;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) return c | 1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 0x20;
+    if (c >= 0x410 && c <= 0x42f) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f) return c + 0x50;
+    return c;
+}
+
+static int cp_is_alpha(uint32_t c)
+{
+    return c < 0x80 ? isalpha((int)c) : cp_upper(c) != c || cp_lower(c) != c;
+}
+
+/* Decodes one UTF-8 sequence at p (n bytes left); invalid bytes stand alone. */
+static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned c = p[0];
+    size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (k == 0 || k > n) {
+        *cp = 0xfffd0000u | c; /* marks a raw byte */
+        return 1;
+    }
+    uint32_t v = k == 1 ? c : k == 2 ? (c & 0x1f) : k == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            *cp = 0xfffd0000u | c;
+            return 1;
+        }
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    *cp = v;
+    return k;
+}
+
+static void utf8_emit(weir_buf *b, uint32_t cp)
+{
+    if ((cp & 0xffff0000u) == 0xfffd0000u) {
+        weir_buf_addch(b, (int)(cp & 0xff));
+        return;
+    }
+    if (cp < 0x80)
+        weir_buf_addch(b, (int)cp);
+    else if (cp < 0x800) {
+        weir_buf_addch(b, 0xc0 | (int)(cp >> 6));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    } else if (cp < 0x10000) {
+        weir_buf_addch(b, 0xe0 | (int)(cp >> 12));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 6) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    } else {
+        weir_buf_addch(b, 0xf0 | (int)(cp >> 18));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 12) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 6) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    }
+}
+
+/* mode: 0 upper, 1 lower, 2 capitalize, 3 Jinja's title, 4 Python's str.title */
 static weir_value map_case(const weir_value *in, int mode)
 {
     weir_value s = to_string(in);
     size_t n = VSTR(&s)->len;
-    weir_value o = weir_value__string_alloc(n);
-    const char *p = VSTR(&s)->data;
-    char *q = VSTR(&o)->data;
+    const unsigned char *p = (const unsigned char *)VSTR(&s)->data;
+    weir_buf b = WEIR_BUF_INIT;
+    weir_buf_grow(&b, n);
     int start = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        switch (mode) {
-        case 0: q[i] = (char)toupper(c); break;
-        case 1: q[i] = (char)tolower(c); break;
-        case 2: q[i] = (char)(i == 0 ? toupper(c) : tolower(c)); break;
-        case 3: /* Jinja's title: words start after -, space, (, {, [, < */
-            q[i] = (char)(start ? toupper(c) : tolower(c));
-            start = c == '-' || is_space(c) || c == '(' || c == '{' || c == '[' || c == '<';
-            break;
-        case 4: /* Python's str.title: words are runs of letters */
-            q[i] = (char)(start ? toupper(c) : tolower(c));
-            start = !isalpha(c) && c < 0x80;
-            break;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        size_t k = utf8_next(p + i, n - i, &c);
+        int raw = (c & 0xffff0000u) == 0xfffd0000u;
+        uint32_t o = c;
+        if (!raw) {
+            switch (mode) {
+            case 0: o = cp_upper(c); break;
+            case 1: o = cp_lower(c); break;
+            case 2: o = i == 0 ? cp_upper(c) : cp_lower(c); break;
+            case 3: /* words start after -, space, (, {, [, < */
+                o = start ? cp_upper(c) : cp_lower(c);
+                start = c == '-' || is_space((int)c) || c == '(' || c == '{' || c == '[' || c == '<';
+                break;
+            case 4: /* words are runs of letters */
+                o = start ? cp_upper(c) : cp_lower(c);
+                start = !cp_is_alpha(c);
+                break;
+            }
         }
+        if (mode == 0 && c == 0xdf)
+            weir_buf_adds(&b, "SS"); /* German sharp s has no one-letter capital */
+        else
+            utf8_emit(&b, o);
+        i += k;
     }
     weir_value_free(s);
+    weir_value o = weir_value_string_buf(&b);
+    weir_buf_release(&b);
     return o;
 }
 
@@ -685,6 +779,8 @@ static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value
         return WEIR_EINVALID;
     if (base != 0 && (base < 2 || base > 36))
         base = 10;
+    if (in->kind == WEIR_VALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(in));
     switch (in->kind) {
     case WEIR_VALUE_INT: *out = *in; return 0;
     case WEIR_VALUE_BOOL: *out = weir_value_int(in->u.b); return 0;
@@ -717,9 +813,11 @@ static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value
 
 static int f_float(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(err);
+    WEIR_UNUSED(r);
     const weir_value *d = arg(a, 0, "default");
     double dflt = 0;
+    if (in->kind == WEIR_VALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(in));
     if (d && d->kind == WEIR_VALUE_FLOAT) dflt = d->u.f;
     else if (d && d->kind == WEIR_VALUE_INT) dflt = (double)d->u.i;
     switch (in->kind) {
@@ -810,9 +908,10 @@ static int json_write(const weir_value *v, weir_buf *b, int indent, int level, w
 {
     switch (v->kind) {
     case WEIR_VALUE_NONE:
-    case WEIR_VALUE_UNDEFINED:
         weir_buf_adds(b, "null");
         return 0;
+    case WEIR_VALUE_UNDEFINED:
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(v));
     case WEIR_VALUE_BOOL:
         weir_buf_adds(b, v->u.b ? "true" : "false");
         return 0;
@@ -960,6 +1059,9 @@ static int f_indent(render *r, const weir_value *in, const weir_args *a, weir_va
 {
     if (strict_undef(r, in, err))
         return WEIR_EINVALID;
+    if (in->kind != WEIR_VALUE_STRING && in->kind != WEIR_VALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "indent() needs a string, not %s",
+                              weir_value_type_name(in));
     const weir_value *w = arg(a, 0, "width");
     int first = truthy_arg(a, 1, "first", 0), blank = truthy_arg(a, 2, "blank", 0);
     weir_value ind;
@@ -1094,6 +1196,8 @@ static int f_dictsort(render *r, const weir_value *in, const weir_args *a, weir_
     else if (by && strcmp(weir_value_str(by), "key"))
         return weir_error_set(err, WEIR_EINVALID, "You can only sort by either \"key\" or \"value\"");
     weir_value items;
+    if (in->kind == WEIR_VALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(in));
     int rc = f_items(r, in, a, &items, err);
     if (rc)
         return rc;
@@ -1107,6 +1211,10 @@ static int f_dictsort(render *r, const weir_value *in, const weir_args *a, weir_
 static int f_map(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
 {
     weir_value l;
+    if (!weir_value_truthy(in) && in->kind != WEIR_VALUE_UNDEFINED) {
+        *out = weir_value_list(); /* Jinja2 skips falsy inputs without iterating */
+        return 0;
+    }
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
@@ -1151,6 +1259,10 @@ static int select_common(render *r, const weir_value *in, const weir_args *a, we
                          weir_error *err, int want, int by_attr)
 {
     weir_value l;
+    if (!weir_value_truthy(in) && in->kind != WEIR_VALUE_UNDEFINED) {
+        *out = weir_value_list(); /* Jinja2 skips falsy inputs without iterating */
+        return 0;
+    }
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
@@ -1286,6 +1398,18 @@ static int f_truncate(render *r, const weir_value *in, const weir_args *a, weir_
         return WEIR_EINVALID;
     int killwords = truthy_arg(a, 1, "killwords", 0);
     const weir_value *endv = arg(a, 2, "end");
+    if (in->kind == WEIR_VALUE_LIST || in->kind == WEIR_VALUE_DICT) {
+        /* Jinja2 measures them with len() and slices: short ones pass */
+        size_t n = in->kind == WEIR_VALUE_LIST ? VLIST(in)->len : VDICT(in)->len;
+        if ((int64_t)n <= length + leeway) {
+            *out = weir_value_copy(in);
+            return 0;
+        }
+        return weir_error_set(err, WEIR_EINVALID, "cannot truncate a %s", weir_value_type_name(in));
+    }
+    if (in->kind != WEIR_VALUE_STRING && in->kind != WEIR_VALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "object of type '%s' has no len()",
+                              weir_value_type_name(in));
     weir_value s = to_string(in);
     const char *end = endv ? weir_value_str(endv) : "...";
     int64_t n = (int64_t)VSTR(&s)->len, en = (int64_t)strlen(end);
@@ -1427,77 +1551,113 @@ KIND_TEST(t_mapping, in->kind == WEIR_VALUE_DICT)
 KIND_TEST(t_iterable, in->kind == WEIR_VALUE_STRING || in->kind == WEIR_VALUE_LIST ||
                           in->kind == WEIR_VALUE_DICT || in->kind == WEIR_VALUE_UNDEFINED)
 KIND_TEST(t_sequence, in->kind == WEIR_VALUE_STRING || in->kind == WEIR_VALUE_LIST ||
-                          in->kind == WEIR_VALUE_DICT)
-KIND_TEST(t_callable, in->kind == WEIR_VALUE_FUNC)
+                          in->kind == WEIR_VALUE_DICT || in->kind == WEIR_VALUE_UNDEFINED)
+KIND_TEST(t_callable, in->kind == WEIR_VALUE_FUNC || in->kind == WEIR_VALUE_UNDEFINED)
 KIND_TEST(t_escaped, in == NULL)
+
+/* Python's str.islower()/isupper(): some cased letter, none of the other case */
+static int cased_test(const weir_value *in, int want_lower)
+{
+    weir_value s = to_string(in);
+    int cased = 0, wrong = 0;
+    const unsigned char *p = (const unsigned char *)VSTR(&s)->data;
+    size_t n = VSTR(&s)->len;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        i += utf8_next(p + i, n - i, &c);
+        int lower = cp_upper(c) != c, upper = cp_lower(c) != c;
+        if (lower) {
+            cased |= want_lower;
+            wrong |= !want_lower;
+        } else if (upper) {
+            cased |= !want_lower;
+            wrong |= want_lower;
+        }
+    }
+    weir_value_free(s);
+    return cased && !wrong;
+}
 
 static int t_lower(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in), l = map_case(&s, 1);
-    *res = weir_value_equal(&s, &l);
-    weir_value_free(s);
-    weir_value_free(l);
+    *res = cased_test(in, 1);
     return 0;
 }
 
 static int t_upper(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in), u = map_case(&s, 0);
-    *res = weir_value_equal(&s, &u);
-    weir_value_free(s);
-    weir_value_free(u);
+    *res = cased_test(in, 0);
     return 0;
 }
 
-static int need_int(const weir_value *in, int64_t *v, weir_error *err)
+/* value % d as Python computes it, for ints and floats */
+static int py_mod_zero(const weir_value *in, const weir_value *dv, int64_t d, int *is_zero,
+                       double *rem, weir_error *err)
 {
-    if (in->kind == WEIR_VALUE_INT) { *v = in->u.i; return 0; }
-    if (in->kind == WEIR_VALUE_BOOL) { *v = in->u.b; return 0; }
-    if (in->kind == WEIR_VALUE_FLOAT && in->u.f == floor(in->u.f) && fabs(in->u.f) < 9e18) {
-        *v = (int64_t)in->u.f;
-        return 0;
-    }
     if (in->kind == WEIR_VALUE_UNDEFINED)
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(in));
-    return weir_error_set(err, WEIR_EINVALID, "a number is required, not '%s'",
-                          weir_value_type_name(in));
+    double x, y = dv ? (dv->kind == WEIR_VALUE_FLOAT ? dv->u.f : dv->kind == WEIR_VALUE_INT
+                            ? (double)dv->u.i : dv->kind == WEIR_VALUE_BOOL ? dv->u.b : NAN)
+                     : (double)d;
+    if (in->kind == WEIR_VALUE_INT) x = (double)in->u.i;
+    else if (in->kind == WEIR_VALUE_BOOL) x = in->u.b;
+    else if (in->kind == WEIR_VALUE_FLOAT) x = in->u.f;
+    else
+        return weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for %%: '%s' and 'int'",
+                              weir_value_type_name(in));
+    if (isnan(y))
+        return weir_error_set(err, WEIR_EINVALID, "a number is required");
+    if (y == 0)
+        return weir_error_set(err, WEIR_EINVALID, "integer division or modulo by zero");
+    if (in->kind != WEIR_VALUE_FLOAT && (!dv || dv->kind != WEIR_VALUE_FLOAT)) {
+        int64_t iv = in->kind == WEIR_VALUE_INT ? in->u.i : in->u.b;
+        int64_t id = dv ? (dv->kind == WEIR_VALUE_INT ? dv->u.i : dv->u.b) : d;
+        int64_t m = id == -1 ? 0 : iv % id;
+        if (m != 0 && ((m < 0) != (id < 0)))
+            m += id;
+        *rem = (double)m;
+    } else {
+        double m = fmod(x, y);
+        if (m != 0 && ((m < 0) != (y < 0)))
+            m += y;
+        *rem = m;
+    }
+    *is_zero = *rem == 0;
+    return 0;
 }
 
 static int t_odd(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int64_t v;
-    if (need_int(in, &v, err))
+    int z;
+    double rem;
+    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
         return WEIR_EINVALID;
-    *res = (v % 2) != 0;
+    *res = rem == 1;
     return 0;
 }
 
 static int t_even(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int64_t v;
-    if (need_int(in, &v, err))
+    int z;
+    double rem;
+    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
         return WEIR_EINVALID;
-    *res = (v % 2) == 0;
+    *res = z;
     return 0;
 }
 
 static int t_divisibleby(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r);
-    int64_t v, d;
     const weir_value *num = arg(a, 0, "num");
+    double rem;
     if (!num)
         return weir_error_set(err, WEIR_EINVALID, "divisibleby needs a number");
-    if (need_int(in, &v, err) || need_int(num, &d, err))
-        return WEIR_EINVALID;
-    if (d == 0)
-        return weir_error_set(err, WEIR_EINVALID, "integer division or modulo by zero");
-    *res = d == -1 || v % d == 0;
-    return 0;
+    return py_mod_zero(in, num, 0, res, &rem, err);
 }
 
 static int t_sameas(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
@@ -1922,25 +2082,19 @@ static int m_isspace(render *r, const weir_value *s, const weir_args *a, weir_va
 
 static int m_islower(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
 {
-    int res;
-    if (t_lower(r, s, a, &res, err))
+    WEIR_UNUSED(r);
+    if (need_args(a, 0, 0, "islower", err))
         return WEIR_EINVALID;
-    int cased = 0;
-    for (size_t i = 0; i < VSTR(s)->len; i++)
-        cased |= isalpha((unsigned char)VSTR(s)->data[i]);
-    *out = weir_value_bool(res && cased);
+    *out = weir_value_bool(cased_test(s, 1));
     return 0;
 }
 
 static int m_isupper(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
 {
-    int res;
-    if (t_upper(r, s, a, &res, err))
+    WEIR_UNUSED(r);
+    if (need_args(a, 0, 0, "isupper", err))
         return WEIR_EINVALID;
-    int cased = 0;
-    for (size_t i = 0; i < VSTR(s)->len; i++)
-        cased |= isalpha((unsigned char)VSTR(s)->data[i]);
-    *out = weir_value_bool(res && cased);
+    *out = weir_value_bool(cased_test(s, 0));
     return 0;
 }
 

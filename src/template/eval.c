@@ -532,8 +532,8 @@ static int do_slice(render *r, frame *f, const weir_value *obj, const node *s, w
         *out = weir_value_copy(obj);
         return 0;
     }
-    *out = weir_value_undefined_hint("value cannot be sliced");
-    return 0;
+    return err_at(r, s, WEIR_EINVALID, err, "'%s' object is not subscriptable",
+                  weir_value_type_name(obj));
 }
 
 static int getitem(render *r, const weir_value *obj, const weir_value *key, weir_value *out,
@@ -772,7 +772,9 @@ int weir_tpl__percent(const weir_value *fmt, const weir_value *arg, weir_value *
         }
         WEIR_UNUSED(st);
     }
-    if (ai < nargs && arg->kind != WEIR_VALUE_DICT) {
+    /* Python lets a dict or list (a "mapping") go unused */
+    if (ai < nargs && arg->kind != WEIR_VALUE_DICT &&
+        !(arg->kind == WEIR_VALUE_LIST && !weir_value_is_tuple(arg))) {
         weir_buf_release(&b);
         return weir_error_set(err, WEIR_EINVALID,
                               "not all arguments converted during string formatting");
@@ -937,7 +939,8 @@ int weir_tpl__compare(const weir_value *a, const weir_value *b, int case_sensiti
         *cmp = c ? (c < 0 ? -1 : 1) : (la < lb ? -1 : la > lb);
         return 0;
     }
-    if (a->kind == WEIR_VALUE_LIST && b->kind == WEIR_VALUE_LIST) {
+    if (a->kind == WEIR_VALUE_LIST && b->kind == WEIR_VALUE_LIST &&
+        weir_value_is_tuple(a) == weir_value_is_tuple(b)) {
         size_t la = VLIST(a)->len, lb = VLIST(b)->len;
         for (size_t i = 0; i < la && i < lb; i++) {
             if (weir_value_equal(&VLIST(a)->items[i], &VLIST(b)->items[i]))
@@ -946,6 +949,10 @@ int weir_tpl__compare(const weir_value *a, const weir_value *b, int case_sensiti
                                      cmp, err);
         }
         *cmp = la < lb ? -1 : la > lb;
+        return 0;
+    }
+    if (a->kind == WEIR_VALUE_UNDEFINED && b->kind == WEIR_VALUE_UNDEFINED) {
+        *cmp = 0; /* sorting by a missing attribute keeps the order */
         return 0;
     }
     if (a->kind == WEIR_VALUE_UNDEFINED)

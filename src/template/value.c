@@ -739,7 +739,7 @@ static int to_buf(const weir_value *v, weir_buf *out, int repr, int depth)
         return WEIR_ETOOBIG;
     switch (v->kind) {
     case WEIR_VALUE_UNDEFINED:
-        return 0;
+        return repr ? weir_buf_adds(out, "Undefined") : 0;
     case WEIR_VALUE_NONE:
         return weir_buf_adds(out, "None");
     case WEIR_VALUE_BOOL:
