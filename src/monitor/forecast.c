@@ -170,24 +170,40 @@ static double robust_scale(double *x, size_t n)
     return n ? 1.4826 * median(x, n) : NAN;
 }
 
+/*
+ * Sigma from the mean absolute value winsorised at 3 robust sigmas: for
+ * Gaussian errors as unbiased as the MAD and twice as efficient, and still
+ * deaf to a few wild errors. x is reordered.
+ */
+static double efficient_scale(double *x, size_t n)
+{
+    if (!n)
+        return NAN;
+    double cap = 3 * robust_scale(x, n); /* leaves |x| in x, reordered */
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += WEIR_MIN(x[i], cap);
+    return sum / (double)n * 1.2533141373155001;
+}
+
 /* Robust scale of weekly differences of z over [from, end), for clipping. */
 static double weekly_diff_scale(const double *z, size_t from, size_t end)
 {
-    size_t n = 0;
+    size_t n = 0, m = 0;
     double *d = weir_xmalloc(weir_size_mul(end - from + 1, sizeof(double)));
-    double *abs_z = weir_xmalloc(weir_size_mul(end - from + 1, sizeof(double)));
-    size_t m = 0;
+    double level = 0;
     for (size_t t = from; t < end; t++) {
-        if (isfinite(z[t]))
-            abs_z[m++] = z[t];
+        if (isfinite(z[t])) {
+            level += fabs(z[t]);
+            m++;
+        }
         if (t >= from + 7 && isfinite(z[t]) && isfinite(z[t - 7]))
             d[n++] = z[t] - z[t - 7];
     }
     double s = robust_scale(d, n) / sqrt(2.0);
-    double level = robust_scale(abs_z, m) / 1.4826;
     free(d);
-    free(abs_z);
-    double floor_ = 1e-6 * (isfinite(level) ? level : 0) + 1e-9;
+    level = m ? level / (double)m : 0;
+    double floor_ = 1e-6 * level + 1e-9;
     return isfinite(s) && s > floor_ ? s : floor_;
 }
 
@@ -263,7 +279,7 @@ static void effects_learn(const view *v, const double *base, size_t from, size_t
             continue;
         tmp[m++] = v->mult ? smp[i].v / x->value - 1 : smp[i].v - x->value;
     }
-    eff->scale = m >= 5 ? robust_scale(tmp, m) : NAN;
+    eff->scale = m >= 5 ? efficient_scale(tmp, m) : NAN;
     free(smp);
     free(tmp);
 }
@@ -410,14 +426,14 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
         for (size_t i = 0; i < n; i++)
             if (hh[i] == (int)h && !evd[i])
                 tmp[k++] = err[i];
-        double sc = k >= 5 ? robust_scale(tmp, k) : NAN;
+        double sc = k >= 5 ? efficient_scale(tmp, k) : NAN;
         if (!isfinite(sc)) {
             /* too few: pool every horizon up to this one */
             k = 0;
             for (size_t i = 0; i < n; i++)
                 if (hh[i] <= (int)h && !evd[i])
                     tmp[k++] = err[i];
-            sc = k >= 3 ? robust_scale(tmp, k) : NAN;
+            sc = k >= 3 ? efficient_scale(tmp, k) : NAN;
         }
         if (!isfinite(sc))
             sc = h ? prev * sqrt((double)(h + 1) / (double)(last_ok + 1)) : NAN;

@@ -156,9 +156,12 @@ enum {
     WEIR_CAND_DECOMP_LOG = 1 << 7,
     WEIR_CAND__COUNT = 8,
     WEIR_CAND_ALL = (1 << 8) - 1,
-    /* The default: all but the rarely-best variants, to keep fitting fast. */
-    WEIR_CAND_DEFAULT = WEIR_CAND_SNAIVE | WEIR_CAND_HW_ADD | WEIR_CAND_HW_ADD_DAMPED |
-                        WEIR_CAND_HW_MUL | WEIR_CAND_DECOMP | WEIR_CAND_DECOMP_LOG
+    /*
+     * The default: all but the rarely-best variants, to keep fitting fast.
+     * decomp is tried only when decomp_log cannot be (values below zero).
+     */
+    WEIR_CAND_DEFAULT = WEIR_CAND_SNAIVE | WEIR_CAND_HW_ADD | WEIR_CAND_HW_MUL |
+                        WEIR_CAND_DECOMP | WEIR_CAND_DECOMP_LOG
 };
 
 typedef struct weir_monitor_options {

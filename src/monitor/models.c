@@ -12,7 +12,7 @@
 #include "monitor/models.h"
 
 /* Holt-Winters parameters are fitted on at most this many recent days. */
-#define HW_FIT_DAYS 364
+#define HW_FIT_DAYS 224
 /* Errors beyond this many robust scales are clipped when updating states. */
 #define CLIP 3.0
 
@@ -266,7 +266,7 @@ static int hw_fit(const weir_model_spec *spec, const model_data *d, size_t end,
     /* start: alpha ~0.2, beta ~0.01, gamma ~0.1, phi ~0.95 */
     double x[4] = { -1.4, -1.8, -2.0, 1.5 };
     int n = spec->damped ? 4 : 3;
-    nelder_mead(hw_objective, &o, n, x, 1.0, 50 + 15 * n);
+    nelder_mead(hw_objective, &o, n, x, 1.0, 40 + 12 * n);
     hw_params_from(spec, x, p);
     return 0;
 }
@@ -348,35 +348,32 @@ static int cholesky_solve(double *A, double *b, int n)
     return 0;
 }
 
+/* The k-th smallest of x[0..n) (Wirth's selection); x is reordered. */
 static double select_kth(double *x, size_t n, size_t k)
 {
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double pivot = x[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
+    ptrdiff_t l = 0, m = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+    while (l < m) {
+        double pivot = x[kk];
+        ptrdiff_t i = l, j = m;
+        do {
             while (x[i] < pivot)
                 i++;
-            while (x[j] > pivot)
+            while (pivot < x[j])
                 j--;
             if (i <= j) {
                 double t = x[i];
                 x[i] = x[j];
                 x[j] = t;
                 i++;
-                if (j == 0)
-                    break;
                 j--;
             }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            break;
+        } while (i <= j);
+        if (j < kk)
+            l = i;
+        if (kk < i)
+            m = j;
     }
-    return x[k];
+    return x[kk];
 }
 
 double model_median(double *x, size_t n)
@@ -458,7 +455,7 @@ static int decomp_fit(const model_data *d, size_t end, model_params *p)
     if (nobs < 14)
         return -1;
     size_t span = end - first;
-    p->K = span >= 700 ? 6 : (span >= 330 ? 4 : 0);
+    p->K = span >= 330 ? 4 : 0;
     p->trend = span >= 56;
     p->tref = (double)end;
     p->p = 1 + p->trend + 6 + 2 * p->K;
