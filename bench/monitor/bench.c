@@ -31,7 +31,7 @@ typedef struct item {
     weir_series s;      /* with anomalies */
     weir_series clean;  /* without */
     weir_calendar cal;
-    unsigned char *label; /* per day: 1 where an anomaly was injected */
+    unsigned char *label; /* per day: 1 + type where an anomaly was injected, else 0 */
 } item;
 
 static void make_item(item *it, uint64_t seed, int days)
@@ -66,7 +66,7 @@ static void make_item(item *it, uint64_t seed, int days)
         size_t len = type == 2 ? 7 : 1;
         for (size_t j = t; j < t + len && j < n; j++) {
             it->s.values[j] = round(it->s.values[j] * (type == 1 ? 2.0 : 0.6));
-            it->label[j] = 1;
+            it->label[j] = (unsigned char)(1 + type);
         }
     }
 }
@@ -79,8 +79,11 @@ static void free_item(item *it)
     free(it->label);
 }
 
+static const char *const type_names[3] = { "-40% day", "doubled day", "-40% week" };
+
 typedef struct detection {
     size_t tp, fp, fn, holiday_alarms, holiday_days;
+    size_t type_tp[3], type_n[3];
 } detection;
 
 static int detect(item *it, const weir_monitor_options *o, detection *d)
@@ -97,8 +100,11 @@ static int detect(item *it, const weir_monitor_options *o, detection *d)
     for (size_t i = 0; i < nc; i++) {
         size_t t = (size_t)(c[i].date - it->s.start);
         bool alarm = c[i].verdict == WEIR_VERDICT_ANOMALY;
-        if (it->label[t])
+        if (it->label[t]) {
             alarm ? d->tp++ : d->fn++;
+            d->type_n[it->label[t] - 1]++;
+            d->type_tp[it->label[t] - 1] += alarm;
+        }
         else if (alarm)
             d->fp++;
         if (c[i].event) {
@@ -181,6 +187,10 @@ static void print_detection(const char *name, const detection *d)
     double r = d->tp + d->fn ? (double)d->tp / (double)(d->tp + d->fn) : NAN;
     printf("  %-22s precision %5.3f  recall %5.3f  F1 %5.3f  (tp %zu fp %zu fn %zu; alarms on named holidays %zu of %zu days)\n",
            name, p, r, 2 * p * r / (p + r), d->tp, d->fp, d->fn, d->holiday_alarms, d->holiday_days);
+    printf("  %-22s recall by kind:", "");
+    for (int k = 0; k < 3; k++)
+        printf(" %s %.3f%s", type_names[k],
+               d->type_n[k] ? (double)d->type_tp[k] / (double)d->type_n[k] : NAN, k < 2 ? "," : "\n");
 }
 
 /* --- speed --------------------------------------------------------------- */
@@ -228,7 +238,7 @@ static void *speed_worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    size_t n_acc = 300, n_speed = 10000;
+    size_t n_acc = 200, n_speed = 10000;
     int threads = 2;
     const char *csv = NULL;
     for (int i = 1; i < argc; i++) {

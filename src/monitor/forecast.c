@@ -32,7 +32,7 @@ void weir_monitor_options_init(weir_monitor_options *o)
     o->horizon = 7;
     o->backtest_days = 91;
     o->candidates = WEIR_CAND_DEFAULT;
-    o->refit_days = 28;
+    o->refit_days = 7;
     o->shift_days = 7;
     o->fit_window = 1100;
 }
@@ -59,7 +59,6 @@ typedef struct effects {
     size_t n_names;
     effect *by_name;                  /* [n_names][2]: name x day type */
     effect by_kind[WEIR_EVENT__COUNT][2];
-    effect by_kind_all[WEIR_EVENT__COUNT];
     double scale;                     /* error scale on event days, as errors */
 } effects;
 
@@ -264,11 +263,9 @@ static void effects_learn(const view *v, const double *base, size_t from, size_t
         if (v->name_id[i] == (int)i)
             for (int dt = 0; dt < 2; dt++)
                 effect_from(smp, n, (int)i, -1, dt, tmp, &eff->by_name[i * 2 + dt]);
-    for (int k = 0; k < WEIR_EVENT__COUNT; k++) {
+    for (int k = 0; k < WEIR_EVENT__COUNT; k++)
         for (int dt = 0; dt < 2; dt++)
             effect_from(smp, n, -1, k, dt, tmp, &eff->by_kind[k][dt]);
-        effect_from(smp, n, -1, k, -1, tmp, &eff->by_kind_all[k]);
-    }
     /* the spread of event days around their effect, as an error scale */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -296,10 +293,12 @@ static const effect *effect_at(const view *v, const effects *eff, size_t t, bool
     const effect *x = &eff->by_name[v->name_id[e] * 2 + dt];
     if (x->n >= EFFECT_MIN_SAMPLES)
         return x;
+    /*
+     * No fallback to the kind over both day types: a holiday's weekdays and
+     * weekends differ too much (school closed on both: weekdays drop, weekends
+     * barely move). An unknown effect gets a wide interval instead.
+     */
     x = &eff->by_kind[kind][dt];
-    if (x->n >= EFFECT_MIN_SAMPLES)
-        return x;
-    x = &eff->by_kind_all[kind];
     return x->n >= EFFECT_MIN_SAMPLES ? x : NULL;
 }
 
@@ -894,8 +893,7 @@ int weir_monitor_scan(const weir_series *s, const weir_calendar *cal,
     weir_check *checks = weir_xcalloc(n, sizeof(weir_check));
     size_t i0 = (size_t)(from - s->start);
     size_t last_fit = 0;
-    bool fitted = false, force = true;
-    weir_model_spec spec;
+    bool force = true; /* fit before the next prediction */
     int run_sign = 0;
     size_t run_len = 0;
 
@@ -907,10 +905,9 @@ int weir_monitor_scan(const weir_series *s, const weir_calendar *cal,
         check_blank(c, s->start + (weir_date)t, y, WEIR_VERDICT_INSUFFICIENT_HISTORY);
         c->event = ev ? ev->name : NULL;
         if (force || t - last_fit >= (size_t)opts->refit_days) {
-            rc = weir_forecaster_fit(&f, &work, cal, fitted ? &spec : NULL, opts, t, &e);
+            rc = weir_forecaster_fit(&f, &work, cal, NULL, opts, t, &e);
             if (rc == WEIR_MONITOR_ESHORT) {
                 weir_error_clear(&e);
-                fitted = false;
                 continue;
             }
             if (rc < 0) {
@@ -918,9 +915,6 @@ int weir_monitor_scan(const weir_series *s, const weir_calendar *cal,
                     weir_error_move(err, &e);
                 goto cleanup;
             }
-            if (!fitted)
-                spec = f.spec;
-            fitted = true;
             force = false;
             last_fit = t;
         }

@@ -170,7 +170,7 @@ typedef struct weir_monitor_options {
     int horizon;           /* backtest horizon in days; default 7 */
     int backtest_days;     /* rolling origins: the last N days; default 91 */
     unsigned candidates;   /* WEIR_CAND_* bits; default WEIR_CAND_DEFAULT */
-    int refit_days;        /* scan: refit parameters every N days; default 28 */
+    int refit_days;        /* scan: choose and fit again every N days; default 7 */
     int shift_days;        /* scan: after N same-sign anomalies in a row, accept
                               the new level (stop excluding them); default 7 */
     int fit_window;        /* fit on at most the last N days; default 1100 */
@@ -257,9 +257,9 @@ typedef enum weir_verdict {
 
 typedef enum weir_severity {
     WEIR_SEVERITY_NONE = 0,
-    WEIR_SEVERITY_LOW,    /* outside the interval by less than half its width */
-    WEIR_SEVERITY_MEDIUM, /* |score| up to 2x the interval's z */
-    WEIR_SEVERITY_HIGH    /* beyond */
+    WEIR_SEVERITY_LOW,    /* outside the interval, |score| up to 1.5 z(level) */
+    WEIR_SEVERITY_MEDIUM, /* |score| up to 2 z(level) */
+    WEIR_SEVERITY_HIGH    /* beyond: e.g. -40% or x2 on a series with 5% noise */
 } weir_severity;
 
 typedef struct weir_check {
@@ -288,11 +288,12 @@ int weir_monitor_check(const weir_series *s, const weir_calendar *cal,
 
 /*
  * Judges every day in [from, to] in order, as a daily monitor would have:
- * each day against a one-day-ahead forecast from the days before it, the
- * model chosen once at from and its parameters refitted every
- * opts->refit_days. Days found anomalous are left out of later fits, until
- * opts->shift_days anomalies in a row on the same side make them the new
- * normal. *out (caller frees) receives to - from + 1 checks. When flagged is
+ * each day against a one-day-ahead forecast from the days before it. The
+ * model is chosen and fitted again every opts->refit_days days (a daily
+ * check does it every day; in between, the state still follows every
+ * point). Clear anomalies (beyond 3.29 sigmas) are left out of later fits,
+ * until opts->shift_days anomalies in a row on the same side make them the
+ * new normal. *out (caller frees) receives to - from + 1 checks. When flagged is
  * not NULL, it receives a copy of s with the anomalies flagged.
  */
 int weir_monitor_scan(const weir_series *s, const weir_calendar *cal,

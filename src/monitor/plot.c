@@ -47,12 +47,15 @@ static double nice_step(double range, int n)
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
+/* Axis numbers: "750", "8,000", "25k", "1.5M". */
 static void add_number(weir_buf *b, double v)
 {
     if (fabs(v) >= 1e6)
         weir_buf_addf(b, "%gM", v / 1e6);
-    else if (fabs(v) >= 1e4)
+    else if (fabs(v) >= 2e4)
         weir_buf_addf(b, "%gk", v / 1e3);
+    else if (fabs(v) >= 1000 && v == floor(v))
+        weir_buf_addf(b, "%s%d,%03d", v < 0 ? "-" : "", (int)fabs(v) / 1000, (int)fabs(v) % 1000);
     else
         weir_buf_addf(b, "%g", v);
 }
