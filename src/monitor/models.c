@@ -64,20 +64,26 @@ typedef struct hw_state {
 } hw_state;
 
 /*
- * Initial state from the first weeks after from: per weekday means of the
- * usable points of up to 8 weeks, their mean as the level, no trend.
+ * Initial state from the first weeks with data after from (a series may
+ * start with a gap or a long holiday): per weekday means of the usable
+ * points of 8 weeks (more while fewer than 14 points), their mean as the
+ * level, no trend.
  */
 static void hw_init(const weir_model_spec *spec, const model_data *d, size_t from,
                     size_t end, hw_state *st)
 {
     double sum[7] = { 0 };
-    int cnt[7] = { 0 };
-    size_t stop = WEIR_MIN(end, from + 56);
-    for (size_t t = from; t < stop; t++)
+    int cnt[7] = { 0 }, total = 0;
+    size_t t = from;
+    while (t < end && !isfinite(d->z[t]))
+        t++;
+    size_t first = t;
+    for (; t < end && (t < first + 56 || (total < 14 && t < first + 364)); t++)
         if (isfinite(d->z[t])) {
             int ph = phase_of(d->start, t);
             sum[ph] += d->z[t];
             cnt[ph]++;
+            total++;
         }
     double m = 0;
     int k = 0;

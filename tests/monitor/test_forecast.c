@@ -364,6 +364,41 @@ TEST(gaps_are_missing_days)
     weir_series_release(&s);
 }
 
+TEST(leading_gap_and_negative_values)
+{
+    weir_series s = WEIR_SERIES_INIT;
+    fill(&s, 210, weekly, NULL);
+    for (size_t t = 0; t < 60; t++)
+        s.values[t] = NAN;
+    static const char *const models[] = { "snaive", "hw_add", "hw_mul", "decomp_log" };
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(models); i++) {
+        weir_forecast fc = WEIR_FORECAST_INIT;
+        forecast_with(&s, models[i], 7, &fc);
+        for (size_t k = 0; k < fc.h; k++)
+            CHECK_DBL(fc.mean[k], pattern[(210 + k) % 7], 1e-3 * pattern[(210 + k) % 7]);
+        weir_forecast_release(&fc);
+    }
+    /* below zero: additive errors, no log or multiplicative candidates */
+    for (size_t t = 60; t < s.len; t++)
+        s.values[t] -= 300;
+    weir_forecaster f = WEIR_FORECASTER_INIT;
+    weir_forecast fc = WEIR_FORECAST_INIT;
+    weir_error e = WEIR_ERROR_INIT;
+    CHECK_OK(weir_forecaster_fit(&f, &s, NULL, NULL, NULL, s.len, &e), &e);
+    CHECK(!f.multiplicative_errors);
+    for (size_t i = 0; i < f.n_scores; i++)
+        CHECK(!f.scores[i].spec.log && !f.scores[i].spec.multiplicative);
+    CHECK_OK(weir_forecaster_predict(&f, &s, NULL, s.len, 7, 0.99, &fc, &e), &e);
+    for (size_t k = 0; k < 7; k++)
+        CHECK_DBL(fc.mean[k], pattern[(210 + k) % 7] - 300, 0.5);
+    weir_model_spec mul = { WEIR_MODEL_HOLT_WINTERS, true, false, false };
+    CHECK_INT(weir_forecaster_fit(&f, &s, NULL, &mul, NULL, s.len, &e), ==, WEIR_EINVALID);
+    weir_error_release(&e);
+    weir_forecast_release(&fc);
+    weir_forecaster_release(&f);
+    weir_series_release(&s);
+}
+
 TEST(flagged_past_anomalies_do_not_poison_the_fit)
 {
     weir_series s = WEIR_SERIES_INIT;
