@@ -72,6 +72,7 @@ def main():
             scale = snaive_mae(clean["y"].values[:-HOLDOUT])
             ms.append(np.mean(np.abs(cv["y"] - cv[col])) / scale)
         acc_time = time.time() - t0
+        print(f"    ({name}: accuracy done in {acc_time:.0f} s)", flush=True)
 
         t0 = time.time()
         tp = fp = fn = 0

@@ -3,12 +3,12 @@
 # same generated series (see compare.py), in a throwaway virtualenv outside
 # the repository. Optional: nothing in the build or the tests needs it.
 #
-#   bench/monitor/compare.sh [N_SERIES]      (default 20; statsforecast is slow)
+#   bench/monitor/compare.sh [N_SERIES]      (default 6: statsforecast takes minutes a series)
 #
 # Needs python3 with venv and network access to PyPI; gives up quietly when
 # the install fails.
 set -euo pipefail
-n=${1:-20}
+n=${1:-6}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=${TMPDIR:-/tmp}/weir-monitor-compare
 venv=$work/venv

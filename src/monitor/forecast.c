@@ -694,6 +694,24 @@ cleanup:
     return rc;
 }
 
+void weir_forecaster_describe(const weir_forecaster *f, weir_buf *out)
+{
+    if (!f->priv) {
+        weir_buf_adds(out, "no model fitted\n");
+        return;
+    }
+    const fpriv *p = f->priv;
+    weir_buf_addf(out, "model %s, chosen by a rolling-origin backtest (horizons 1-%zu; errors %s)\n",
+                  weir_model_spec_name(&f->spec), p->H,
+                  f->multiplicative_errors ? "relative" : "absolute");
+    for (size_t i = 0; i < f->n_scores; i++) {
+        const weir_model_score *sc = &f->scores[i];
+        weir_buf_addf(out, "  %c %-16s sMAPE %6.2f%%  MASE %6.3f  95%% coverage %3.0f%%  (%zu forecasts)\n",
+                      (int)i == f->chosen ? '*' : ' ', weir_model_spec_name(&sc->spec), sc->smape,
+                      sc->mase, 100 * sc->coverage, sc->n);
+    }
+}
+
 /* --- prediction ---------------------------------------------------------- */
 
 void weir_forecast_release(weir_forecast *fc)

@@ -221,6 +221,13 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
                         const weir_monitor_options *opts, size_t end,
                         weir_error *err);
 
+/*
+ * Appends a few lines saying which model was chosen and why: one line per
+ * candidate with its backtest sMAPE, MASE and 95% coverage, the chosen one
+ * marked with '*'. For `weir monitor` output and logs.
+ */
+void weir_forecaster_describe(const weir_forecaster *f, weir_buf *out);
+
 /* A forecast for h days from start. Owns its arrays. */
 typedef struct weir_forecast {
     weir_date start;

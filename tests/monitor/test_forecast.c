@@ -296,6 +296,12 @@ TEST(check_one_day_and_choice_scores)
         if (f.scores[i].spec.kind == WEIR_MODEL_SNAIVE)
             CHECK(chosen->mase <= f.scores[i].mase);
     CHECK(chosen->smape > 0 && chosen->smape < 15);
+    weir_buf why = WEIR_BUF_INIT;
+    weir_forecaster_describe(&f, &why);
+    CHECK_CONTAINS(why.ptr, "chosen by a rolling-origin backtest");
+    CHECK_CONTAINS(why.ptr, "  * ");
+    CHECK_CONTAINS(why.ptr, "snaive");
+    weir_buf_release(&why);
     /* the day after is fine */
     CHECK_OK(weir_monitor_check(&s, &cal, NULL, d + 1, &c, NULL, &e), &e);
     CHECK_INT(c.verdict, ==, WEIR_VERDICT_OK);
