@@ -766,6 +766,8 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
         bool is_event;
         const effect *x = effect_at(&v, &p->eff, t, &is_event);
         double mean = apply_effect(&v, x, base);
+        if (v.nonneg && mean < 0)
+            mean = 0; /* counts are never negative, whatever a trend says */
         double sig = k < p->H ? p->sig[k] : p->sig[p->H - 1] * sqrt((double)(k + 1) / (double)p->H);
         sig *= p->dow[weir_date_weekday(s->start + (weir_date)t) - 1];
         if (is_event) {

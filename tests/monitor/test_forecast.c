@@ -494,6 +494,52 @@ TEST(metrics_quantiles_and_names)
     CHECK_STR(weir_event_kind_name(WEIR_EVENT_CLOSURE), "closure");
 }
 
+TEST(random_series_never_crash_or_give_nan)
+{
+    weir_prng r;
+    weir_prng_seed(&r, 99);
+    for (int trial = 0; trial < 40; trial++) {
+        weir_series s = WEIR_SERIES_INIT;
+        weir_calendar cal = WEIR_CALENDAR_INIT;
+        size_t n = 10 + (size_t)weir_prng_below(&r, 300);
+        int shape = trial % 5;
+        for (size_t t = 0; t < n; t++) {
+            double u = weir_prng_uniform(&r), v;
+            switch (shape) {
+            case 0: v = u < 0.2 ? NAN : 100 * u; break;          /* gappy noise */
+            case 1: v = (double)(weir_prng_below(&r, 3));         /* tiny counts, zeros */
+                break;
+            case 2: v = 1e9 * (1 + 0.1 * weir_prng_gaussian(&r)); break; /* huge */
+            case 3: v = weir_prng_gaussian(&r) - 0.5; break;      /* around zero */
+            default: v = t % 7 < 5 ? 1000 : 0; break;             /* closed weekends */
+            }
+            weir_series_set(&s, day0() + (weir_date)t, v);
+            if (weir_prng_uniform(&r) < 0.02)
+                s.flags[t] |= WEIR_POINT_ANOMALY;
+        }
+        for (int k = 0; k < 4; k++) {
+            weir_date from = day0() + (weir_date)weir_prng_below(&r, n + 30);
+            weir_calendar_add(&cal, from, from + (weir_date)weir_prng_below(&r, 20),
+                              (weir_event_kind)(k % WEIR_EVENT__COUNT), k % 2 ? "a" : "b", NULL);
+        }
+        weir_error e = WEIR_ERROR_INIT;
+        weir_check *c = NULL;
+        size_t nc = 0;
+        CHECK_OK(weir_monitor_scan(&s, &cal, NULL, s.start, weir_series_end(&s), &c, &nc, NULL, &e), &e);
+        for (size_t i = 0; i < nc; i++) {
+            if (c[i].verdict == WEIR_VERDICT_INSUFFICIENT_HISTORY)
+                continue;
+            CHECK(isfinite(c[i].expected) && isfinite(c[i].lo) && isfinite(c[i].hi));
+            CHECK(c[i].lo <= c[i].expected + 1e-9 * fabs(c[i].expected) && c[i].expected <= c[i].hi + 1e-9 * fabs(c[i].hi));
+            if (c[i].verdict != WEIR_VERDICT_MISSING)
+                CHECK(!isnan(c[i].score));
+        }
+        free(c);
+        weir_series_release(&s);
+        weir_calendar_release(&cal);
+    }
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
