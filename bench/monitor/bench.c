@@ -119,6 +119,7 @@ static int detect(item *it, const weir_monitor_options *o, detection *d)
 typedef struct accuracy {
     double smape, mase;
     size_t n;
+    size_t inside, scored; /* held-out days inside their 95% interval */
 } accuracy;
 
 /* Rolling-origin accuracy over the clean series' last HOLDOUT days. */
@@ -139,8 +140,11 @@ static int holdout_accuracy(item *it, const weir_model_spec *spec, const weir_mo
         if (weir_forecaster_predict(&f, &it->clean, &it->cal, origin, H, 0.95, &fc, &e) < 0)
             goto cleanup;
         for (size_t h = 0; h < H; h++) {
-            ya[k] = it->clean.values[origin + h];
+            double y = it->clean.values[origin + h];
+            ya[k] = y;
             fa[k++] = fc.mean[h];
+            acc->scored++;
+            acc->inside += y >= fc.lo[h] && y <= fc.hi[h];
         }
     }
     double scale = weir_monitor_snaive_mae(it->clean.values, fit_end);
@@ -296,10 +300,12 @@ int main(int argc, char **argv)
     print_detection("seasonal naive only", &d_base);
     printf("forecast accuracy on the clean series' last %d days (horizons 1-%d, rolling origin):\n",
            HOLDOUT, H);
-    printf("  %-22s sMAPE %6.2f%%  MASE %5.3f\n", "automatic choice", a_auto.smape / (double)a_auto.n,
-           a_auto.mase / (double)a_auto.n);
-    printf("  %-22s sMAPE %6.2f%%  MASE %5.3f\n", "seasonal naive", a_base.smape / (double)a_base.n,
-           a_base.mase / (double)a_base.n);
+    printf("  %-22s sMAPE %6.2f%%  MASE %5.3f  95%% intervals held %.1f%% of held-out days\n",
+           "automatic choice", a_auto.smape / (double)a_auto.n, a_auto.mase / (double)a_auto.n,
+           100.0 * (double)a_auto.inside / (double)a_auto.scored);
+    printf("  %-22s sMAPE %6.2f%%  MASE %5.3f  95%% intervals held %.1f%% of held-out days\n",
+           "seasonal naive", a_base.smape / (double)a_base.n, a_base.mase / (double)a_base.n,
+           100.0 * (double)a_base.inside / (double)a_base.scored);
     printf("  models chosen:");
     for (size_t k = 0; k < 16 && chosen_name[k]; k++)
         printf(" %s %zu", chosen_name[k], chosen_count[k]);

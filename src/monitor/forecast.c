@@ -355,6 +355,40 @@ static double rel_error(const view *v, double y, double f)
 }
 
 /*
+ * The error scale per horizon from the non-event errors err[i] at horizon
+ * hh[i], of group which (-1: all), made non-decreasing; horizons with too
+ * few errors pool the shorter ones, then grow like sqrt(h).
+ */
+static void horizon_scales(const double *err, const int *hh, const bool *evd, const int *grp,
+                           int which, size_t n, size_t H, double *tmp, double *sig)
+{
+    double prev = 0;
+    size_t last_ok = 0;
+    for (size_t h = 0; h < H; h++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (hh[i] == (int)h && !evd[i] && (which < 0 || grp[i] == which))
+                tmp[k++] = err[i];
+        double sc = k >= 5 ? efficient_scale(tmp, k) : NAN;
+        if (!isfinite(sc)) {
+            k = 0;
+            for (size_t i = 0; i < n; i++)
+                if (hh[i] <= (int)h && !evd[i] && (which < 0 || grp[i] == which))
+                    tmp[k++] = err[i];
+            sc = k >= 3 ? efficient_scale(tmp, k) : NAN;
+        }
+        if (!isfinite(sc))
+            sc = h ? prev * sqrt((double)(h + 1) / (double)(last_ok + 1)) : NAN;
+        else
+            last_ok = h;
+        if (h && sc < prev)
+            sc = prev;
+        sig[h] = sc;
+        prev = sc;
+    }
+}
+
+/*
  * Backtests spec over the last B days before v->end with horizon H: fits on
  * [.., end - B), forecasts from every origin in [end - B, end). Expects v->z
  * transformed for spec. Returns -1 when the fit is impossible.
@@ -386,6 +420,7 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
     double *err = weir_xmalloc(weir_size_mul(cap, sizeof(double)));
     int *hh = weir_xmalloc(weir_size_mul(cap, sizeof(int)));
     int *ph = weir_xmalloc(weir_size_mul(cap, sizeof(int)));
+    int *grp = weir_xmalloc(weir_size_mul(cap, sizeof(int)));
     bool *evd = weir_xmalloc(cap);
     double *tmp = weir_xmalloc(weir_size_mul(cap, sizeof(double)));
     size_t n = 0;
@@ -404,6 +439,7 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
             fa[n] = f;
             err[n] = rel_error(v, y, f);
             hh[n] = (int)h;
+            grp[n] = (int)(((o - fit_end) / 7) % 2);
             ph[n] = weir_date_weekday(v->s->start + (weir_date)t) - 1;
             evd[n] = is_event;
             n++;
@@ -418,31 +454,7 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
     free(lin);
 
     /* error scale per horizon (non-event days), non-decreasing */
-    double prev = 0;
-    size_t last_ok = 0;
-    for (size_t h = 0; h < H; h++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (hh[i] == (int)h && !evd[i])
-                tmp[k++] = err[i];
-        double sc = k >= 5 ? efficient_scale(tmp, k) : NAN;
-        if (!isfinite(sc)) {
-            /* too few: pool every horizon up to this one */
-            k = 0;
-            for (size_t i = 0; i < n; i++)
-                if (hh[i] <= (int)h && !evd[i])
-                    tmp[k++] = err[i];
-            sc = k >= 3 ? efficient_scale(tmp, k) : NAN;
-        }
-        if (!isfinite(sc))
-            sc = h ? prev * sqrt((double)(h + 1) / (double)(last_ok + 1)) : NAN;
-        else
-            last_ok = h;
-        if (h && sc < prev)
-            sc = prev;
-        out->sig[h] = sc;
-        prev = sc;
-    }
+    horizon_scales(err, hh, evd, grp, -1, n, H, tmp, out->sig);
     /*
      * Weekday factors: how much wider one weekday's errors are than the
      * rest (weekends of counts are noisier, relatively). From the one-step
@@ -483,14 +495,20 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
         free(it);
         free(ip);
     }
-    /* coverage of a 95% interval built from these scales (for the record) */
-    double z95 = 1.959963984540054;
+    /*
+     * Coverage of 95% intervals, cross-fitted so it is a real check: the
+     * scales learnt on alternate weeks of origins judge the other weeks.
+     */
+    double z95 = 1.959963984540054, sig_half[2][MAX_H];
+    horizon_scales(err, hh, evd, grp, 0, n, H, tmp, sig_half[0]);
+    horizon_scales(err, hh, evd, grp, 1, n, H, tmp, sig_half[1]);
     size_t inside = 0, counted = 0;
     for (size_t i = 0; i < n; i++) {
-        if (evd[i] || !isfinite(out->sig[hh[i]]))
+        double sg = sig_half[1 - grp[i]][hh[i]];
+        if (evd[i] || !isfinite(sg))
             continue;
         counted++;
-        if (fabs(err[i]) <= z95 * out->sig[hh[i]] * out->dow[ph[i]])
+        if (fabs(err[i]) <= z95 * sg * out->dow[ph[i]])
             inside++;
     }
     out->coverage = counted ? (double)inside / (double)counted : NAN;
@@ -498,6 +516,7 @@ static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t
     free(ya);
     free(fa);
     free(err);
+    free(grp);
     free(hh);
     free(ph);
     free(evd);

@@ -183,7 +183,8 @@ typedef struct weir_model_score {
     weir_model_spec spec;
     double smape;   /* symmetric MAPE, percent, 0..200 */
     double mase;    /* mean absolute error / in-sample weekly naive MAE */
-    double coverage;/* share of backtest points inside the 95% interval */
+    double coverage;/* share of backtest points inside their 95% interval
+                       (scales learnt on alternate weeks: an honest check) */
     size_t n;       /* forecasts scored */
 } weir_model_score;
 

@@ -253,6 +253,38 @@ TEST(school_series_injected_anomalies_found_holidays_quiet)
     }
 }
 
+TEST(lasting_level_shift_alarms_then_becomes_the_new_normal)
+{
+    weir_synth_options so;
+    weir_synth_options_init(&so);
+    so.seed = 4;
+    so.school = false;
+    weir_series s = WEIR_SERIES_INIT;
+    weir_synth_school(&so, &s, NULL);
+    for (size_t t = s.len - 60; t < s.len; t++)
+        s.values[t] = round(s.values[t] * 0.5);
+    weir_check *c = NULL;
+    size_t nc = 0;
+    weir_error e = WEIR_ERROR_INIT;
+    weir_date end = weir_series_end(&s);
+    CHECK_OK(weir_monitor_scan(&s, NULL, NULL, end - 69, end, &c, &nc, NULL, &e), &e);
+    size_t before = 0, first_week = 0, late = 0;
+    for (size_t i = 0; i < nc; i++) {
+        bool a = c[i].verdict == WEIR_VERDICT_ANOMALY;
+        if (i < 10)
+            before += a;
+        else if (i < 17)
+            first_week += a && c[i].score < 0;
+        else if (i >= 40)
+            late += a;
+    }
+    CHECK_INT(before, ==, 0);
+    CHECK_INT(first_week, ==, 7);
+    CHECK_INT(late, <=, 1);
+    free(c);
+    weir_series_release(&s);
+}
+
 TEST(holidays_alarm_when_the_calendar_does_not_name_them)
 {
     weir_series s = WEIR_SERIES_INIT;
