@@ -6,6 +6,7 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make demo       set up, build, run the demo project in examples/
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
+#   make bench-monitor  build and run the monitor's accuracy and speed benchmark
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -51,7 +52,7 @@ BIN := $(BUILD)/weir
 LIB := $(BUILD)/libweir.a
 TEST_BIN := $(BUILD)/weir-unit
 
-.PHONY: all setup test check-tests asan demo fuzz install uninstall clean
+.PHONY: all setup test check-tests asan demo fuzz install uninstall clean bench-monitor
 all: $(BIN) $(TEST_BIN)
 
 setup:
@@ -108,6 +109,19 @@ fuzz-bins: $(FUZZ_BINS)
 build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libweir.a
 	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(RPATH) -o $@ $^ $(LDLIBS_ALL)
+
+# The monitor's benchmark and chart example (bench/monitor/), built against
+# the library. BENCH_ARGS passes options, e.g. BENCH_ARGS="--speed 1000".
+BENCH_BINS := $(BUILD)/bench/monitor-bench $(BUILD)/bench/plot-school
+$(BUILD)/bench/monitor-bench: bench/monitor/bench.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lm -pthread
+$(BUILD)/bench/plot-school: bench/monitor/plot_school.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lm -pthread
+bench-monitor: $(BENCH_BINS)
+	$(BUILD)/bench/plot-school $(BUILD)/bench/monitor.svg
+	$(BUILD)/bench/monitor-bench $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/weir
