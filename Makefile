@@ -6,6 +6,7 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make demo       set up, build, run the demo project in examples/
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
+#   make bench      build and run the benchmarks in bench/ (prints figures)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -51,7 +52,7 @@ BIN := $(BUILD)/weir
 LIB := $(BUILD)/libweir.a
 TEST_BIN := $(BUILD)/weir-unit
 
-.PHONY: all setup test check-tests asan demo fuzz install uninstall clean
+.PHONY: all setup test check-tests asan demo fuzz bench install uninstall clean
 all: $(BIN) $(TEST_BIN)
 
 setup:
@@ -108,6 +109,17 @@ fuzz-bins: $(FUZZ_BINS)
 build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libweir.a
 	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(RPATH) -o $@ $^ $(LDLIBS_ALL)
+
+# Benchmarks: one program per bench/<area>/bench_*.c, run from the top.
+BENCH_SRCS := $(shell find bench -name 'bench_*.c' 2>/dev/null | sort)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+bench: setup
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/weir

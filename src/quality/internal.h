@@ -83,7 +83,7 @@ struct weir_qx_type {
      *   c column name        C non-empty list of column names
      *   n number             v number, string or null (a bound)
      *   i integer >= 0       b boolean        s string     S list of strings
-     *   L list of scalars    p number in [0, 1]
+     *   L list of scalars    l the same, or null      p number in [0, 1]
      *   q quantile_ranges    x anything (accepted, ignored)
      */
     const char *kwargs;

@@ -157,6 +157,13 @@ static void load_expectation(weir_suite *s, weir_expectation *x, const json_t *i
     }
     if (msg.len) {
         x->error = weir_buf_detach(&msg, NULL);
+        const weir_yaml_node *at = kwarg_node(pl, x->error);
+        if (at) {
+            free(x->where);
+            weir_buf w = WEIR_BUF_INIT;
+            weir_buf_addf(&w, "%s:%u:%u", pl->file, at->line, at->col);
+            x->where = weir_buf_detach(&w, NULL);
+        }
         s->n_errors++;
         report(diags, WEIR_DIAG_ERROR, pl, x->type, x->error);
     }

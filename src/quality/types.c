@@ -82,7 +82,7 @@ static const weir_qx_type types[] = {
     { "expect_column_most_common_value_to_be_in_set", X_MOST_COMMON, QX_AGG,
       "!column:c !value_set:L ties_okay:b" },
     { "expect_column_distinct_values_to_be_in_set", X_DISTINCT_IN_SET, QX_AGG,
-      "!column:c value_set:L" DT },
+      "!column:c value_set:l" DT },
     { "expect_column_distinct_values_to_contain_set", X_DISTINCT_CONTAIN, QX_AGG,
       "!column:c !value_set:L" DT },
     { "expect_column_distinct_values_to_equal_set", X_DISTINCT_EQUAL, QX_AGG,
@@ -191,6 +191,31 @@ static char spec_find(const char *spec, const char *name, int *req)
     return 0;
 }
 
+/* The kwarg of spec (or a common one) nearest to name, for "did you mean". */
+static const char *suggest_kwarg(const char *spec, const char *name)
+{
+    static char names[32][48];
+    const char *list[32 + WEIR_ARRAY_SIZE(common_kwargs)];
+    size_t n = 0;
+    const char *p = spec;
+    while (*p && n < 32) {
+        while (*p == ' ' || *p == '!')
+            p++;
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            break;
+        size_t len = WEIR_MIN((size_t)(colon - p), sizeof(names[0]) - 1);
+        memcpy(names[n], p, len);
+        names[n][len] = '\0';
+        list[n] = names[n];
+        n++;
+        p = colon + 2;
+    }
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(common_kwargs); i++)
+        list[n++] = common_kwargs[i];
+    return weir_str_suggest(name, list, n);
+}
+
 static int is_scalar(const json_t *v)
 {
     return json_is_string(v) || json_is_number(v) || json_is_boolean(v) || json_is_null(v);
@@ -257,6 +282,10 @@ static int check_value(const char *name, char t, const json_t *v, weir_buf *msg)
                 goto wrong;
         return 0;
     }
+    case 'l':
+        if (json_is_null(v))
+            return 0;
+        /* fall through */
     case 'L': {
         size_t i;
         json_t *it;
@@ -305,7 +334,8 @@ wrong:;
                      : t == 'v' ? "a number, a string or null"
                      : t == 'i' ? "a non-negative integer" : t == 'b' ? "true or false"
                      : t == 'p' ? "a number between 0 and 1"
-                     : t == 'C' ? "a non-empty list of column names" : "a list of strings";
+                     : t == 'C' ? "a non-empty list of column names"
+                     : t == 'L' || t == 'l' ? "a list of values" : "a list of strings";
     weir_buf_addf(msg, "kwarg '%s': expected %s, got %s", name, want, json_kind(v));
     return -1;
 }
@@ -440,7 +470,11 @@ int weir_qx_check(weir_expectation *x, weir_buf *msg, weir_buf *warn)
             continue;
         char tl = spec_find(t->kwargs, key, &req);
         if (!tl) {
-            weir_buf_addf(warn, "unknown kwarg '%s' for '%s' is ignored\n", key, t->name);
+            const char *sug = suggest_kwarg(t->kwargs, key);
+            weir_buf_addf(warn, "kwarg '%s': unknown for this type, ignored", key);
+            if (sug)
+                weir_buf_addf(warn, " (did you mean '%s'?)", sug);
+            weir_buf_addch(warn, '\n');
             continue;
         }
         if (check_value(key, tl, v, msg))

@@ -352,7 +352,11 @@ static void map_cond(run *r, const xrun *xr, weir_buf *out)
         weir_buf_adds(out, ") IS NOT NULL");
         break;
     case X_DATEUTIL:
-        weir_buf_addf(out, "TRY_CAST(CAST(%s AS VARCHAR) AS TIMESTAMP) IS NOT NULL", c);
+        /* dateutil reads far more than ISO: the common US and written forms too */
+        weir_buf_addf(out, "coalesce(TRY_CAST(CAST(%s AS VARCHAR) AS TIMESTAMP), "
+                      "try_strptime(CAST(%s AS VARCHAR), ['%%m/%%d/%%Y', '%%m/%%d/%%Y %%H:%%M:%%S', "
+                      "'%%Y/%%m/%%d', '%%d %%b %%Y', '%%d %%B %%Y', '%%b %%d %%Y', '%%B %%d, %%Y', "
+                      "'%%b %%d, %%Y', '%%Y%%m%%d'])) IS NOT NULL", c, c);
         break;
     case X_JSON:
         weir_buf_addf(out, "json_valid(CAST(%s AS VARCHAR))", c);
@@ -406,12 +410,20 @@ static void multi_cond(run *r, const xrun *xr, weir_buf *out)
                       xr->colb.ptr);
         break;
     case X_SELECT_UNIQUE:
-        /* no two non-null values of the record are equal */
+        /* no two non-null values of the record are equal; values of
+         * different types compare as text, as Python compares 1 and 'a' */
         weir_buf_adds(out, "NOT (false");
         for (size_t i = 0; i < xr->qcols.len; i++)
-            for (size_t j = i + 1; j < xr->qcols.len; j++)
-                weir_buf_addf(out, " OR coalesce(%s = %s, false)", xr->qcols.items[i],
-                              xr->qcols.items[j]);
+            for (size_t j = i + 1; j < xr->qcols.len; j++) {
+                const colinfo *a = find_col(r, xr->names.items[i]);
+                const colinfo *b = find_col(r, xr->names.items[j]);
+                if (a && b && strcmp(a->type, b->type) == 0)
+                    weir_buf_addf(out, " OR coalesce(%s = %s, false)", xr->qcols.items[i],
+                                  xr->qcols.items[j]);
+                else
+                    weir_buf_addf(out, " OR coalesce(CAST(%s AS VARCHAR) = CAST(%s AS VARCHAR), "
+                                  "false)", xr->qcols.items[i], xr->qcols.items[j]);
+            }
         weir_buf_addch(out, ')');
         break;
     case X_MULTI_SUM:
@@ -429,29 +441,23 @@ static void multi_cond(run *r, const xrun *xr, weir_buf *out)
 
 /*
  * Appends the condition (without row_condition) on the rows an expectation
- * counts as unexpected. Returns -1 for ordered types, whose unexpected rows
- * need a window (see unexpected_from).
+ * counts as unexpected. Returns -1 for uniqueness and ordered types, whose
+ * unexpected rows need a window (see unexpected_from).
  */
 static int unexpected_cond(run *r, const xrun *xr, weir_buf *w)
 {
-    const char *rc = xr->x->row_condition;
     const char *c = xr->col.ptr;
-    weir_buf tmp = WEIR_BUF_INIT;
     switch (xr->x->def->id) {
     case X_INCREASING:
     case X_DECREASING:
+    case X_UNIQUE:
+    case X_COMPOUND_UNIQUE:
         return -1;
     case X_NOT_NULL:
         weir_buf_addf(w, "%s IS NULL", c);
         break;
     case X_NULL:
         weir_buf_addf(w, "%s IS NOT NULL", c);
-        break;
-    case X_UNIQUE:
-        weir_buf_addf(&tmp, "%s IS NOT NULL", c);
-        weir_buf_addf(w, "%s IS NOT NULL AND %s IN (SELECT %s FROM %s", c, c, c, r->table.ptr);
-        where(w, rc, tmp.ptr);
-        weir_buf_addf(w, " GROUP BY %s HAVING count(*) > 1)", c);
         break;
     case X_PAIR_EQUAL:
     case X_PAIR_GREATER:
@@ -463,25 +469,12 @@ static int unexpected_cond(run *r, const xrun *xr, weir_buf *w)
         multi_cond(r, xr, w);
         weir_buf_adds(w, ") IS NOT TRUE");
         break;
-    case X_COMPOUND_UNIQUE:
-        weir_buf_adds(&tmp, "NOT (");
-        ignore_cond(xr, &tmp);
-        weir_buf_addch(&tmp, ')');
-        weir_buf_addf(w, "%s AND ", tmp.ptr);
-        row_of(xr, w);
-        weir_buf_adds(w, " IN (SELECT ");
-        row_of(xr, w);
-        weir_buf_addf(w, " FROM %s", r->table.ptr);
-        where(w, rc, tmp.ptr);
-        weir_buf_adds(w, " GROUP BY ALL HAVING count(*) > 1)");
-        break;
     default:
         weir_buf_addf(w, "%s IS NOT NULL AND (", c);
         map_cond(r, xr, w);
         weir_buf_adds(w, ") IS NOT TRUE");
         break;
     }
-    weir_buf_release(&tmp);
     return 0;
 }
 
@@ -500,6 +493,24 @@ static void unexpected_from(run *r, const xrun *xr, weir_buf *out)
     if (unexpected_cond(r, xr, &w) == 0) {
         weir_buf_addf(out, " FROM %s", r->table.ptr);
         where(out, rc, w.ptr);
+    } else if (id == X_UNIQUE || id == X_COMPOUND_UNIQUE) {
+        /* the rows whose value (or tuple) occurs more than once */
+        weir_buf cols = WEIR_BUF_INIT;
+        if (id == X_UNIQUE) {
+            weir_buf_adds(&cols, c);
+            weir_buf_addf(&w, "%s IS NOT NULL", c);
+        } else {
+            for (size_t i = 0; i < xr->qcols.len; i++)
+                weir_buf_addf(&cols, "%s%s", i ? ", " : "", xr->qcols.items[i]);
+            weir_buf_adds(&w, "NOT (");
+            ignore_cond(xr, &w);
+            weir_buf_addch(&w, ')');
+        }
+        weir_buf_addf(out, " FROM (SELECT %s, count(*) OVER (PARTITION BY %s) AS weir__n FROM %s",
+                      cols.ptr, cols.ptr, r->table.ptr);
+        where(out, rc, w.ptr);
+        weir_buf_adds(out, ") WHERE weir__n > 1");
+        weir_buf_release(&cols);
     } else {
         int strictly = kw_bool(xr, "strictly", 0);
         const char *op = id == X_INCREASING ? (strictly ? ">" : ">=") : (strictly ? "<" : "<=");
@@ -516,9 +527,6 @@ static void unexpected_from(run *r, const xrun *xr, weir_buf *out)
 /* The condition of unexpected rows for the types counted in the batch. */
 static int batched_unexpected(run *r, const xrun *xr, weir_buf *out)
 {
-    qx_id id = xr->x->def->id;
-    if (id == X_UNIQUE || id == X_COMPOUND_UNIQUE)
-        return -1;
     return unexpected_cond(r, xr, out);
 }
 
@@ -729,6 +737,13 @@ static int add_samples(run *r, xrun *xr, json_t *res, int64_t unexp, weir_error 
         return 0;
     }
     unexpected_from(r, xr, &from);
+    size_t n = xr->qcols.len ? xr->qcols.len : xr->colb.len ? 2 : 1;
+    if (xr->x->def->id == X_UNIQUE || xr->x->def->id == X_COMPOUND_UNIQUE) {
+        /* a window shuffles the rows: order the samples so that they are stable */
+        weir_buf_adds(&from, " ORDER BY 1");
+        for (size_t i = 2; i <= n; i++)
+            weir_buf_addf(&from, ", %zu", i);
+    }
     sample_select(xr, &sql);
     weir_buf_addf(&sql, "%s LIMIT %d", from.ptr, xr->x->partial_count);
     if ((rc = fetch_values(r, xr, sql.ptr, partial, NULL, err)))
@@ -738,8 +753,9 @@ static int add_samples(run *r, xrun *xr, json_t *res, int64_t unexp, weir_error 
         json_object_set_new(res, "partial_unexpected_counts", counts);
         weir_buf_reset(&sql);
         sample_select(xr, &sql);
-        size_t n = xr->qcols.len ? xr->qcols.len : xr->colb.len ? 2 : 1;
-        weir_buf_addf(&sql, ", count(*) AS weir__n%s GROUP BY ALL ORDER BY weir__n DESC", from.ptr);
+        weir_buf_adds(&sql, ", count(*) AS weir__n");
+        unexpected_from(r, xr, &sql);
+        weir_buf_adds(&sql, " GROUP BY ALL ORDER BY weir__n DESC");
         for (size_t i = 1; i <= n; i++)
             weir_buf_addf(&sql, ", %zu", i);
         weir_buf_addf(&sql, " LIMIT %d", xr->x->partial_count);
@@ -1084,7 +1100,7 @@ static int agg_result(run *r, xrun *xr, weir_error *err)
         n_set += !dup && !json_is_null(a);
     }
     int64_t outside = metric_int(xr, 4), inside = metric_int(xr, 5);
-    json_object_set(res, "observed_value", json_is_array(obs) ? obs : json_array());
+    json_object_set_new(res, "observed_value", json_is_array(obs) ? json_incref(obs) : json_array());
     if (id == X_DISTINCT_IN_SET)
         xr->success = !set || json_is_null(set) || outside == 0;
     else if (id == X_DISTINCT_CONTAIN)
