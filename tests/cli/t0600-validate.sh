@@ -89,6 +89,14 @@ run weir validate -C shop broken
 expect_rc 2 "a broken suite file exits 2"
 expect_err_contains "shop/expectations/broken.yml:" "a broken suite names its place"
 
+run weir check -C shop
+expect_rc 2 "weir check refuses a project with a bad suite"
+expect_err_contains "shop/expectations/strict.yml:7:41: error: expectation 'expect_column_values_to_be_between': kwarg 'min_value'" "weir check checks kwargs"
+expect_true "a YAML syntax error is reported once" test "$(grep -c 'broken.yml' <<<"$err")" -eq 1
+rm shop/expectations/broken.yml shop/expectations/strict.yml
+run weir check -C shop
+expect_rc 0 "weir check accepts good suites"
+
 if command -v sqlite3 >/dev/null; then
     n=$(sqlite3 shop/.weir/store.db "SELECT count(*) FROM validations WHERE suite = 'strict' AND success = 0")
     expect_true "validations are kept in the store" test "$n" -ge 2
