@@ -242,7 +242,7 @@ const weir_command weir_cmd_validate = {
     "scans as possible. Prints one line per expectation (ok, FAIL or ERROR with\n"
     "what was observed), or with --format json GX's validation result. The\n"
     "result is written to target/validations/SUITE/<time>.json and kept in\n"
-    "the store.\n"
+    "the store. 'weir -vv validate ...' shows the queries it runs.\n"
     "exit status: 0 every expectation passed, 1 the suite failed or could not\n"
     "run, 2 bad usage or an invalid suite file.\n",
     run,

@@ -42,6 +42,7 @@
 
 #include "config/project.h"
 #include "core/error.h"
+#include "core/vec.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -136,10 +137,14 @@ typedef struct weir_validate_options {
 
 #define WEIR_VALIDATE_OPTIONS_INIT { NULL, NULL, NULL, WEIR_RF_BASIC, true, true }
 
-/* What one validation cost: queries run, for tests and the benchmark. */
+/*
+ * What one validation cost, for tests, the benchmark and `weir -vv`: the
+ * queries run and, when sql is not NULL, each statement (appended, copied).
+ */
 typedef struct weir_validate_stats {
     size_t queries;
     size_t fallbacks;        /* expectations re-run alone after a batch failure */
+    weir_strvec *sql;
 } weir_validate_stats;
 
 /*

@@ -213,6 +213,8 @@ static json_t *cell_json(weir_result *res, size_t row, size_t col)
 static int query(run *r, const char *sql, weir_result **res, weir_error *err)
 {
     r->st->queries++;
+    if (r->st->sql)
+        weir_strvec_push(r->st->sql, sql);
     weir_log(WEIR_LOG_DEBUG, "quality: %s", sql);
     return weir_conn_query(r->c, sql, res, err);
 }
@@ -1266,7 +1268,7 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
                           json_t **out, weir_validate_stats *stats, weir_error *err)
 {
     weir_validate_options dflt = WEIR_VALIDATE_OPTIONS_INIT;
-    weir_validate_stats st0 = { 0, 0 };
+    weir_validate_stats st0 = { 0, 0, NULL };
     run r;
     xrun *xs = NULL;
     plan shared = { WEIR_VEC_INIT, WEIR_VEC_INIT, NULL };

@@ -142,7 +142,7 @@ static void run_cases(const char *file)
     weir_diags diags = WEIR_DIAGS_INIT;
     weir_error err = WEIR_ERROR_INIT;
     weir_validate_options batched = WEIR_VALIDATE_OPTIONS_INIT, alone = WEIR_VALIDATE_OPTIONS_INIT;
-    weir_validate_stats sb = { 0, 0 }, sa = { 0, 0 };
+    weir_validate_stats sb = { 0, 0, NULL }, sa = { 0, 0, NULL };
     json_t *rb = NULL, *ra = NULL;
     weir_buf fails = WEIR_BUF_INIT;
     setup(&f);
@@ -182,7 +182,7 @@ static void run_cases(const char *file)
     }
     weir_suite *clean = NULL;
     json_t *rc = NULL;
-    weir_validate_stats sc = { 0, 0 };
+    weir_validate_stats sc = { 0, 0, NULL };
     CHECK_OK(weir_suite_from_json("clean.json", root, &clean, &diags), &err);
     CHECK_OK(weir_quality_validate(f.c, clean, &batched, &rc, &sc, &err), &err);
     CHECK_INT(sc.fallbacks, ==, 0);
@@ -240,7 +240,7 @@ TEST(one_scan_for_a_batchable_suite)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_validate_stats st = { 0, 0 };
+    weir_validate_stats st = { 0, 0, NULL };
     json_t *r = NULL;
     setup(&f);
     weir_suite *s = suite_of(
@@ -269,7 +269,7 @@ TEST(a_failing_expression_is_isolated)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_validate_stats st = { 0, 0 };
+    weir_validate_stats st = { 0, 0, NULL };
     json_t *r = NULL;
     setup(&f);
     weir_suite *s = suite_of(
@@ -379,5 +379,38 @@ TEST(result_is_written_and_stored)
     weir_buf_release(&path);
     weir_buf_release(&text);
     weir_suite_free(s);
+    teardown(&f);
+}
+
+TEST(planned_sql_matches_the_golden_file)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_strvec sql = WEIR_VEC_INIT;
+    weir_validate_stats st = { 0, 0, &sql };
+    weir_buf got = WEIR_BUF_INIT, want = WEIR_BUF_INIT;
+    weir_suite *s = NULL;
+    json_t *r = NULL;
+    setup(&f);
+    CHECK_OK(weir_suite_load_file(weir_test_data("quality/plan.yml"), &s, &d), &err);
+    CHECK_INT(s->n_errors, ==, 0);
+    CHECK_OK(weir_quality_validate(f.c, s, NULL, &r, &st, &err), &err);
+    for (size_t i = 0; i < sql.len; i++)
+        weir_buf_addf(&got, "%s;\n", sql.items[i]);
+    const char *golden = weir_test_data("quality/plan.sql");
+    if (getenv("WEIR_UPDATE_GOLDEN"))
+        CHECK_OK(weir_fs_write_atomic(golden, got.ptr, got.len, &err), &err);
+    CHECK_OK(weir_fs_read_file(golden, &want, 1 << 20, &err), &err);
+    CHECK_STR(got.ptr, want.ptr);
+    /* the catalog, the batch, and then only what cannot be batched */
+    CHECK_CONTAINS(sql.items[1], "count(*) FILTER (WHERE (\"s\" IS NOT NULL AND (\"s\" IN ('a', 'b', 'it''s'))");
+    CHECK_INT(st.fallbacks, ==, 0);
+    json_decref(r);
+    weir_suite_free(s);
+    weir_diags_release(&d);
+    weir_strvec_release(&sql);
+    weir_buf_release(&got);
+    weir_buf_release(&want);
     teardown(&f);
 }
