@@ -416,6 +416,16 @@ static int check_common(weir_expectation *x, weir_buf *msg)
             return weir_buf_adds(msg, "kwarg 'result_format': expected 'BOOLEAN_ONLY', 'BASIC', "
                                  "'SUMMARY' or 'COMPLETE'"), -1;
         x->has_format = 1;
+        json_t *ir = json_is_object(rf) ? json_object_get(rf, "include_unexpected_rows") : NULL;
+        json_t *ix = json_is_object(rf) ? json_object_get(rf, "unexpected_index_column_names")
+                                        : NULL;
+        if (ir && !json_is_boolean(ir))
+            return weir_buf_adds(msg, "kwarg 'result_format': 'include_unexpected_rows' must be "
+                                 "true or false"), -1;
+        if (ix && check_value("result_format", 'C', ix, msg))
+            return weir_buf_reset(msg),
+                   weir_buf_adds(msg, "kwarg 'result_format': 'unexpected_index_column_names' "
+                                 "must be a non-empty list of column names"), -1;
         json_t *pc = json_is_object(rf) ? json_object_get(rf, "partial_unexpected_count") : NULL;
         if (pc) {
             if (!json_is_integer(pc) || json_integer_value(pc) < 0 ||

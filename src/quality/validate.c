@@ -794,6 +794,95 @@ cleanup:
     return rc;
 }
 
+/* Runs sql and appends one JSON object per row, keyed by names. */
+static int fetch_objects(run *r, const char *sql, const weir_strvec *names, json_t *list,
+                         weir_error *err)
+{
+    weir_result *res = NULL;
+    int rc = query(r, sql, &res, err);
+    if (rc)
+        return rc;
+    for (size_t row = 0; row < weir_result_rows(res); row++) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < names->len; i++)
+            json_object_set_new(o, names->items[i], cell_json(res, row, i));
+        json_array_append_new(list, o);
+    }
+    weir_result_free(res);
+    return 0;
+}
+
+/*
+ * GX's include_unexpected_rows and unexpected_index_column_names: the
+ * whole unexpected rows, or the chosen columns of them with the values
+ * checked. Only for types whose unexpected rows one WHERE selects (not the
+ * uniqueness and ordered ones).
+ */
+static int add_rows(run *r, xrun *xr, json_t *res, weir_error *err)
+{
+    const json_t *rf = json_object_get(xr->x->kwargs, "result_format");
+    const json_t *idx = json_object_get(rf, "unexpected_index_column_names");
+    int rows = json_is_true(json_object_get(rf, "include_unexpected_rows"));
+    int limit = xr->format >= WEIR_RF_COMPLETE ? COMPLETE_LIMIT : xr->x->partial_count;
+    weir_buf w = WEIR_BUF_INIT, sql = WEIR_BUF_INIT;
+    weir_strvec names = WEIR_VEC_INIT;
+    int rc = 0;
+    if ((!rows && !json_array_size(idx)) || unexpected_cond(r, xr, &w))
+        goto cleanup;
+    if (rows) {
+        json_t *list = json_array();
+        json_object_set_new(res, "unexpected_rows", list);
+        weir_buf_addf(&sql, "SELECT CAST(to_json(weir__r) AS VARCHAR) FROM %s AS weir__r",
+                      r->table.ptr);
+        where(&sql, xr->x->row_condition, w.ptr);
+        weir_buf_addf(&sql, " LIMIT %d", limit);
+        weir_result *q = NULL;
+        if ((rc = query(r, sql.ptr, &q, err)))
+            goto cleanup;
+        for (size_t row = 0; row < weir_result_rows(q); row++)
+            json_array_append_new(list, cell_json(q, row, 0));
+        weir_result_free(q);
+    }
+    if (json_array_size(idx)) {
+        size_t i;
+        json_t *v;
+        weir_buf_reset(&sql);
+        weir_buf_adds(&sql, "SELECT ");
+        json_array_foreach(idx, i, v) {
+            const colinfo *ci = find_col(r, json_string_value(v));
+            if (!ci) {
+                rc = weir_error_set(err, WEIR_EINVALID, "unexpected_index_column_names: column "
+                                    "'%s' does not exist in '%s'", json_string_value(v),
+                                    r->table_name);
+                goto cleanup;
+            }
+            weir_buf_adds(&sql, "CAST(to_json(");
+            weir_sql_quote_ident(r->d, &sql, ci->name);
+            weir_buf_adds(&sql, ") AS VARCHAR), ");
+            weir_strvec_push(&names, ci->name);
+        }
+        for (i = 0; i < xr->names.len; i++) {
+            weir_buf_adds(&sql, i ? ", CAST(to_json(" : "CAST(to_json(");
+            weir_sql_quote_ident(r->d, &sql, xr->names.items[i]);
+            weir_buf_adds(&sql, ") AS VARCHAR)");
+            weir_strvec_push(&names, xr->names.items[i]);
+        }
+        weir_buf_addf(&sql, " FROM %s", r->table.ptr);
+        where(&sql, xr->x->row_condition, w.ptr);
+        weir_buf_addf(&sql, " LIMIT %d", limit);
+        json_t *list = json_array();
+        json_object_set_new(res, xr->format >= WEIR_RF_COMPLETE ? "unexpected_index_list"
+                                                                : "partial_unexpected_index_list",
+                            list);
+        rc = fetch_objects(r, sql.ptr, &names, list, err);
+    }
+cleanup:
+    weir_buf_release(&w);
+    weir_buf_release(&sql);
+    weir_strvec_release(&names);
+    return rc;
+}
+
 static json_t *pct(int64_t a, int64_t b)
 {
     return b > 0 ? json_real(100.0 * (double)a / (double)b) : json_null();
@@ -822,8 +911,10 @@ static int map_result(run *r, xrun *xr, int64_t elem, int64_t nonmissing, int64_
         json_object_set_new(res, "unexpected_percent_nonmissing", pct(unexp, nonmissing));
     }
     json_object_set_new(res, "unexpected_percent_total", pct(unexp, elem));
-    if (!xr->success && unexp > 0)
-        return add_samples(r, xr, res, unexp, err);
+    if (!xr->success && unexp > 0) {
+        int rc = add_samples(r, xr, res, unexp, err);
+        return rc ? rc : add_rows(r, xr, res, err);
+    }
     json_object_set_new(res, "partial_unexpected_list", json_array());
     return 0;
 }
@@ -1188,8 +1279,13 @@ static int evaluate(run *r, xrun *xr, weir_error *err)
         } else if (id == X_INCREASING || id == X_DECREASING) {
             weir_buf_adds(&sql, "SELECT count(*)");
             unexpected_from(r, xr, &sql);
-            if ((rc = query_int(r, sql.ptr, &unexp, err)))
+            if ((rc = query_int(r, sql.ptr, &unexp, err))) {
+                if (strstr(err->msg.ptr, "rowid"))
+                    rc = weir_error_set(err, WEIR_EINVALID, "ordered values need the rows' "
+                                        "insertion order (rowid), which '%s' has not: only "
+                                        "tables have one, not views or files", r->table_name);
                 break;
+            }
         }
         rc = map_result(r, xr, metric_int(xr, 0), metric_int(xr, 1), unexp,
                         id == X_NOT_NULL || id == X_NULL, err);

@@ -414,3 +414,29 @@ TEST(planned_sql_matches_the_golden_file)
     weir_buf_release(&want);
     teardown(&f);
 }
+
+TEST(ordered_values_need_a_table)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_validate_options o = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL;
+    setup(&f);
+    CHECK_OK(weir_conn_exec(f.c, "CREATE VIEW tv AS SELECT * FROM t", &err), &err);
+    weir_suite *s = suite_of(
+        "{\"name\": \"v\", \"expectations\": ["
+        "{\"expectation_type\": \"expect_column_values_to_be_increasing\", \"kwargs\": {\"column\": \"id\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_not_be_null\", \"kwargs\": {\"column\": \"id\"}}"
+        "]}");
+    o.table = "tv";
+    CHECK_OK(weir_quality_validate(f.c, s, &o, &r, NULL, &err), &err);
+    const json_t *res = json_object_get(r, "results");
+    CHECK_CONTAINS(json_string_value(json_object_get(json_object_get(json_array_get(res, 0),
+                                                                     "exception_info"),
+                                                     "exception_message")),
+                   "insertion order (rowid), which 'tv' has not");
+    CHECK(json_is_true(json_object_get(json_array_get(res, 1), "success")));
+    json_decref(r);
+    weir_suite_free(s);
+    teardown(&f);
+}
