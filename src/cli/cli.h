@@ -59,5 +59,6 @@ extern const weir_command weir_cmd_version;
 extern const weir_command weir_cmd_init;
 extern const weir_command weir_cmd_check;
 extern const weir_command weir_cmd_query;
+extern const weir_command weir_cmd_validate;
 
 #endif

@@ -16,6 +16,7 @@ static const weir_command *const commands[] = {
     &weir_cmd_init,
     &weir_cmd_check,
     &weir_cmd_query,
+    &weir_cmd_validate,
     &weir_cmd_version,
 };
 

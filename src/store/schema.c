@@ -171,8 +171,28 @@ static const char schema_v1[] =
     ");"
     "CREATE INDEX audit_log_by_time ON audit_log (at);";
 
+/* quality/: one row per validation of an expectation suite, the whole GX
+ * result kept; each expectation also goes to check_results */
+static const char schema_v2[] =
+    "CREATE TABLE validations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+    "  suite TEXT NOT NULL,"
+    "  target TEXT,"              /* the table validated */
+    "  ds TEXT,"
+    "  success INTEGER NOT NULL,"
+    "  evaluated INTEGER NOT NULL,"
+    "  successful INTEGER NOT NULL,"
+    "  result_path TEXT,"         /* target/validations/<suite>/<time>.json */
+    "  result TEXT NOT NULL,"     /* JSON, GX's validation result */
+    "  executed_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX validations_by_suite ON validations (suite, executed_at);"
+    "CREATE INDEX validations_by_run ON validations (run_id);";
+
 const weir_store_migration weir_store_migrations[] = {
     { 1, "initial schema", schema_v1 },
+    { 2, "validations of expectation suites", schema_v2 },
 };
 
 const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);
