@@ -105,6 +105,8 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
     }
     if (diags.list.len)
         weir_diags_print(&diags, stderr);
+    weir_debug("%s: read %zu nodes in %.1f ms", cmd->name, weir_transform_count(tf),
+               (double)(weir_monotonic_us() - t0) / 1000.0);
     if (weir_transform_compile(tf, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;

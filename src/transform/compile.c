@@ -204,6 +204,85 @@ static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *s
     weir_vec_release(&eph);
 }
 
+/* --- rendering on several threads ---------------------------------------- */
+
+typedef struct render_job {
+    weir_transform *tf;
+    size_t start, step;
+    size_t failed_at;   /* index of the first node that failed, or TF_NONE */
+    int rc;
+    int changed;
+    weir_error err;
+} render_job;
+
+static void *render_worker(void *p)
+{
+    render_job *j = p;
+    weir_buf out = WEIR_BUF_INIT;
+    for (size_t i = j->start; i < j->tf->nodes.len; i += j->step) {
+        weir_tnode *n = j->tf->nodes.items[i];
+        if (!n->raw_sql || !enabled(n))
+            continue;
+        weir_buf_reset(&out);
+        if ((j->rc = tf_tpl_render_node(j->tf, n, 0, &out, &j->err))) {
+            j->failed_at = i;
+            break;
+        }
+        free(n->rendered_sql);
+        n->rendered_sql = weir_buf_detach(&out, NULL);
+        n->compiled = 1;
+        if (n->config_set_alias)
+            j->changed = 1;
+    }
+    weir_buf_release(&out);
+    return NULL;
+}
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/*
+ * Renders every enabled node with SQL, on one thread per CPU (nodes are
+ * dealt round-robin). The error reported is the first node's in file
+ * order, so messages do not depend on scheduling.
+ */
+static int render_all(weir_transform *tf, int *changed, weir_error *err)
+{
+    int threads = tf->nodes.len < 64 ? 1 : cpu_count();
+    render_job *jobs = weir_xcalloc((size_t)threads, sizeof(*jobs));
+    pthread_t *tids = weir_xcalloc((size_t)threads, sizeof(*tids));
+    int rc = 0;
+    size_t best = TF_NONE;
+    for (int t = 0; t < threads; t++) {
+        jobs[t].tf = tf;
+        jobs[t].start = (size_t)t;
+        jobs[t].step = (size_t)threads;
+        jobs[t].failed_at = TF_NONE;
+        weir_error_init(&jobs[t].err);
+        if (t > 0)
+            pthread_create(&tids[t], NULL, render_worker, &jobs[t]);
+    }
+    render_worker(&jobs[0]);
+    for (int t = 1; t < threads; t++)
+        pthread_join(tids[t], NULL);
+    for (int t = 0; t < threads; t++) {
+        *changed |= jobs[t].changed;
+        if (jobs[t].rc && (best == TF_NONE || jobs[t].failed_at < best)) {
+            best = jobs[t].failed_at;
+            rc = jobs[t].rc;
+            weir_error_clear(err);
+            weir_error_move(err, &jobs[t].err);
+        }
+        weir_error_release(&jobs[t].err);
+    }
+    free(jobs);
+    free(tids);
+    return rc;
+}
+
 void tf_inline_node(weir_transform *tf, weir_tnode *n)
 {
     unsigned char *seen = weir_xcalloc(tf->nodes.len + 1, 1);
@@ -218,19 +297,8 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
     unsigned char *seen = NULL;
     int rc = 0, changed = 0;
 
-    for (size_t i = 0; i < tf->nodes.len; i++) {
-        weir_tnode *n = tf->nodes.items[i];
-        if (!n->raw_sql || !enabled(n))
-            continue;
-        weir_buf_reset(&out);
-        if ((rc = tf_tpl_render_node(tf, n, 0, &out, err)))
-            goto cleanup;
-        free(n->rendered_sql);
-        n->rendered_sql = weir_buf_detach(&out, NULL);
-        n->compiled = 1;
-        if (n->config_set_alias)
-            changed = 1;
-    }
+    if ((rc = render_all(tf, &changed, err)))
+        goto cleanup;
     /* a config() call that moved a model: render its readers again so their
      * ref() points at the new place (dbt resolves refs after parsing) */
     if (changed) {

@@ -239,33 +239,41 @@ static void node_free(weir_tnode *n)
     free(n);
 }
 
-void tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
+/* Replaces *slot with fresh (taken) unless equal; returns 1 when it changed. */
+static int swap_str(char **slot, char *fresh)
+{
+    if (*slot && !strcmp(*slot, fresh)) {
+        free(fresh);
+        return 0;
+    }
+    free(*slot);
+    *slot = fresh;
+    return 1;
+}
+
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
 {
     weir_buf b = WEIR_BUF_INIT;
     const char *schema = tf_cfg_str(n, "schema");
     const char *alias = tf_cfg_str(n, "alias");
+    const char *mat = tf_cfg_str(n, "materialized");
+    int changed = 0;
     if (n->kind == WEIR_NODE_SOURCE)
-        return;
-    free(n->schema);
-    free(n->alias);
-    free(n->relation);
+        return 0;
     if (n->kind == WEIR_NODE_SNAPSHOT && tf_cfg_str(n, "target_schema"))
-        n->schema = weir_xstrdup(tf_cfg_str(n, "target_schema"));
-    else if (schema && *schema) {
+        weir_buf_adds(&b, tf_cfg_str(n, "target_schema"));
+    else if (schema && *schema)
         weir_buf_addf(&b, "%s_%s", tf->target_schema, schema);
-        n->schema = weir_buf_detach(&b, NULL);
-    } else {
-        n->schema = weir_xstrdup(tf->target_schema);
-    }
-    n->alias = weir_xstrdup(alias && *alias ? alias : n->name);
-    if (n->kind == WEIR_NODE_MODEL && tf_cfg_str(n, "materialized") &&
-        !strcmp(tf_cfg_str(n, "materialized"), "ephemeral")) {
+    else
+        weir_buf_adds(&b, tf->target_schema);
+    changed |= swap_str(&n->schema, weir_buf_detach(&b, NULL));
+    changed |= swap_str(&n->alias, weir_xstrdup(alias && *alias ? alias : n->name));
+    if (n->kind == WEIR_NODE_MODEL && mat && !strcmp(mat, "ephemeral"))
         weir_buf_addf(&b, "__dbt__cte__%s", n->name);
-        n->relation = weir_buf_detach(&b, NULL);
-        return;
-    }
-    tf_quote_relation(&b, n->schema, n->alias);
-    n->relation = weir_buf_detach(&b, NULL);
+    else
+        tf_quote_relation(&b, n->schema, n->alias);
+    changed |= swap_str(&n->relation, weir_buf_detach(&b, NULL));
+    return changed;
 }
 
 /* --- the dbt_project.yml config tree ------------------------------------ */

@@ -86,6 +86,23 @@ static json_t *node_json(weir_transform *tf, weir_tnode *n)
     return o;
 }
 
+int tf_write_file(const char *path, const char *data, weir_error *err)
+{
+    /* build outputs, rewritten by every command: no fsync (thousands of
+     * files per compile), but never a half-written file left behind */
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return weir_error_set_errno(err, errno, "cannot write '%s'", path);
+    size_t len = strlen(data);
+    int bad = fwrite(data, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad) {
+        unlink(path);
+        return weir_error_set_errno(err, errno, "cannot write '%s'", path);
+    }
+    return 0;
+}
+
 static void write_compiled(weir_transform *tf, weir_tnode *n)
 {
     weir_buf path = WEIR_BUF_INIT, dir = WEIR_BUF_INIT;
@@ -96,8 +113,12 @@ static void write_compiled(weir_transform *tf, weir_tnode *n)
     if (!weir_str_ends_with(n->path, ".sql"))
         weir_buf_addf(&path, "/%s.sql", n->name);
     weir_buf_add(&dir, path.ptr, (size_t)(strrchr(path.ptr, '/') - path.ptr));
-    if (!weir_fs_mkdir_p(dir.ptr, &err))
-        weir_fs_write_atomic(path.ptr, n->compiled_sql, strlen(n->compiled_sql), &err);
+    if (tf_write_file(path.ptr, n->compiled_sql, &err)) {
+        /* the folder is missing only the first time */
+        weir_error_clear(&err);
+        if (!weir_fs_mkdir_p(dir.ptr, &err))
+            tf_write_file(path.ptr, n->compiled_sql, &err);
+    }
     weir_error_release(&err);
     weir_buf_release(&path);
     weir_buf_release(&dir);

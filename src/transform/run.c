@@ -220,7 +220,7 @@ static void write_run_sql(runner *r, weir_tnode *n, const char *sql)
         weir_buf_addf(&path, "/%s.sql", n->name);
     weir_buf_add(&dir, path.ptr, (size_t)(strrchr(path.ptr, '/') - path.ptr));
     if (!weir_fs_mkdir_p(dir.ptr, &err))
-        weir_fs_write_atomic(path.ptr, sql, strlen(sql), &err);
+        tf_write_file(path.ptr, sql, &err);
     weir_error_release(&err);
     weir_buf_release(&path);
     weir_buf_release(&dir);

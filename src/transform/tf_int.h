@@ -43,8 +43,12 @@ struct weir_transform {
 
 weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
                         const char *unique_id, const char *path);
-/* Sets node->schema, alias and relation from its config. */
-void tf_node_resolve_relation(weir_transform *tf, weir_tnode *n);
+/*
+ * Sets node->schema, alias and relation from its config; returns 1 when one
+ * of them changed. Renders on other threads read relations: call it with
+ * the render lock held once rendering has started (tpl_render.c).
+ */
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n);
 /* A config value as a string ("" keys absent: NULL). */
 const char *tf_cfg_str(const weir_tnode *n, const char *key);
 int tf_cfg_bool(const weir_tnode *n, const char *key, int dflt);
@@ -78,6 +82,11 @@ int tf_tpl_has_test(weir_transform *tf, const char *name);
 /* Renders custom generic test n by calling its macro. */
 int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out,
                               weir_error *err);
+
+/* --- manifest.c --------------------------------------------------------- */
+
+/* Writes a build output (target/compiled, target/run) without fsync. */
+int tf_write_file(const char *path, const char *data, weir_error *err);
 
 /* --- compile.c ---------------------------------------------------------- */
 

@@ -82,7 +82,9 @@ static int h_ref(void *ud, const weir_args *a, weir_value *out, weir_error *err)
     weir_tnode *n;
     if (resolve_ref(tf, a, &n, err))
         return WEIR_ENOTFOUND;
+    pthread_mutex_lock(&tf->tpl->lock);
     *out = weir_value_string(n->relation);
+    pthread_mutex_unlock(&tf->tpl->lock);
     return 0;
 }
 
@@ -111,6 +113,8 @@ static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *e
     }
     WEIR_UNUSED(err);
     pthread_mutex_lock(&tf->tpl->lock);
+    /* configs are per node; the lock keeps json refcounts of shared
+     * values (copied from the project tree) consistent */
     for (size_t i = 0; i < a->npos; i++)
         if (weir_value_kind_of(&a->pos[i]) == WEIR_VALUE_DICT)
             for (size_t k = 0; k < weir_value_dict_len(&a->pos[i]); k++)
@@ -119,15 +123,11 @@ static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *e
     for (size_t i = 0; i < a->nkw; i++)
         merge_config_value(cur->node, a->kw_names[i], &a->kw[i]);
     pthread_mutex_unlock(&tf->tpl->lock);
-    if (cur->node->kind != WEIR_NODE_SOURCE &&
-        (json_object_get(cur->node->config, "schema") || json_object_get(cur->node->config, "alias") ||
-         json_object_get(cur->node->config, "materialized") ||
-         json_object_get(cur->node->config, "target_schema"))) {
-        char *before = weir_xstrdup(cur->node->relation ? cur->node->relation : "");
-        tf_node_resolve_relation(tf, cur->node);
-        if (strcmp(before, cur->node->relation))
+    if (cur->node->kind != WEIR_NODE_SOURCE) {
+        pthread_mutex_lock(&tf->tpl->lock);
+        if (tf_node_resolve_relation(tf, cur->node))
             cur->node->config_set_alias = 1;
-        free(before);
+        pthread_mutex_unlock(&tf->tpl->lock);
     }
     *out = weir_value_string("");
     return 0;
@@ -501,8 +501,8 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
         json_decref(n->config);
         n->config = json_deep_copy(t->base_config[n->index]);
     }
-    pthread_mutex_unlock(&t->lock);
     tf_node_resolve_relation(tf, n);
+    pthread_mutex_unlock(&t->lock);
 
     ctx = make_ctx(tf, n);
     cur = &st;
