@@ -182,8 +182,14 @@ static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *s
     idxvec eph = WEIR_VEC_INIT;
     weir_buf b = WEIR_BUF_INIT;
     size_t after;
-    memset(seen, 0, tf->nodes.len);
-    collect_ephemeral(tf, n, seen, &eph);
+    int any = 0;
+    for (size_t i = 0; i < n->deps.len && !any; i++)
+        any = is_ephemeral(tf->nodes.items[n->deps.items[i]]);
+    if (any) {
+        collect_ephemeral(tf, n, seen, &eph);
+        for (size_t i = 0; i < eph.len; i++)
+            seen[eph.items[i]] = 0; /* leave seen all zero for the next node */
+    }
     free(n->compiled_sql);
     if (!eph.len) {
         n->compiled_sql = weir_xstrdup(n->rendered_sql ? n->rendered_sql : "");

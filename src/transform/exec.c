@@ -734,7 +734,8 @@ int tf_exec_node(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exec_result
 {
     weir_error err = WEIR_ERROR_INIT;
     weir_buf log = WEIR_BUF_INIT;
-    const char *mat = tf_cfg_str(n, "materialized");
+    /* a copy: an incremental model's second render replaces n->config */
+    char *mat = tf_cfg_str(n, "materialized") ? weir_xstrdup(tf_cfg_str(n, "materialized")) : NULL;
     int rc = 0;
     memset(res, 0, sizeof(*res));
     res->rows = -1;
@@ -772,6 +773,13 @@ done:
     if (rc) {
         weir_buf m = WEIR_BUF_INIT;
         weir_error_format(&err, &m);
+        /* name the model, its file, and the SQL that ran, which the
+         * engine's LINE numbers refer to */
+        if (n->abs_path)
+            weir_buf_addf(&m, "\nin %s '%s' (%s); the SQL that ran is in target/run/%s/%s%s%s",
+                          weir_node_kind_name(n->kind), n->name, n->path, tf->name, n->path,
+                          weir_str_ends_with(n->path, ".sql") ? "" : "/",
+                          weir_str_ends_with(n->path, ".sql") ? "" : n->name);
         res->status = TF_ST_ERROR;
         free(res->message);
         res->message = weir_buf_detach(&m, NULL);
@@ -789,5 +797,6 @@ done:
     }
     res->run_sql = weir_buf_detach(&log, NULL);
     weir_error_release(&err);
+    free(mat);
     return rc;
 }
