@@ -59,6 +59,13 @@ extern const weir_command weir_cmd_version;
 extern const weir_command weir_cmd_init;
 extern const weir_command weir_cmd_check;
 extern const weir_command weir_cmd_query;
+extern const weir_command weir_cmd_compile;
+extern const weir_command weir_cmd_ls;
+extern const weir_command weir_cmd_run;
+extern const weir_command weir_cmd_test;
+extern const weir_command weir_cmd_seed;
+extern const weir_command weir_cmd_snapshot;
+extern const weir_command weir_cmd_build;
 extern const weir_command weir_cmd_validate;
 
 #endif

@@ -16,6 +16,13 @@ static const weir_command *const commands[] = {
     &weir_cmd_init,
     &weir_cmd_check,
     &weir_cmd_query,
+    &weir_cmd_compile,
+    &weir_cmd_run,
+    &weir_cmd_test,
+    &weir_cmd_seed,
+    &weir_cmd_snapshot,
+    &weir_cmd_build,
+    &weir_cmd_ls,
     &weir_cmd_validate,
     &weir_cmd_version,
 };
