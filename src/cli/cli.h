@@ -59,5 +59,7 @@ extern const weir_command weir_cmd_version;
 extern const weir_command weir_cmd_init;
 extern const weir_command weir_cmd_check;
 extern const weir_command weir_cmd_query;
+extern const weir_command weir_cmd_pipeline;
+extern const weir_command weir_cmd_serve;
 
 #endif

@@ -9,6 +9,7 @@
 #include "config/project.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "orchestrate/pipeline.h"
 
 static const char *level_name(weir_diag_level l)
 {
@@ -60,8 +61,10 @@ static int run(const weir_command *cmd, int argc, char **argv)
     weir_project_options lo = { 0 };
     lo.keep_invalid = 1;
     weir_project_load_opts(dir, &lo, &p, &diags);
-    if (p)
+    if (p) {
         weir_project_check(p, &diags);
+        weir_pipeline_check_project(p, &diags);
+    }
     weir_diags_sort(&diags);
     if (out == WEIR_OUT_JSON) {
         print_json(p ? p->name : NULL, &diags);

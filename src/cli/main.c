@@ -16,6 +16,8 @@ static const weir_command *const commands[] = {
     &weir_cmd_init,
     &weir_cmd_check,
     &weir_cmd_query,
+    &weir_cmd_pipeline,
+    &weir_cmd_serve,
     &weir_cmd_version,
 };
 
