@@ -1102,10 +1102,9 @@ static int complete(weir_exec *x, worker *w, int stopping, weir_error *err)
         return 0;
     }
     if (rc == 0 || rc == 2) {
-        free(error);
-        error = NULL;
-        if (settle(x, r, i, rc == 0 ? WEIR_TI_SUCCESS : WEIR_TI_SKIPPED, NULL, err))
+        if (settle(x, r, i, rc == 0 ? WEIR_TI_SUCCESS : WEIR_TI_SKIPPED, rc ? error : NULL, err))
             goto fail;
+        free(error);
         return 0;
     }
     if (t->try_number < t->max_tries) {

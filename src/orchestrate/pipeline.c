@@ -537,16 +537,16 @@ static int build(loader *L, const weir_project *p)
     /* names are unique */
     for (size_t i = 0; i < L->tasks.len; i++) {
         weir_task_spec *t = &L->tasks.items[i];
-        weir_task_spec *prev = weir_map_get(&names, t->id);
+        void *prev = weir_map_get(&names, t->id);
         if (prev) {
             if (L->diags)
                 weir_diags_add(L->diags, WEIR_DIAG_ERROR, pl->file, t->line, t->col,
-                               "duplicate task name '%s' (first at line %u)", t->id, prev->line);
+                               "duplicate task name '%s' (first at line %u)", t->id,
+                               L->tasks.items[(uintptr_t)prev - 1].line);
             rc = WEIR_EINVALID;
             continue;
         }
         weir_map_put(&names, t->id, (void *)(uintptr_t)(i + 1));
-        (void)0;
     }
 
     /* edges */
