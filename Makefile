@@ -20,7 +20,7 @@ SAN ?=
 DUCKDB_INC ?= deps/duckdb/include
 DUCKDB_LIB ?= deps/duckdb/lib
 
-PKGS := yaml-0.1 sqlite3 jansson
+PKGS := yaml-0.1 sqlite3 jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/json.h"
 #include "quality/quality.h"
+#include "orchestrate/pipeline.h"
 
 static const char *level_name(weir_diag_level l)
 {
@@ -112,9 +113,16 @@ static int run(const weir_command *cmd, int argc, char **argv)
                                   pos.items[0]);
         goto cleanup;
     }
-    if (weir_project_load(dir, &p, &diags) == 0) {
+    /* keep_invalid: a weir.yml with mistakes still gives a project (with
+     * defaults where it was wrong), so the other files are checked too and
+     * one run shows every problem. */
+    weir_project_options lo = { 0 };
+    lo.keep_invalid = 1;
+    weir_project_load_opts(dir, &lo, &p, &diags);
+    if (p) {
         weir_project_check(p, &diags);
         check_suites(p, &diags);
+        weir_pipeline_check_project(p, &diags);
     }
     weir_diags_sort(&diags);
     if (out == WEIR_OUT_JSON) {
