@@ -34,6 +34,19 @@
  * positive series, absolute otherwise) give a robust scale per horizon,
  * per weekday and for event days; the interval is mean +- z(level) * scale.
  *
+ * A daily monitor uses it like this:
+ *
+ *   weir_series s = WEIR_SERIES_INIT;           // from the store
+ *   for each (date, value): weir_series_set(&s, date, value);
+ *   for each past anomaly:  weir_series_flag(&s, date, WEIR_POINT_ANOMALY);
+ *   weir_check c;
+ *   weir_forecaster f = WEIR_FORECASTER_INIT;
+ *   weir_monitor_check(&s, &cal, &opts, today, &c, &f, &err);
+ *   // store c (verdict, expected, interval, score, severity) and the
+ *   // scores in f.scores; weir_forecaster_describe(&f, &buf) says why
+ *   // f.spec was chosen. An anomalous day is flagged in the store so the
+ *   // next fits leave it out.
+ *
  * Thread safety: functions share no state; a forecaster may be used from
  * several threads for predictions once fitted.
  */
