@@ -81,6 +81,7 @@ typedef struct view {
     int *ev;         /* calendar event index per day, -1 for none */
     int *name_id;    /* per calendar event: index of its name's first event */
     double *z;       /* [0, end): usable points, transformed; NaN otherwise */
+    double *year_cos, *year_sin; /* [0, nev): the yearly angle, for the regression */
     bool mult;       /* every usable value is > 0: relative errors, ratio effects */
     bool nonneg;     /* every usable value is >= 0: the log transform is possible */
 } view;
@@ -95,6 +96,7 @@ static void view_release(view *v)
     free(v->ev);
     free(v->name_id);
     free(v->z);
+    free(v->year_cos);
     memset(v, 0, sizeof(*v));
 }
 
@@ -140,6 +142,16 @@ static void view_init(view *v, const weir_series *s, const weir_calendar *cal,
     v->z = weir_xmalloc(weir_size_mul(end + 1, sizeof(double)));
 }
 
+/* Computes the yearly basis once, for the regression (the other models need none). */
+static void view_need_year(view *v, const weir_model_spec *spec)
+{
+    if (spec->kind != WEIR_MODEL_DECOMPOSITION || v->year_cos)
+        return;
+    v->year_cos = weir_xmalloc(weir_size_mul(2 * v->nev + 1, sizeof(double)));
+    v->year_sin = v->year_cos + v->nev;
+    model_year_basis(v->s->start, v->nev, v->year_cos, v->year_sin);
+}
+
 /* Fills v->z for spec's transform; returns the number of usable points. */
 static size_t view_transform(view *v, bool log_transform)
 {
@@ -170,9 +182,11 @@ static double robust_scale(double *x, size_t n)
 }
 
 /*
- * Sigma from the mean absolute value winsorised at 3 robust sigmas: for
- * Gaussian errors as unbiased as the MAD and twice as efficient, and still
- * deaf to a few wild errors. x is reordered.
+ * Sigma from the mean absolute value winsorised at 3 robust (MAD) sigmas:
+ * for Gaussian errors about twice as efficient as the MAD, and still deaf
+ * to wild errors. (A cap found by iterating from the plain mean was
+ * cheaper but let heavy tails in: recall of -40% days fell from 0.84 to
+ * 0.75 in the benchmark.) x is reordered.
  */
 static double efficient_scale(double *x, size_t n)
 {
@@ -344,6 +358,9 @@ static void model_data_for(const view *v, size_t wstart, size_t end, model_data 
     md->start = v->s->start;
     md->wstart = wstart;
     md->scale = weekly_diff_scale(v->z, wstart, end);
+    md->year_cos = v->year_cos;
+    md->year_sin = v->year_sin;
+    md->n_year = v->year_cos ? v->nev : 0;
 }
 
 /* An error in the units intervals are computed in: relative or absolute. */
@@ -393,9 +410,10 @@ static void horizon_scales(const double *err, const int *hh, const bool *evd, co
  * [.., end - B), forecasts from every origin in [end - B, end). Expects v->z
  * transformed for spec. Returns -1 when the fit is impossible.
  */
-static int evaluate(const view *v, const weir_model_spec *spec, size_t B, size_t H,
+static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
                     size_t fit_window, evaluation *out)
 {
+    view_need_year(v, spec);
     size_t end = v->end, fit_end = end - B;
     size_t wstart = window_start(end, fit_window);
     model_data md;
@@ -669,6 +687,7 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
     p->mp = best_ev.mp;
     size_t wstart = window_start(end, fit_window);
     model_data md;
+    view_need_year(&v, &chosen);
     model_data_for(&v, wstart, end, &md);
     if (chosen.kind == WEIR_MODEL_DECOMPOSITION &&
         model_fit(&chosen, &md, end, &p->mp) < 0) {
@@ -762,6 +781,7 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
     view_transform(&v, f->spec.log);
     /* keep the fitted error mode even if new points changed the sign picture */
     v.mult = f->multiplicative_errors;
+    view_need_year(&v, &f->spec);
     model_data md;
     model_data_for(&v, window_start(origin, p->fit_window), origin, &md);
     double *fc = weir_xmalloc(weir_size_mul(h, sizeof(double)));
