@@ -62,10 +62,4 @@ void model_run(const weir_model_spec *spec, const model_params *p, const model_d
 /* The median of x[0..n) (x is reordered); NaN when n is 0. Linear time. */
 double model_median(double *x, size_t n);
 
-/* The weekday phase 0..6 of index t (0 = Monday). */
-static inline int model_phase(weir_date start, size_t t)
-{
-    return weir_date_weekday(start + (weir_date)t) - 1;
-}
-
 #endif
