@@ -34,6 +34,19 @@
  * positive series, absolute otherwise) give a robust scale per horizon,
  * per weekday and for event days; the interval is mean +- z(level) * scale.
  *
+ * A daily monitor uses it like this:
+ *
+ *   weir_series s = WEIR_SERIES_INIT;           // from the store
+ *   for each (date, value): weir_series_set(&s, date, value);
+ *   for each past anomaly:  weir_series_flag(&s, date, WEIR_POINT_ANOMALY);
+ *   weir_check c;
+ *   weir_forecaster f = WEIR_FORECASTER_INIT;
+ *   weir_monitor_check(&s, &cal, &opts, today, &c, &f, &err);
+ *   // store c (verdict, expected, interval, score, severity) and the
+ *   // scores in f.scores; weir_forecaster_describe(&f, &buf) says why
+ *   // f.spec was chosen. An anomalous day is flagged in the store so the
+ *   // next fits leave it out.
+ *
  * Thread safety: functions share no state; a forecaster may be used from
  * several threads for predictions once fitted.
  */
@@ -74,7 +87,9 @@ typedef struct weir_series {
 
 #define WEIR_SERIES_INIT { 0, 0, 0, NULL, NULL }
 
+/* Sets up an empty series. */
 void weir_series_init(weir_series *s);
+/* Frees what s holds; s is empty and reusable afterwards. */
 void weir_series_release(weir_series *s);
 /*
  * Sets the value on date d, growing the series in either direction with
@@ -112,7 +127,9 @@ typedef struct weir_calendar {
 
 #define WEIR_CALENDAR_INIT { WEIR_VEC_INIT }
 
+/* Sets up an empty calendar. */
 void weir_calendar_init(weir_calendar *c);
+/* Frees the events and their names; c is empty and reusable afterwards. */
 void weir_calendar_release(weir_calendar *c);
 /* Adds an event over [from, to] (copies name). Returns WEIR_EINVALID when to < from. */
 int weir_calendar_add(weir_calendar *c, weir_date from, weir_date to,
@@ -176,6 +193,7 @@ typedef struct weir_monitor_options {
     int fit_window;        /* fit on at most the last N days; default 1100 */
 } weir_monitor_options;
 
+/* Fills o with the defaults above. */
 void weir_monitor_options_init(weir_monitor_options *o);
 
 /* How one candidate did in the backtest. */
@@ -207,7 +225,9 @@ typedef struct weir_forecaster {
 
 #define WEIR_FORECASTER_INIT { { 0, 0, 0, 0 }, 0, 0, 0, 0, { { { 0, 0, 0, 0 }, 0, 0, 0, 0 } }, 0, -1, NULL }
 
+/* Sets up an unfitted forecaster (as WEIR_FORECASTER_INIT). */
 void weir_forecaster_init(weir_forecaster *f);
+/* Frees the fitted state; f is unfitted and reusable afterwards. */
 void weir_forecaster_release(weir_forecaster *f);
 
 /*
@@ -242,6 +262,7 @@ typedef struct weir_forecast {
 
 #define WEIR_FORECAST_INIT { 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL }
 
+/* Frees the arrays; fc is empty afterwards. */
 void weir_forecast_release(weir_forecast *fc);
 
 /*
@@ -333,6 +354,7 @@ typedef struct weir_plot_options {
     weir_date from, to;    /* the dates shown; from > to shows everything */
 } weir_plot_options;
 
+/* Fills o with the defaults: 1100 x 420, the whole series, no titles. */
 void weir_plot_options_init(weir_plot_options *o);
 
 /*

@@ -281,9 +281,19 @@ static int hw_fit(const weir_model_spec *spec, const model_data *d, size_t end,
 
 #define YEAR_DAYS 365.2425
 
-/* The nonzero entries of the design row of index t: columns and values. */
-static int decomp_row(const model_params *p, weir_date start, size_t t, int *col, double *val)
+void model_year_basis(weir_date start, size_t n, double *c, double *s)
 {
+    for (size_t t = 0; t < n; t++) {
+        double th = 2 * M_PI * fmod((double)(start + (weir_date)t), YEAR_DAYS) / YEAR_DAYS;
+        c[t] = cos(th);
+        s[t] = sin(th);
+    }
+}
+
+/* The nonzero entries of the design row of index t: columns and values. */
+static int decomp_row(const model_params *p, const model_data *d, size_t t, int *col, double *val)
+{
+    weir_date start = d->start;
     int k = 0;
     col[k] = 0, val[k++] = 1.0;
     int next = 1;
@@ -297,8 +307,16 @@ static int decomp_row(const model_params *p, weir_date start, size_t t, int *col
         col[k] = next + ph - 1, val[k++] = 1.0;
     next += 6;
     if (p->K > 0) {
-        double th = 2 * M_PI * fmod((double)day, YEAR_DAYS) / YEAR_DAYS;
-        double c1 = cos(th), s1 = sin(th), ck = c1, sk = s1;
+        double c1, s1;
+        if (t < d->n_year) {
+            c1 = d->year_cos[t];
+            s1 = d->year_sin[t];
+        } else {
+            double th = 2 * M_PI * fmod((double)day, YEAR_DAYS) / YEAR_DAYS;
+            c1 = cos(th);
+            s1 = sin(th);
+        }
+        double ck = c1, sk = s1;
         for (int h = 0; h < p->K; h++) {
             col[k] = next++, val[k++] = ck;
             col[k] = next++, val[k++] = sk;
@@ -310,11 +328,11 @@ static int decomp_row(const model_params *p, weir_date start, size_t t, int *col
     return k;
 }
 
-static double decomp_mean(const model_params *p, weir_date start, size_t t)
+static double decomp_mean(const model_params *p, const model_data *d, size_t t)
 {
     int col[MODEL_MAXP];
     double val[MODEL_MAXP];
-    int k = decomp_row(p, start, t, col, val);
+    int k = decomp_row(p, d, t, col, val);
     double m = 0;
     for (int i = 0; i < k; i++)
         m += p->coef[col[i]] * val[i];
@@ -411,11 +429,11 @@ static double median_abs(double *x, size_t n)
  * The regression's mean for every index in [from, to) into m (indexed from
  * from). One row each: the cos/sin are the costly part.
  */
-static void decomp_means(const model_params *p, weir_date start, size_t from, size_t to,
+static void decomp_means(const model_params *p, const model_data *d, size_t from, size_t to,
                          double *m)
 {
     for (size_t t = from; t < to; t++)
-        m[t - from] = decomp_mean(p, start, t);
+        m[t - from] = decomp_mean(p, d, t);
 }
 
 /*
@@ -477,7 +495,7 @@ static int decomp_fit(const model_data *d, size_t end, model_params *p)
     unsigned char *rk = weir_xmalloc(n);
     for (size_t i = 0; i < n; i++) {
         w[i] = isfinite(d->z[first + i]) ? 1.0 : 0.0;
-        rk[i] = w[i] > 0 ? (unsigned char)decomp_row(p, d->start, first + i, rc_ + i * nz, rv + i * nz) : 0;
+        rk[i] = w[i] > 0 ? (unsigned char)decomp_row(p, d, first + i, rc_ + i * nz, rv + i * nz) : 0;
     }
 
     double A[MODEL_MAXP * MODEL_MAXP], b[MODEL_MAXP];
@@ -555,7 +573,7 @@ static int decomp_fit(const model_data *d, size_t end, model_params *p)
     double best = INFINITY;
     size_t lfrom = end > from + 365 ? end - 365 : from;
     double *m = weir_xmalloc(weir_size_mul(end - lfrom + 1, sizeof(double)));
-    decomp_means(p, d->start, lfrom, end, m);
+    decomp_means(p, d, lfrom, end, m);
     p->lalpha = 0.1;
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(grid); i++) {
         model_params q = *p;
@@ -603,7 +621,7 @@ void model_run(const weir_model_spec *spec, const model_params *p, const model_d
         break;
     case WEIR_MODEL_DECOMPOSITION: {
         double *m = weir_xmalloc(weir_size_mul(o_to + H - d->wstart + 1, sizeof(double)));
-        decomp_means(p, d->start, d->wstart, o_to + H, m);
+        decomp_means(p, d, d->wstart, o_to + H, m);
         decomp_filter(p, d, m, d->wstart, o_from, o_to, H, fc, insample);
         free(m);
         break;

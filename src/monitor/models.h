@@ -27,6 +27,9 @@ typedef struct model_data {
     weir_date start;  /* the date of z[0] */
     size_t wstart;    /* the first index a model looks at */
     double scale;     /* robust scale of weekly differences of z (> 0) */
+    /* optional: cos and sin of the day's angle in the year, for t < n_year */
+    const double *year_cos, *year_sin;
+    size_t n_year;
 } model_data;
 
 typedef struct model_params {
@@ -39,6 +42,9 @@ typedef struct model_params {
     double rscale;            /* robust scale of the regression residuals */
     double lalpha;            /* local level smoothing */
 } model_params;
+
+/* Fills c[t], s[t] for t < n with the yearly angle of start + t (model_data.year_*). */
+void model_year_basis(weir_date start, size_t n, double *c, double *s);
 
 /* Fits spec on z[d->wstart, end). Returns 0, or -1 when there is too little data. */
 int model_fit(const weir_model_spec *spec, const model_data *d, size_t end,
@@ -55,11 +61,5 @@ void model_run(const weir_model_spec *spec, const model_params *p, const model_d
 
 /* The median of x[0..n) (x is reordered); NaN when n is 0. Linear time. */
 double model_median(double *x, size_t n);
-
-/* The weekday phase 0..6 of index t (0 = Monday). */
-static inline int model_phase(weir_date start, size_t t)
-{
-    return weir_date_weekday(start + (weir_date)t) - 1;
-}
 
 #endif

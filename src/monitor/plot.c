@@ -24,7 +24,7 @@ void weir_plot_options_init(weir_plot_options *o)
 typedef struct frame {
     double left, right, top, bottom; /* plot area in pixels */
     weir_date from, to;
-    double ymax;
+    double ymin, ymax; /* ymin is 0 unless values go below it */
 } frame;
 
 static double fx(const frame *f, double d)
@@ -37,7 +37,7 @@ static double fx(const frame *f, double d)
 
 static double fy(const frame *f, double v)
 {
-    return f->bottom - v / f->ymax * (f->bottom - f->top);
+    return f->bottom - (v - f->ymin) / (f->ymax - f->ymin) * (f->bottom - f->top);
 }
 
 /* A "nice" tick step (1, 2 or 5 times a power of ten) for about n ticks. */
@@ -267,23 +267,32 @@ int weir_monitor_plot_svg(const weir_series *s, const weir_calendar *cal,
     if (f.to <= f.from)
         f.to = f.from + 1;
 
-    /* the value axis: from 0 to a nice number above everything shown */
-    double vmax = 0;
+    /* the value axis: from 0 (or below, for negative values) to a nice number above all */
+    double vmax = 0, vmin = 0;
     for (size_t i = 0; i < s->len; i++) {
         weir_date d = s->start + (weir_date)i;
-        if (d >= f.from && d <= f.to && isfinite(s->values[i]))
+        if (d >= f.from && d <= f.to && isfinite(s->values[i])) {
             vmax = WEIR_MAX(vmax, s->values[i]);
+            vmin = WEIR_MIN(vmin, s->values[i]);
+        }
     }
     for (size_t i = 0; i < n_checks; i++)
-        if (checks[i].date >= f.from && checks[i].date <= f.to && isfinite(checks[i].hi))
+        if (checks[i].date >= f.from && checks[i].date <= f.to && isfinite(checks[i].hi)) {
             vmax = WEIR_MAX(vmax, WEIR_MIN(checks[i].hi, 3 * WEIR_MAX(checks[i].expected, 1)));
+            vmin = WEIR_MIN(vmin, checks[i].lo);
+        }
     for (size_t i = 0; fc && i < fc->h; i++)
-        if (isfinite(fc->hi[i]))
+        if (isfinite(fc->hi[i])) {
             vmax = WEIR_MAX(vmax, fc->hi[i]);
-    if (vmax <= 0)
-        vmax = 1;
-    double step = nice_step(vmax, 5);
+            vmin = WEIR_MIN(vmin, fc->lo[i]);
+        }
+    if (vmax - vmin <= 0)
+        vmax = vmin + 1;
+    double step = nice_step(vmax - vmin, 5);
     f.ymax = ceil(vmax * 1.04 / step) * step;
+    f.ymin = vmin < 0 ? floor(vmin * 1.04 / step) * step : 0;
+    if (f.ymax <= f.ymin)
+        f.ymax = f.ymin + step;
 
     weir_buf_addf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                        "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n",
@@ -328,7 +337,10 @@ int weir_monitor_plot_svg(const weir_series *s, const weir_calendar *cal,
     }
 
     /* value grid and labels */
-    for (double v = 0; v <= f.ymax + step / 2; v += step) {
+    for (int k = 0; f.ymin + k * step <= f.ymax + step / 2; k++) {
+        double v = f.ymin + k * step;
+        if (fabs(v) < step * 1e-9)
+            v = 0;
         double y = fy(&f, v);
         weir_buf_addf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
                       f.left, y, f.right, y, v == 0 ? "#999" : "#e6e6e6");

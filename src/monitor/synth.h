@@ -30,6 +30,7 @@ typedef struct weir_synth_options {
     int country;       /* 0..3: shifts the holidays a little; default 0 */
 } weir_synth_options;
 
+/* Fills o with the defaults above (seed 1). */
 void weir_synth_options_init(weir_synth_options *o);
 
 /*
