@@ -126,6 +126,15 @@ int weir_suite_find(const weir_project *p, const char *name, char **path, weir_e
 extern const char *const weir_expectation_type_names[];
 extern const size_t weir_expectation_type_count;
 
+/*
+ * Costly string checks (regexes, LIKE, sets, lengths, formats) on a column
+ * whose values repeat can be evaluated once per distinct value, weighted by
+ * its count, instead of once per row: one GROUP BY per column. AUTO does so
+ * when the engine's statistics say the values repeat (on average four
+ * times or more); ALWAYS and NEVER are for tests and the benchmark.
+ */
+typedef enum { WEIR_GROUP_AUTO, WEIR_GROUP_NEVER, WEIR_GROUP_ALWAYS } weir_group_values;
+
 typedef struct weir_validate_options {
     const char *table;       /* the table to check; NULL: the suite's */
     const char *ds;          /* the run's date, kept in the result's meta */
@@ -133,9 +142,11 @@ typedef struct weir_validate_options {
     weir_result_format format; /* for expectations without result_format */
     bool catch_exceptions;   /* default for expectations without one */
     bool batch;              /* false: every expectation with its own queries */
+    weir_group_values group_values;
 } weir_validate_options;
 
-#define WEIR_VALIDATE_OPTIONS_INIT { NULL, NULL, NULL, WEIR_RF_BASIC, true, true }
+#define WEIR_VALIDATE_OPTIONS_INIT \
+    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO }
 
 /*
  * What one validation cost, for tests, the benchmark and `weir -vv`: the

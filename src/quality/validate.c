@@ -60,6 +60,8 @@ typedef struct xrun {
     weir_buf colb;         /* quoted column_B */
     weir_strvec qcols;     /* quoted column_list */
     weir_strvec names;     /* catalog names of the columns sampled */
+    int grouped;           /* unexpected rows counted per distinct value */
+    int64_t grouped_unexp;
     json_t *result;
     int success;
 } xrun;
@@ -600,7 +602,7 @@ static void plan_expectation(run *r, xrun *xr, plan *p)
         filt(&e, rc, NULL);
         ADD(1);
         /* nulls are counted already: element_count - count(column) */
-        if (id != X_NOT_NULL && id != X_NULL && unexpected_cond(r, xr, &t) == 0) {
+        if (!xr->grouped && id != X_NOT_NULL && id != X_NULL && unexpected_cond(r, xr, &t) == 0) {
             weir_buf_adds(&e, "count(*)");
             filt(&e, rc, t.ptr);
             ADD(2);
@@ -1241,7 +1243,8 @@ static int evaluate(run *r, xrun *xr, weir_error *err)
             break;
         }
         unexp = id == X_NOT_NULL ? metric_int(xr, 0) - metric_int(xr, 1)
-              : id == X_NULL ? metric_int(xr, 1) : metric_int(xr, 2);
+              : id == X_NULL ? metric_int(xr, 1)
+              : xr->grouped ? xr->grouped_unexp : metric_int(xr, 2);
         if (id == X_UNIQUE || id == X_COMPOUND_UNIQUE) {
             /*
              * The rows in groups of more than one, in one GROUP BY: on
@@ -1284,6 +1287,156 @@ static int evaluate(run *r, xrun *xr, weir_error *err)
     }
     weir_buf_release(&sql);
     return rc;
+}
+
+/* --- checks per distinct value ------------------------------------------ */
+
+/* Whether the type is a string check worth evaluating once per value. */
+static int groupable(const run *r, const xrun *xr)
+{
+    switch (xr->x->def->id) {
+    case X_IN_SET:
+    case X_NOT_IN_SET:
+    case X_LENGTHS_BETWEEN:
+    case X_LENGTHS_EQUAL:
+    case X_REGEX:
+    case X_NOT_REGEX:
+    case X_REGEX_LIST:
+    case X_NOT_REGEX_LIST:
+    case X_LIKE:
+    case X_NOT_LIKE:
+    case X_STRFTIME:
+    case X_DATEUTIL:
+    case X_JSON:
+        break;
+    default:
+        return 0;
+    }
+    const colinfo *ci = xr->names.len ? find_col(r, xr->names.items[0]) : NULL;
+    return !xr->x->row_condition && ci && weir_str_starts_with(ci->type, "VARCHAR");
+}
+
+/* "Approx Unique: N" from DuckDB's stats() text, or -1. */
+static int64_t approx_unique(const char *stats)
+{
+    const char *p = stats ? strstr(stats, "Approx Unique: ") : NULL;
+    long long v;
+    char num[32];
+    size_t n;
+    if (!p)
+        return -1;
+    p += strlen("Approx Unique: ");
+    n = strspn(p, "0123456789");
+    if (n == 0 || n >= sizeof(num))
+        return -1;
+    memcpy(num, p, n);
+    num[n] = '\0';
+    return weir_str_to_i64(num, &v) == 0 ? (int64_t)v : -1;
+}
+
+/*
+ * Marks the expectations whose column's values repeat enough for their
+ * check to run once per distinct value (see weir_group_values). AUTO reads
+ * the engine's statistics, which cost no scan on a DuckDB table; a source
+ * without them (a Parquet view, another engine) keeps the checks per row.
+ */
+static void choose_grouping(run *r, xrun *xs, size_t n)
+{
+    weir_strvec cols = WEIR_VEC_INIT;
+    weir_buf sql = WEIR_BUF_INIT;
+    weir_result *res = NULL;
+    weir_error err = WEIR_ERROR_INIT;
+    if (r->o->group_values == WEIR_GROUP_NEVER)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (xs[i].error || !xs[i].p || !groupable(r, &xs[i]))
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < cols.len && !seen; k++)
+            seen = strcmp(cols.items[k], xs[i].col.ptr) == 0;
+        if (!seen)
+            weir_strvec_push(&cols, xs[i].col.ptr);
+        xs[i].grouped = r->o->group_values == WEIR_GROUP_ALWAYS;
+    }
+    /* stats() is DuckDB's; other engines keep their checks per row in AUTO */
+    if (r->o->group_values == WEIR_GROUP_AUTO && cols.len && strcmp(r->d->name, "duckdb") == 0) {
+        weir_buf_addf(&sql, "SELECT (SELECT count(*) FROM %s)", r->table.ptr);
+        for (size_t k = 0; k < cols.len; k++)
+            weir_buf_addf(&sql, ", CAST(stats(%s) AS VARCHAR)", cols.items[k]);
+        weir_buf_addf(&sql, " FROM %s LIMIT 1", r->table.ptr);
+        if (query(r, sql.ptr, &res, &err) == 0 && weir_result_rows(res) == 1) {
+            int64_t rows = 0;
+            weir_result_int64(res, 0, 0, &rows);
+            for (size_t k = 0; k < cols.len; k++) {
+                weir_buf t = WEIR_BUF_INIT;
+                weir_result_text(res, 0, k + 1, &t);
+                int64_t u = approx_unique(t.ptr);
+                weir_buf_release(&t);
+                if (u < 0 || u * 4 > rows)
+                    continue;
+                for (size_t i = 0; i < n; i++)
+                    if (!xs[i].error && xs[i].p && groupable(r, &xs[i]) &&
+                        strcmp(xs[i].col.ptr, cols.items[k]) == 0)
+                        xs[i].grouped = 1;
+            }
+        }
+    }
+    weir_result_free(res);
+    weir_error_release(&err);
+    weir_buf_release(&sql);
+    weir_strvec_release(&cols);
+}
+
+/*
+ * Counts the unexpected rows of the grouped expectations, one GROUP BY per
+ * column: each check runs once per distinct value, its count weighting it.
+ * On failure the column's expectations go back to the per-row plan (own
+ * plans, run afterwards), where an error is pinned to its expectation.
+ */
+static void run_grouped(run *r, xrun *xs, plan *own, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!xs[i].grouped || xs[i].grouped == 2)
+            continue;
+        const char *col = xs[i].col.ptr;
+        weir_buf sql = WEIR_BUF_INIT, w = WEIR_BUF_INIT;
+        weir_result *res = NULL;
+        weir_error err = WEIR_ERROR_INIT;
+        size_t k = 0;
+        weir_buf_adds(&sql, "SELECT ");
+        for (size_t j = i; j < n; j++) {
+            if (!xs[j].grouped || xs[j].grouped == 2 || strcmp(xs[j].col.ptr, col) != 0)
+                continue;
+            weir_buf_reset(&w);
+            unexpected_cond(r, &xs[j], &w);
+            weir_buf_addf(&sql, "%scoalesce(sum(weir__n) FILTER (WHERE %s), 0)", k++ ? ", " : "",
+                          w.ptr);
+        }
+        weir_buf_addf(&sql, " FROM (SELECT %s, count(*) AS weir__n FROM %s GROUP BY %s)", col,
+                      r->table.ptr, col);
+        int rc = query(r, sql.ptr, &res, &err);
+        k = 0;
+        for (size_t j = i; j < n; j++) {
+            if (!xs[j].grouped || xs[j].grouped == 2 || strcmp(xs[j].col.ptr, col) != 0)
+                continue;
+            if (rc == 0) {
+                int64_t v = 0;
+                weir_result_int64(res, 0, k++, &v);
+                xs[j].grouped_unexp = v;
+                xs[j].grouped = 2; /* done */
+            } else {
+                /* back to a per-row count in a plan of its own */
+                xs[j].grouped = 0;
+                r->st->fallbacks++;
+                plan_release(&own[j]);
+                plan_expectation(r, &xs[j], &own[j]);
+            }
+        }
+        weir_result_free(res);
+        weir_error_release(&err);
+        weir_buf_release(&sql);
+        weir_buf_release(&w);
+    }
 }
 
 /* --- the run -------------------------------------------------------------- */
@@ -1402,8 +1555,12 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
         }
         if (resolve_columns(&r, xr))
             continue;
-        plan_expectation(&r, xr, opts->batch ? &shared : &own[i]);
+        xr->p = opts->batch ? &shared : &own[i];
     }
+    choose_grouping(&r, xs, s->n_items);
+    for (size_t i = 0; i < s->n_items; i++)
+        if (xs[i].p)
+            plan_expectation(&r, &xs[i], xs[i].p);
 
     /* execute: one query for the batch; alone on failure, to find the culprit */
     if (opts->batch && shared.exprs.len) {
@@ -1419,6 +1576,7 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
         }
         weir_error_release(&berr);
     }
+    run_grouped(&r, xs, own, s->n_items);
     for (size_t i = 0; i < s->n_items; i++) {
         if (xs[i].p != &own[i])
             continue;
