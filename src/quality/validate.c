@@ -631,6 +631,32 @@ static void plan_expectation(run *r, xrun *xr, plan *p)
             weir_buf_addf(&e, "%s(%s)", agg_fn(id), xr->col.ptr);
             filt(&e, rc, NULL);
             ADD(3);
+            /*
+             * A bound written as a string ("2024-01-01") is compared by the
+             * engine, in the column's type: as text, a timestamp's
+             * "2024-01-01 00:00:00" would sort after it.
+             */
+            json_t *lo = json_object_get(x->kwargs, "min_value");
+            json_t *hi = json_object_get(x->kwargs, "max_value");
+            if (json_is_string(lo) || json_is_string(hi)) {
+                if (json_is_string(lo)) {
+                    weir_buf_addf(&e, "weir_m%d %s ", xr->m[3],
+                                  kw_bool(xr, "strict_min", 0) ? ">" : ">=");
+                    weir_qx_literal(r->d, lo, &e);
+                } else {
+                    weir_buf_adds(&e, "true");
+                }
+                weir_buf_adds(&e, " AND ");
+                if (json_is_string(hi)) {
+                    weir_buf_addf(&e, "weir_m%d %s ", xr->m[3],
+                                  kw_bool(xr, "strict_max", 0) ? "<" : "<=");
+                    weir_qx_literal(r->d, hi, &e);
+                } else {
+                    weir_buf_adds(&e, "true");
+                }
+                xr->m[4] = plan_add_derived(p, e.ptr);
+                weir_buf_reset(&e);
+            }
         } else if (id == X_QUANTILES) {
             json_t *q = json_object_get(json_object_get(x->kwargs, "quantile_ranges"), "quantiles");
             weir_buf_addf(&e, "quantile_disc(%s, [", xr->col.ptr);
@@ -1132,6 +1158,13 @@ static int agg_result(run *r, xrun *xr, weir_error *err)
     const weir_expectation *x = xr->x;
     json_t *k = x->kwargs, *res = xr->result;
     qx_id id = x->def->id;
+    if ((id == X_MIN || id == X_MAX) && xr->m[4] >= 0) {
+        /* string bounds: the engine compared them in the column's type */
+        json_t *in = metric(xr, 4), *obs = metric(xr, 3);
+        xr->success = json_is_true(in);
+        json_object_set(res, "observed_value", obs ? obs : json_null());
+        return 0;
+    }
     if (agg_fn(id) || id == X_UNIQUE_COUNT)
         return between_result(xr, metric(xr, 3)), 0;
     if (id == X_UNIQUE_PROPORTION) {

@@ -250,6 +250,11 @@ TEST(cases_on_an_empty_table)
     run_cases("quality/cases_empty.yml");
 }
 
+TEST(cases_on_timestamps_and_decimals)
+{
+    run_cases("quality/cases_tt.yml");
+}
+
 static weir_suite *suite_of(const char *json)
 {
     weir_suite *s = NULL;
