@@ -512,3 +512,43 @@ TEST(repeated_values_are_checked_once_each)
     weir_suite_free(s);
     teardown(&f);
 }
+
+TEST(odd_names_are_quoted_everywhere)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_validate_options o = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL;
+    setup(&f);
+    CHECK_OK(weir_conn_exec(f.c, "CREATE SCHEMA \"my schema\"; CREATE TABLE \"my schema\".\"odd "
+                            "table\" AS SELECT i AS \"my col\", 'v''' || (i % 2) AS \"a\"\"b\" "
+                            "FROM range(5) t(i)", &err), &err);
+    weir_suite *s = suite_of(
+        "{\"name\": \"odd\", \"expectations\": ["
+        "{\"expectation_type\": \"expect_column_values_to_be_unique\", \"kwargs\": {\"column\": \"a\\\"b\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_in_set\", \"kwargs\": {\"column\": \"a\\\"b\", \"value_set\": [\"v'0\"], \"result_format\": {\"result_format\": \"COMPLETE\", \"unexpected_index_column_names\": [\"my col\"]}}},"
+        "{\"expectation_type\": \"expect_column_values_to_match_regex\", \"kwargs\": {\"column\": \"a\\\"b\", \"regex\": \"^v'\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_increasing\", \"kwargs\": {\"column\": \"my col\"}},"
+        "{\"expectation_type\": \"expect_column_pair_values_a_to_be_greater_than_b\", \"kwargs\": {\"column_A\": \"my col\", \"column_B\": \"my col\", \"or_equal\": true}},"
+        "{\"expectation_type\": \"expect_column_most_common_value_to_be_in_set\", \"kwargs\": {\"column\": \"a\\\"b\", \"value_set\": [\"v'0\"]}}"
+        "]}");
+    o.table = "\"my schema\".\"odd table\"";
+    CHECK_OK(weir_quality_validate(f.c, s, &o, &r, NULL, &err), &err);
+    const json_t *res = json_object_get(r, "results");
+    for (size_t i = 0; i < json_array_size(res); i++)
+        CHECK(json_is_false(json_object_get(json_object_get(json_array_get(res, i),
+                                                            "exception_info"),
+                                            "raised_exception")));
+    const json_t *in_set = json_object_get(json_array_get(res, 1), "result");
+    CHECK_INT(json_integer_value(json_object_get(in_set, "unexpected_count")), ==, 2);
+    const json_t *idx = json_object_get(in_set, "unexpected_index_list");
+    CHECK_INT(json_array_size(idx), ==, 2);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(idx, 0), "my col")), ==, 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(idx, 0), "a\"b")), "v'1");
+    CHECK(json_is_true(json_object_get(json_array_get(res, 2), "success")));
+    CHECK(json_is_true(json_object_get(json_array_get(res, 3), "success")));
+    CHECK(json_is_true(json_object_get(json_array_get(res, 4), "success")));
+    json_decref(r);
+    weir_suite_free(s);
+    teardown(&f);
+}
