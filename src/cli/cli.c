@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 
 void weir_cli_error(const weir_error *err)
@@ -77,7 +78,7 @@ int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_op
         weir_args_print_options(all, n_own, stdout);
         printf("  -h, --help            show this help\n"
                "  -q, --quiet           only errors on stderr\n"
-               "  -v, --verbose         more detail on stderr\n"
+               "  -v, --verbose         more detail on stderr (-v -v for debug)\n"
                "      --log-format FMT  'text' or 'json' log lines on stderr\n");
         rc = WEIR_EXIT_OK;
         goto cleanup;
@@ -85,7 +86,7 @@ int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_op
     if (quiet)
         weir_log_set_level(WEIR_LOG_ERROR);
     if (verbose)
-        weir_log_set_level(verbose > 1 ? WEIR_LOG_TRACE : WEIR_LOG_DEBUG);
+        weir_log_set_level(verbose >= 3 ? WEIR_LOG_TRACE : (weir_log_level)(WEIR_LOG_WARN + verbose));
     if (log_format) {
         weir_log_format f;
         if (weir_log_parse_format(log_format, &f)) {
@@ -99,4 +100,14 @@ cleanup:
     weir_buf_release(&name);
     weir_error_release(&err);
     return rc;
+}
+
+void weir_cli_print_json(json_t *v)
+{
+    weir_buf b = WEIR_BUF_INIT;
+    weir_json_dump(v, 2, &b);
+    weir_buf_addch(&b, '\n');
+    fwrite(b.ptr, 1, b.len, stdout);
+    weir_buf_release(&b);
+    json_decref(v);
 }

@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/json.h"
 #include "quality/quality.h"
+#include "orchestrate/pipeline.h"
 
 static const char *level_name(weir_diag_level l)
 {
@@ -32,11 +33,7 @@ static void print_json(const char *name, const weir_diags *d)
                                name ? json_string(name) : json_null(), "ok", d->errors == 0,
                                "errors", (json_int_t)d->errors, "warnings",
                                (json_int_t)d->warnings, "problems", problems);
-    weir_buf b = WEIR_BUF_INIT;
-    weir_json_dump(report, 2, &b);
-    printf("%s\n", b.ptr);
-    weir_buf_release(&b);
-    json_decref(report);
+    weir_cli_print_json(report);
 }
 
 static int has_diag(const weir_diags *d, const weir_diag *x)
@@ -116,9 +113,16 @@ static int run(const weir_command *cmd, int argc, char **argv)
                                   pos.items[0]);
         goto cleanup;
     }
-    if (weir_project_load(dir, &p, &diags) == 0) {
+    /* keep_invalid: a weir.yml with mistakes still gives a project (with
+     * defaults where it was wrong), so the other files are checked too and
+     * one run shows every problem. */
+    weir_project_options lo = { 0 };
+    lo.keep_invalid = 1;
+    weir_project_load_opts(dir, &lo, &p, &diags);
+    if (p) {
         weir_project_check(p, &diags);
         check_suites(p, &diags);
+        weir_pipeline_check_project(p, &diags);
     }
     weir_diags_sort(&diags);
     if (out == WEIR_OUT_JSON) {
@@ -128,7 +132,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
         if (diags.errors)
             fprintf(stderr, "%zu error%s, %zu warning%s\n", diags.errors, diags.errors == 1 ? "" : "s",
                     diags.warnings, diags.warnings == 1 ? "" : "s");
-        else
+        else if (p)
             printf("project '%s': ok%s\n", p->name, diags.warnings ? " (with warnings)" : "");
     }
     rc = diags.errors ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;

@@ -8,6 +8,8 @@
 #include "cli/output.h"
 #include "cli/workspace.h"
 #include "core/buf.h"
+#include "core/date.h"
+#include "core/log.h"
 
 static weir_col_kind col_kind(weir_type t)
 {
@@ -80,11 +82,14 @@ static int run(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     if ((rc = weir_cli_open_warehouse(p, &e)) != WEIR_CLI_GO)
         goto cleanup;
+    int64_t t0 = weir_monotonic_us();
     if (weir_conn_new(e, &c, &err) || weir_conn_query(c, sql.ptr, &r, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
+    weir_info("query: %zu row%s in %.1f ms", weir_result_rows(r), weir_result_rows(r) == 1 ? "" : "s",
+              (double)(weir_monotonic_us() - t0) / 1000.0);
     fill_grid(r, &g);
     weir_grid_print(&g, style, stdout);
     rc = WEIR_EXIT_OK;

@@ -16,7 +16,16 @@ static const weir_command *const commands[] = {
     &weir_cmd_init,
     &weir_cmd_check,
     &weir_cmd_query,
+    &weir_cmd_compile,
+    &weir_cmd_run,
+    &weir_cmd_test,
+    &weir_cmd_seed,
+    &weir_cmd_snapshot,
+    &weir_cmd_build,
+    &weir_cmd_ls,
     &weir_cmd_validate,
+    &weir_cmd_pipeline,
+    &weir_cmd_serve,
     &weir_cmd_version,
 };
 
@@ -35,7 +44,7 @@ static void print_help(FILE *out)
           "\n"
           "global options:\n"
           "  -q, --quiet            only errors on stderr\n"
-          "  -v, --verbose          more detail on stderr (twice for debug traces)\n"
+          "  -v, --verbose          more detail on stderr (-v -v for debug)\n"
           "      --log-format FMT   'text' (default) or 'json' lines on stderr\n"
           "  -h, --help             this help; 'weir COMMAND --help' for a command\n"
           "      --version          same as 'weir version'\n"
@@ -81,7 +90,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             weir_log_set_level(WEIR_LOG_ERROR);
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            weir_log_set_level(weir_log_get_level() < WEIR_LOG_DEBUG ? WEIR_LOG_DEBUG : WEIR_LOG_TRACE);
+            weir_log_level l = weir_log_get_level();
+            weir_log_set_level(l < WEIR_LOG_TRACE ? (weir_log_level)(l + 1) : l);
         } else if (strncmp(a, "--log-format", 12) == 0) {
             const char *v = a[12] == '=' ? a + 13 : (a[12] == '\0' && i + 1 < argc ? argv[++i] : NULL);
             weir_log_format f;

@@ -6,12 +6,15 @@
 
 #include "cli/cli.h"
 #include "cli/workspace.h"
+#include "core/log.h"
+#include "orchestrate/lock.h"
 
 int weir_cli_load_project(const char *dir, weir_project **out)
 {
     weir_diags diags = WEIR_DIAGS_INIT;
     int rc = weir_project_load(dir ? dir : ".", out, &diags);
     if (rc == 0) {
+        weir_debug("loaded project '%s' from %s", (*out)->name, (*out)->file);
         /* warnings of a loadable project still deserve to be seen */
         weir_diags_print(&diags, stderr);
         weir_diags_release(&diags);
@@ -33,8 +36,21 @@ int weir_cli_open_warehouse(const weir_project *p, weir_engine **out)
                         "(use 'duckdb')\n", p->file, p->warehouse.type);
         return WEIR_EXIT_FAILED;
     }
+    {
+        /* a running `weir serve` (or backfill) holds the file: say so plainly
+         * rather than with DuckDB's lock message */
+        long pid;
+        char what[200];
+        if (weir_warehouse_holder(p->dir, &pid, what, sizeof(what))) {
+            weir_warehouse_busy_error(&err, pid, what);
+            weir_cli_error(&err);
+            weir_error_release(&err);
+            return WEIR_EXIT_FAILED;
+        }
+    }
     opts.backend = "duckdb";
     opts.threads = p->warehouse.threads;
+    weir_debug("opening warehouse %s (%s)", p->warehouse.path, p->warehouse.type);
     if (weir_engine_open(p->warehouse.path, &opts, out, &err)) {
         weir_error_wrap(&err, "while opening the warehouse of project '%s'", p->name);
         weir_cli_error(&err);

@@ -316,7 +316,8 @@ static void read_dbt(weir_project *p, weir_diags *diags)
  */
 static int load(weir_project_kind kind, const char *dir, const char *display_dir,
                 const char *file, const char *name, const char *data, size_t len,
-                const weir_yaml_options *opts, weir_project **out, weir_diags *diags)
+                const weir_yaml_options *opts, int keep_invalid, weir_project **out,
+                weir_diags *diags)
 {
     weir_diags local = WEIR_DIAGS_INIT;
     weir_yaml_options yopts = { 0 };
@@ -347,13 +348,15 @@ static int load(weir_project_kind kind, const char *dir, const char *display_dir
     if (p->doc.root) {
         const weir_schema *schema = kind == WEIR_PROJECT_WEIR ? &weir_project_schema
                                                               : &dbt_schema;
-        if (weir_schema_validate(schema, p->doc.root, &local) == 0 ||
-            p->doc.root->kind == WEIR_YAML_MAPPING) {
-            if (kind == WEIR_PROJECT_WEIR)
-                read_weir(p, &local);
-            else
-                read_dbt(p, &local);
-        }
+        /* Read even after schema errors (a root that is not a mapping reads
+         * as empty): a kept invalid project then has every default. */
+        weir_schema_validate(schema, p->doc.root, &local);
+        if (kind == WEIR_PROJECT_WEIR)
+            read_weir(p, &local);
+        else
+            read_dbt(p, &local);
+        if (!p->name)
+            p->name = "";
     }
 
     rc = local.errors ? WEIR_EINVALID : 0;
@@ -365,23 +368,30 @@ static int load(weir_project_kind kind, const char *dir, const char *display_dir
     }
     weir_diags_release(&local);
     free(abs);
-    if (rc) {
+    if (rc && !(keep_invalid && p->doc.root)) {
         weir_project_free(p);
         return rc;
     }
     *out = p;
-    return 0;
+    return rc;
 }
 
 int weir_project_load_buf(const char *dir, const char *name, const char *data, size_t len,
                           const weir_yaml_options *opts, weir_project **out,
                           weir_diags *diags)
 {
-    return load(WEIR_PROJECT_WEIR, dir, dir, NULL, name, data, len, opts, out, diags);
+    return load(WEIR_PROJECT_WEIR, dir, dir, NULL, name, data, len, opts, 0, out, diags);
 }
 
 int weir_project_load(const char *dir, weir_project **out, weir_diags *diags)
 {
+    return weir_project_load_opts(dir, NULL, out, diags);
+}
+
+int weir_project_load_opts(const char *dir, const weir_project_options *popts,
+                           weir_project **out, weir_diags *diags)
+{
+    weir_yaml_options yopts = { 0 };
     weir_buf file = WEIR_BUF_INIT, shown = WEIR_BUF_INIT, data = WEIR_BUF_INIT;
     weir_error err = WEIR_ERROR_INIT;
     weir_project_kind kind = WEIR_PROJECT_WEIR;
@@ -413,8 +423,12 @@ int weir_project_load(const char *dir, weir_project **out, weir_diags *diags)
         weir_buf abs_file = WEIR_BUF_INIT;
         weir_path_join(&abs_file, abs_dir,
                        kind == WEIR_PROJECT_WEIR ? "weir.yml" : "dbt_project.yml");
-        rc = load(kind, dir, dir, abs_file.ptr, shown.ptr, data.ptr, data.len, NULL, out,
-                  diags);
+        if (popts) {
+            yopts.getenv = popts->getenv;
+            yopts.getenv_data = popts->getenv_data;
+        }
+        rc = load(kind, dir, dir, abs_file.ptr, shown.ptr, data.ptr, data.len, &yopts,
+                  popts && popts->keep_invalid, out, diags);
         weir_buf_release(&abs_file);
         free(abs_dir);
     }

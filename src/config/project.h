@@ -101,6 +101,23 @@ typedef struct weir_project {
  */
 int weir_project_load(const char *dir, weir_project **out, weir_diags *diags);
 
+typedef struct weir_project_options {
+    weir_yaml_getenv_fn getenv; /* NULL: the process environment */
+    void *getenv_data;
+    /*
+     * Non-zero: when the project file parses but has errors, still return
+     * the project (with defaults where values were wrong) in *out along with
+     * WEIR_EINVALID, so `weir check` can go on to check the other files.
+     * The caller frees it. Its name is "" when the file had none. After a
+     * syntax error *out stays NULL.
+     */
+    int keep_invalid;
+} weir_project_options;
+
+/* weir_project_load with options; opts may be NULL. */
+int weir_project_load_opts(const char *dir, const weir_project_options *opts,
+                           weir_project **out, weir_diags *diags);
+
 /*
  * As weir_project_load, for a weir.yml whose text is given: name is the file
  * name used in locations, dir the folder paths are resolved against (it need

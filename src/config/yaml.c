@@ -62,6 +62,7 @@ typedef struct builder {
     size_t total;     /* nodes so far, aliases expanded */
     size_t max_nodes;
     unsigned max_depth;
+    size_t cur_char, cur_byte; /* see byte_at() */
     int errors;
 } builder;
 
@@ -227,13 +228,62 @@ cleanup:
     return rc;
 }
 
-/* Column of byte offset off inside a one-line plain scalar starting at col. */
-static unsigned col_at(const char *text, size_t off, unsigned col)
+/*
+ * Byte offset in the source of libyaml's character index. Scalars arrive in
+ * order, so a cursor makes the walks add up to one pass over the file.
+ */
+static size_t byte_at(builder *b, size_t index)
 {
-    for (size_t i = 0; i < off; i++)
-        if (((unsigned char)text[i] & 0xc0) != 0x80)
-            col++;
-    return col;
+    if (index < b->cur_char) {
+        b->cur_char = 0;
+        b->cur_byte = b->len >= 3 && memcmp(b->data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    }
+    while (b->cur_char < index && b->cur_byte < b->len) {
+        b->cur_byte++;
+        while (b->cur_byte < b->len && ((unsigned char)b->data[b->cur_byte] & 0xc0) == 0x80)
+            b->cur_byte++;
+        b->cur_char++;
+    }
+    return b->cur_byte;
+}
+
+/*
+ * Where, in the source, the reference at offset where of scalar n's text is:
+ * the place of its '$' when the same characters are found in the scalar's
+ * source (no escapes in the way), else the scalar's start.
+ */
+static void locate_reference(builder *b, const weir_yaml_node *n, const yaml_event_t *ev,
+                             size_t where, unsigned *line, unsigned *col)
+{
+    const char *ref = n->text + where;
+    size_t ref_len = n->len - where;
+    const char *close = memchr(ref, '}', ref_len);
+    if (close)
+        ref_len = (size_t)(close - ref) + 1;
+    if (ref_len > 256) /* enough to tell places apart; keeps the search linear */
+        ref_len = 256;
+    *line = n->line;
+    *col = n->col;
+    size_t start = byte_at(b, ev->start_mark.index);
+    size_t end = start;
+    for (size_t i = ev->start_mark.index; i < ev->end_mark.index && end < b->len; i++) {
+        end++;
+        while (end < b->len && ((unsigned char)b->data[end] & 0xc0) == 0x80)
+            end++;
+    }
+    for (size_t k = start; k + ref_len <= end; k++) {
+        if (memcmp(b->data + k, ref, ref_len) != 0 || (k > start && b->data[k - 1] == '$'))
+            continue;
+        for (size_t i = start; i < k; i++) {
+            if (b->data[i] == '\n') {
+                (*line)++;
+                *col = 1;
+            } else if (((unsigned char)b->data[i] & 0xc0) != 0x80) {
+                (*col)++;
+            }
+        }
+        return;
+    }
 }
 
 static void interpolate_scalar(builder *b, built *x, const yaml_event_t *ev)
@@ -249,12 +299,9 @@ static void interpolate_scalar(builder *b, built *x, const yaml_event_t *ev)
         n->text = weir_arena_memdup(&b->doc->arena, out.ptr, out.len + 1);
         n->len = out.len;
     } else {
-        /* A one-line plain scalar is its source text, so the column of the
-         * '$' is exact; for other styles the scalar's start is the place. */
-        unsigned col = n->col;
-        if (n->style == WEIR_YAML_PLAIN && ev->start_mark.line == ev->end_mark.line)
-            col = col_at(n->text, where, n->col);
-        diag_at(b, n->line, col, "%s", err.msg.ptr);
+        unsigned line, col;
+        locate_reference(b, n, ev, where, &line, &col);
+        diag_at(b, line, col, "%s", err.msg.ptr);
     }
     weir_buf_release(&out);
     weir_error_release(&err);
@@ -622,6 +669,7 @@ int weir_yaml_load_buf(weir_yaml_doc *doc, const char *name, const char *data, s
     b.diags = diags;
     b.data = data;
     b.len = len;
+    b.cur_byte = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     b.max_depth = b.opts->max_depth ? b.opts->max_depth : WEIR_YAML_MAX_DEPTH;
     b.max_nodes = b.opts->max_nodes ? b.opts->max_nodes : WEIR_YAML_MAX_NODES;
     weir_map_init(&b.anchors);

@@ -7,7 +7,7 @@
 #include "core/date.h"
 #include "core/log.h"
 
-static weir_log_level cur_level = WEIR_LOG_INFO;
+static weir_log_level cur_level = WEIR_LOG_WARN;
 static weir_log_format cur_format = WEIR_LOG_TEXT;
 static FILE *cur_stream;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

@@ -1,7 +1,7 @@
 /*
  * log.h: leveled logging to stderr, as text for people or JSON lines.
  *
- * The CLI sets the level from --quiet/--verbose and the format from
+ * The default level is warning. The CLI sets it from --quiet/--verbose and the format from
  * --log-format. Logging is thread-safe: each record is written whole.
  * Text records look like "weir: warning: message"; JSON records are
  * {"ts":"2026-01-01T00:00:00.000Z","level":"warning","msg":"...", ...}.

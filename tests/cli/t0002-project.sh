@@ -30,6 +30,15 @@ expect_err_contains "did you mean 'path'?" "unknown key suggests the nearest"
 expect_err_contains "bad/weir.yml:6:12: error:" "a wrong type at its place, in the same run"
 expect_no_crash "check of a bad project does not crash"
 
+# weir.yml's mistakes and another file's are reported in one run
+mkdir bad/pipelines && printf 'pipeline: x\nschedule: [\n' >bad/pipelines/x.yml
+run weir check --project-dir bad
+expect_rc 2 "errors in several files exit 2"
+expect_err_contains "bad/pipelines/x.yml:3:1: error:" "the pipeline file's error is reported"
+expect_err_contains "bad/weir.yml:4:3: error: unknown key 'pth'" "along with weir.yml's"
+expect_err_contains "3 errors, 0 warnings" "and counted"
+rm -r bad/pipelines
+
 run weir check --project-dir bad --format json
 expect_rc 2 "check --format json exits 2 on errors"
 expect_out_contains '"line": 4' "the JSON report gives lines"

@@ -317,3 +317,56 @@ TEST(check_reports_every_file)
     weir_project_free(p);
     CHECK(chdir(cwd) == 0);
 }
+
+TEST(invalid_project_can_be_kept_for_check)
+{
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_project *p = NULL;
+    const char *dir = weir_test_tmpdir();
+    weir_project_options o = { 0 };
+    o.keep_invalid = 1;
+    write_file(dir, "weir.yml", "warehouse: { threads: lots }\npaths: { pipelines: flows }\n");
+    write_file(dir, "flows/x.yml", "a: 1\na: 2\n");
+    CHECK_INT(weir_project_load_opts(dir, &o, &p, &d), ==, WEIR_EINVALID);
+    CHECK(p != NULL);
+    CHECK_STR(p->name, "");
+    CHECK_INT(p->warehouse.threads, ==, 0);
+    CHECK_CONTAINS(p->warehouse.path, "/warehouse.duckdb");
+    CHECK_INT(d.errors, ==, 2);
+    CHECK_INT(weir_project_check(p, &d), ==, WEIR_EINVALID);
+    CHECK_INT(d.errors, ==, 3);
+    CHECK_CONTAINS(diags_text(&d), "flows/x.yml:2:1: error: duplicate key 'a'");
+    weir_project_free(p);
+    weir_diags_release(&d);
+
+    /* Without the option, nothing is returned. */
+    CHECK_INT(weir_project_load(dir, &p, &d), ==, WEIR_EINVALID);
+    CHECK(p == NULL);
+    weir_diags_release(&d);
+
+    /* A syntax error leaves nothing to keep. */
+    write_file(dir, "weir.yml", "name: [x\n");
+    CHECK_INT(weir_project_load_opts(dir, &o, &p, &d), ==, WEIR_EINVALID);
+    CHECK(p == NULL);
+    weir_diags_release(&d);
+}
+
+TEST(environment_is_injectable)
+{
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_project *p = NULL;
+    const char *dir = weir_test_tmpdir();
+    weir_project_options o = { 0 };
+    o.getenv = fake_env;
+    unsetenv("WAREHOUSE_DSN"); /* the real environment must not leak in */
+    write_file(dir, "weir.yml", "name: x\nwarehouse: { type: postgres, dsn: \"${WAREHOUSE_DSN}\" }\n");
+    write_file(dir, "sources/s.yml", "dsn: ${WAREHOUSE_DSN}\n");
+    CHECK_OK(weir_project_load_opts(dir, &o, &p, &d), NULL);
+    CHECK_STR(p->warehouse.dsn, "postgresql://wh/db");
+    /* the check reads variables the same way */
+    CHECK_OK(weir_project_check(p, &d), NULL);
+    weir_project_free(p);
+    CHECK_INT(weir_project_load(dir, &p, &d), ==, WEIR_EINVALID);
+    CHECK_CONTAINS(diags_text(&d), "environment variable 'WAREHOUSE_DSN' is not set");
+    weir_diags_release(&d);
+}

@@ -434,7 +434,7 @@ TEST(interpolation_in_documents)
                        "-  y ${NOPE2}\n";
     CHECK_INT(load(&doc, text, &o, &d), ==, WEIR_EINVALID);
     CHECK_STR(diags_text(&d),
-              "t.yml:10:3: error: environment variable 'NOPE' is not set (set it, or write "
+              "t.yml:10:4: error: environment variable 'NOPE' is not set (set it, or write "
               "'${NOPE:-default}')\n"
               "t.yml:11:6: error: environment variable 'NOPE2' is not set (set it, or write "
               "'${NOPE2:-default}')\n");
@@ -457,6 +457,35 @@ TEST(interpolation_in_documents)
     /* Off unless asked for. */
     CHECK_INT(load(&doc, "x: ${NOPE}\n", NULL, &d), ==, 0);
     CHECK_STR(weir_yaml_map_get(doc.root, "x")->text, "${NOPE}");
+    weir_yaml_doc_release(&doc);
+    weir_diags_release(&d);
+}
+
+TEST(unset_variables_are_located_exactly)
+{
+    weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_yaml_options o = interp();
+    const char *text = "\xef\xbb\xbf# a BOM, then every style\n"
+                       "plain: caf\xc3\xa9 ${V1}\n"
+                       "dq: \"\\t\xc3\xa9 ${V2}\"\n"
+                       "sq: 'it''s ${V3}'\n"
+                       "escaped: \"\\x24{V4}\"\n"
+                       "block: |\n"
+                       "  first line\n"
+                       "    second ${V5}\n"
+                       "folded: a\n"
+                       "  b ${V6}\n"
+                       "dollar: $${V7} ${V7}\n";
+    CHECK_INT(load(&doc, text, &o, &d), ==, WEIR_EINVALID);
+    weir_buf want = WEIR_BUF_INIT;
+    static const char *const places[] = { "2:13", "3:10", "4:12", "5:10", "8:12", "10:5",
+                                          "11:16" };
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(places); i++)
+        weir_buf_addf(&want, "t.yml:%s: error: environment variable 'V%zu' is not set (set "
+                      "it, or write '${V%zu:-default}')\n", places[i], i + 1, i + 1);
+    CHECK_STR(diags_text(&d), want.ptr);
+    weir_buf_release(&want);
     weir_yaml_doc_release(&doc);
     weir_diags_release(&d);
 }

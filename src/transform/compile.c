@@ -1,0 +1,387 @@
+/*
+ * compile.c: from rendered Jinja to runnable SQL.
+ *
+ * Renders every enabled node once (is_incremental() false, as dbt's
+ * parse), takes dependencies from the traced ref()/source() calls,
+ * writes the SQL of the built-in generic tests, checks the graph for
+ * cycles and inlines ephemeral models as CTEs.
+ */
+#include "core/compat.h"
+
+#include "core/alloc.h"
+#include "core/str.h"
+#include "transform/tf_int.h"
+
+static int enabled(const weir_tnode *n)
+{
+    return tf_cfg_bool(n, "enabled", 1);
+}
+
+static int is_ephemeral(const weir_tnode *n)
+{
+    const char *m = tf_cfg_str(n, "materialized");
+    return n->kind == WEIR_NODE_MODEL && m && !strcmp(m, "ephemeral");
+}
+
+/* The relation a generic test reads: the model, or a filtered subquery. */
+static void test_target(weir_transform *tf, weir_tnode *t, weir_buf *out)
+{
+    weir_tnode *p = tf->nodes.items[t->attached];
+    const char *where = tf_cfg_str(t, "where");
+    if (where && *where)
+        weir_buf_addf(out, "(select * from %s where %s) dbt_subquery", p->relation, where);
+    else
+        weir_buf_adds(out, p->relation);
+}
+
+static void add_literal(weir_buf *out, const char *s)
+{
+    weir_buf_addch(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            weir_buf_addch(out, '\'');
+        weir_buf_addch(out, *s);
+    }
+    weir_buf_addch(out, '\'');
+}
+
+static int render_arg(weir_transform *tf, weir_tnode *t, const char *s, weir_buf *out,
+                      weir_error *err)
+{
+    /* dbt renders string arguments: `to: ref('customers')` */
+    if (strstr(s, "ref(") || strstr(s, "source(") || strstr(s, "{{")) {
+        weir_buf src = WEIR_BUF_INIT;
+        if (strstr(s, "{{"))
+            weir_buf_adds(&src, s);
+        else
+            weir_buf_addf(&src, "{{ %s }}", s);
+        int rc = tf_tpl_render_string(tf, t, t->path, src.ptr, 1, out, err);
+        weir_buf_release(&src);
+        return rc;
+    }
+    weir_buf_adds(out, s);
+    return 0;
+}
+
+static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err)
+{
+    weir_buf rel = WEIR_BUF_INIT, arg = WEIR_BUF_INIT;
+    const char *col = t->column ? t->column : "";
+    int rc = 0;
+    test_target(tf, t, &rel);
+    if (!strcmp(t->test_kind, "not_null")) {
+        weir_buf_addf(out, "select %s\nfrom %s\nwhere %s is null", col, rel.ptr, col);
+    } else if (!strcmp(t->test_kind, "unique")) {
+        weir_buf_addf(out,
+                      "select %s as unique_field, count(*) as n_records\nfrom %s\nwhere %s is not null\n"
+                      "group by %s\nhaving count(*) > 1",
+                      col, rel.ptr, col, col);
+    } else if (!strcmp(t->test_kind, "accepted_values")) {
+        json_t *vals = json_object_get(t->test_args, "values");
+        json_t *quote = json_object_get(t->test_args, "quote");
+        int q = quote ? json_is_true(quote) : 1;
+        if (!json_is_array(vals)) {
+            rc = weir_error_set(err, WEIR_EINVALID, "%s: test '%s' needs 'values:' (a list)", t->path, t->name);
+            goto cleanup;
+        }
+        weir_buf_addf(out,
+                      "with all_values as (\n    select %s as value_field, count(*) as n_records\n"
+                      "    from %s\n    group by %s\n)\nselect *\nfrom all_values\nwhere value_field not in (",
+                      col, rel.ptr, col);
+        size_t i;
+        json_t *v;
+        json_array_foreach(vals, i, v)
+        {
+            if (i)
+                weir_buf_adds(out, ", ");
+            char *txt = json_is_string(v) ? weir_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+            if (q)
+                add_literal(out, txt);
+            else
+                weir_buf_adds(out, txt);
+            free(txt);
+        }
+        weir_buf_adds(out, ")");
+    } else if (!strcmp(t->test_kind, "relationships")) {
+        json_t *to = json_object_get(t->test_args, "to");
+        json_t *field = json_object_get(t->test_args, "field");
+        if (!json_is_string(to) || !json_is_string(field)) {
+            rc = weir_error_set(err, WEIR_EINVALID, "%s: test '%s' needs 'to:' and 'field:'", t->path, t->name);
+            goto cleanup;
+        }
+        if ((rc = render_arg(tf, t, json_string_value(to), &arg, err)))
+            goto cleanup;
+        weir_buf_addf(out,
+                      "with child as (\n    select %s as from_field\n    from %s\n    where %s is not null\n),\n"
+                      "parent as (\n    select %s as to_field\n    from %s\n)\n"
+                      "select from_field\nfrom child\nleft join parent on child.from_field = parent.to_field\n"
+                      "where parent.to_field is null",
+                      col, rel.ptr, col, json_string_value(field), arg.ptr);
+    } else if (tf_tpl_has_test(tf, t->test_kind)) {
+        /* string arguments that name relations are rendered first */
+        const char *k;
+        json_t *v;
+        json_object_foreach(t->test_args, k, v)
+        {
+            if (json_is_string(v) && (strstr(json_string_value(v), "ref(") || strstr(json_string_value(v), "source("))) {
+                weir_buf_reset(&arg);
+                if ((rc = render_arg(tf, t, json_string_value(v), &arg, err)))
+                    goto cleanup;
+                json_object_set_new(t->test_args, k, json_string(arg.ptr));
+            }
+        }
+        rc = tf_tpl_render_custom_test(tf, t, out, err);
+    } else {
+        rc = weir_error_set(err, WEIR_ENOTFOUND, "%s: unknown test '%s' on '%s' (define it with {%% test %s(model, column_name) %%})",
+                            t->path, t->test_kind, tf->nodes.items[t->attached]->name, t->test_kind);
+    }
+cleanup:
+    weir_buf_release(&rel);
+    weir_buf_release(&arg);
+    return rc;
+}
+
+typedef WEIR_VEC(size_t) idxvec;
+
+/* Ephemeral models n reads, innermost first, each once. */
+static void collect_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *seen,
+                              idxvec *out)
+{
+    for (size_t i = 0; i < n->deps.len; i++) {
+        weir_tnode *d = tf->nodes.items[n->deps.items[i]];
+        if (!is_ephemeral(d) || seen[d->index])
+            continue;
+        seen[d->index] = 1;
+        collect_ephemeral(tf, d, seen, out);
+        weir_vec_push(out, d->index);
+    }
+}
+
+static int starts_with_with(const char *s, size_t *after)
+{
+    const char *p = s;
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            continue;
+        }
+        break;
+    }
+    if (strncasecmp(p, "with", 4) == 0 && isspace((unsigned char)p[4])) {
+        *after = (size_t)(p + 4 - s);
+        return 1;
+    }
+    return 0;
+}
+
+static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *seen)
+{
+    idxvec eph = WEIR_VEC_INIT;
+    weir_buf b = WEIR_BUF_INIT;
+    size_t after;
+    int any = 0;
+    for (size_t i = 0; i < n->deps.len && !any; i++)
+        any = is_ephemeral(tf->nodes.items[n->deps.items[i]]);
+    if (any) {
+        collect_ephemeral(tf, n, seen, &eph);
+        for (size_t i = 0; i < eph.len; i++)
+            seen[eph.items[i]] = 0; /* leave seen all zero for the next node */
+    }
+    free(n->compiled_sql);
+    if (!eph.len) {
+        n->compiled_sql = weir_xstrdup(n->rendered_sql ? n->rendered_sql : "");
+        weir_vec_release(&eph);
+        return;
+    }
+    weir_buf_adds(&b, "with ");
+    for (size_t i = 0; i < eph.len; i++) {
+        weir_tnode *e = tf->nodes.items[eph.items[i]];
+        weir_buf_addf(&b, "%s__dbt__cte__%s as (\n%s\n)", i ? ", " : "", e->name,
+                      e->rendered_sql ? e->rendered_sql : "");
+    }
+    if (starts_with_with(n->rendered_sql, &after))
+        weir_buf_addf(&b, ",%s", n->rendered_sql + after);
+    else
+        weir_buf_addf(&b, "\n%s", n->rendered_sql);
+    n->compiled_sql = weir_buf_detach(&b, NULL);
+    weir_vec_release(&eph);
+}
+
+/* --- rendering on several threads ---------------------------------------- */
+
+typedef struct render_job {
+    weir_transform *tf;
+    size_t start, step;
+    size_t failed_at;   /* index of the first node that failed, or TF_NONE */
+    int rc;
+    int changed;
+    weir_error err;
+} render_job;
+
+static void *render_worker(void *p)
+{
+    render_job *j = p;
+    weir_buf out = WEIR_BUF_INIT;
+    for (size_t i = j->start; i < j->tf->nodes.len; i += j->step) {
+        weir_tnode *n = j->tf->nodes.items[i];
+        if (!n->raw_sql || !enabled(n))
+            continue;
+        weir_buf_reset(&out);
+        if ((j->rc = tf_tpl_render_node(j->tf, n, 0, &out, &j->err))) {
+            j->failed_at = i;
+            break;
+        }
+        free(n->rendered_sql);
+        n->rendered_sql = weir_buf_detach(&out, NULL);
+        n->compiled = 1;
+        if (n->config_set_alias)
+            j->changed = 1;
+    }
+    weir_buf_release(&out);
+    return NULL;
+}
+
+static int cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/*
+ * Renders every enabled node with SQL, on one thread per CPU (nodes are
+ * dealt round-robin). The error reported is the first node's in file
+ * order, so messages do not depend on scheduling.
+ */
+static int render_all(weir_transform *tf, int *changed, weir_error *err)
+{
+    int threads = tf->nodes.len < 64 ? 1 : cpu_count();
+    render_job *jobs = weir_xcalloc((size_t)threads, sizeof(*jobs));
+    pthread_t *tids = weir_xcalloc((size_t)threads, sizeof(*tids));
+    int rc = 0;
+    size_t best = TF_NONE;
+    for (int t = 0; t < threads; t++) {
+        jobs[t].tf = tf;
+        jobs[t].start = (size_t)t;
+        jobs[t].step = (size_t)threads;
+        jobs[t].failed_at = TF_NONE;
+        weir_error_init(&jobs[t].err);
+        if (t > 0)
+            pthread_create(&tids[t], NULL, render_worker, &jobs[t]);
+    }
+    render_worker(&jobs[0]);
+    for (int t = 1; t < threads; t++)
+        pthread_join(tids[t], NULL);
+    for (int t = 0; t < threads; t++) {
+        *changed |= jobs[t].changed;
+        if (jobs[t].rc && (best == TF_NONE || jobs[t].failed_at < best)) {
+            best = jobs[t].failed_at;
+            rc = jobs[t].rc;
+            weir_error_clear(err);
+            weir_error_move(err, &jobs[t].err);
+        }
+        weir_error_release(&jobs[t].err);
+    }
+    free(jobs);
+    free(tids);
+    return rc;
+}
+
+void tf_inline_node(weir_transform *tf, weir_tnode *n)
+{
+    unsigned char *seen = weir_xcalloc(tf->nodes.len + 1, 1);
+    inline_ephemeral(tf, n, seen);
+    free(seen);
+}
+
+int weir_transform_compile(weir_transform *tf, weir_error *err)
+{
+    weir_buf out = WEIR_BUF_INIT;
+    size_t *order = NULL;
+    unsigned char *seen = NULL;
+    int rc = 0, changed = 0;
+
+    if ((rc = render_all(tf, &changed, err)))
+        goto cleanup;
+    /* a config() call that moved a model: render its readers again so their
+     * ref() points at the new place (dbt resolves refs after parsing) */
+    if (changed) {
+        for (size_t i = 0; i < tf->nodes.len; i++) {
+            weir_tnode *n = tf->nodes.items[i];
+            int reads_moved = 0;
+            for (size_t k = 0; k < n->deps.len; k++)
+                if (tf->nodes.items[n->deps.items[k]]->config_set_alias)
+                    reads_moved = 1;
+            if (!reads_moved || !n->raw_sql)
+                continue;
+            weir_buf_reset(&out);
+            if ((rc = tf_tpl_render_node(tf, n, 0, &out, err)))
+                goto cleanup;
+            free(n->rendered_sql);
+            n->rendered_sql = weir_buf_detach(&out, NULL);
+        }
+    }
+    for (size_t i = 0; i < tf->nodes.len; i++) {
+        weir_tnode *n = tf->nodes.items[i];
+        if (n->kind != WEIR_NODE_TEST || n->attached == TF_NONE || !enabled(n))
+            continue;
+        if (!enabled(tf->nodes.items[n->attached])) {
+            json_object_set_new(n->config, "enabled", json_false());
+            continue;
+        }
+        weir_buf_reset(&out);
+        if ((rc = generic_test_sql(tf, n, &out, err)))
+            goto cleanup;
+        free(n->rendered_sql);
+        n->rendered_sql = weir_buf_detach(&out, NULL);
+        n->compiled = 1;
+    }
+    order = weir_xmalloc((tf->nodes.len + 1) * sizeof(size_t));
+    if ((rc = tf_dag_order(tf, order, err)))
+        goto cleanup;
+    tf_dag_link_children(tf);
+    seen = weir_xcalloc(tf->nodes.len + 1, 1);
+    for (size_t i = 0; i < tf->nodes.len; i++) {
+        weir_tnode *n = tf->nodes.items[i];
+        if (n->compiled)
+            inline_ephemeral(tf, n, seen);
+    }
+    tf->compiled = 1;
+cleanup:
+    free(order);
+    free(seen);
+    weir_buf_release(&out);
+    return rc;
+}
+
+int weir_transform_compile_inline(weir_transform *tf, const char *src, weir_buf *out,
+                                  weir_error *err)
+{
+    weir_tnode tmp;
+    unsigned char *seen;
+    int rc;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.kind = WEIR_NODE_MODEL;
+    tmp.index = tf->nodes.len;
+    tmp.name = "inline_query";
+    tmp.unique_id = "sql_operation.inline_query";
+    tmp.path = "<inline>";
+    tmp.config = json_object();
+    tmp.attached = TF_NONE;
+    weir_buf rendered = WEIR_BUF_INIT;
+    rc = tf_tpl_render_string(tf, &tmp, "<inline>", src, 1, &rendered, err);
+    if (!rc) {
+        tmp.rendered_sql = rendered.ptr;
+        seen = weir_xcalloc(tf->nodes.len + 1, 1);
+        inline_ephemeral(tf, &tmp, seen);
+        weir_buf_adds(out, tmp.compiled_sql);
+        free(tmp.compiled_sql);
+        free(seen);
+    }
+    weir_buf_release(&rendered);
+    weir_vec_release(&tmp.deps);
+    json_decref(tmp.config);
+    return rc;
+}

@@ -1,0 +1,1008 @@
+/*
+ * load.c: reads a dbt project's files into nodes (see transform.h).
+ *
+ * Order matters for config precedence: every node starts from the
+ * dbt_project.yml tree (models:/seeds:/snapshots: with `+key`s and folder
+ * nesting), property files then apply their `config:` over it, and
+ * rendering (tpl_render.c) applies config() calls last.
+ */
+#include "core/compat.h"
+
+#include "config/yaml.h"
+#include "core/alloc.h"
+#include "core/fs.h"
+#include "core/str.h"
+#include "transform/tf_int.h"
+
+const char *weir_node_kind_name(weir_node_kind k)
+{
+    switch (k) {
+    case WEIR_NODE_MODEL: return "model";
+    case WEIR_NODE_SEED: return "seed";
+    case WEIR_NODE_TEST: return "test";
+    case WEIR_NODE_SNAPSHOT: return "snapshot";
+    case WEIR_NODE_SOURCE: return "source";
+    }
+    return "?";
+}
+
+/* --- small helpers ----------------------------------------------------- */
+
+void tf_quote_ident(weir_buf *out, const char *ident)
+{
+    weir_buf_addch(out, '"');
+    for (const char *p = ident; *p; p++) {
+        if (*p == '"')
+            weir_buf_addch(out, '"');
+        weir_buf_addch(out, *p);
+    }
+    weir_buf_addch(out, '"');
+}
+
+void tf_quote_relation(weir_buf *out, const char *schema, const char *name)
+{
+    if (schema && *schema) {
+        tf_quote_ident(out, schema);
+        weir_buf_addch(out, '.');
+    }
+    tf_quote_ident(out, name);
+}
+
+const char *tf_cfg_str(const weir_tnode *n, const char *key)
+{
+    json_t *v = json_object_get(n->config, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int tf_cfg_bool(const weir_tnode *n, const char *key, int dflt)
+{
+    json_t *v = json_object_get(n->config, key);
+    if (json_is_boolean(v))
+        return json_is_true(v);
+    if (json_is_string(v))
+        return weir_str_ieq(json_string_value(v), "true");
+    return dflt;
+}
+
+/* Keys whose values add up through the levels instead of replacing. */
+static int is_additive(const char *key)
+{
+    return !strcmp(key, "tags") || !strcmp(key, "pre-hook") || !strcmp(key, "post-hook") ||
+           !strcmp(key, "pre_hook") || !strcmp(key, "post_hook");
+}
+
+static const char *canonical_key(const char *key)
+{
+    if (!strcmp(key, "pre_hook"))
+        return "pre-hook";
+    if (!strcmp(key, "post_hook"))
+        return "post-hook";
+    return key;
+}
+
+void tf_cfg_set(json_t *config, const char *key, json_t *v)
+{
+    key = canonical_key(key);
+    if (is_additive(key)) {
+        json_t *arr = json_object_get(config, key);
+        if (!json_is_array(arr)) {
+            arr = json_array();
+            json_object_set_new(config, key, arr);
+        }
+        if (json_is_array(v)) {
+            size_t i;
+            json_t *x;
+            json_array_foreach(v, i, x)
+            {
+                int dup = 0;
+                if (!strcmp(key, "tags"))
+                    for (size_t j = 0; j < json_array_size(arr); j++)
+                        if (json_equal(json_array_get(arr, j), x))
+                            dup = 1;
+                if (!dup)
+                    json_array_append(arr, x);
+            }
+            json_decref(v);
+        } else if (!json_is_null(v)) {
+            int dup = 0;
+            if (!strcmp(key, "tags"))
+                for (size_t j = 0; j < json_array_size(arr); j++)
+                    if (json_equal(json_array_get(arr, j), v))
+                        dup = 1;
+            if (dup)
+                json_decref(v);
+            else
+                json_array_append_new(arr, v);
+        } else {
+            json_decref(v);
+        }
+        return;
+    }
+    json_object_set_new(config, key, v);
+}
+
+/* A YAML node as JSON: plain scalars typed, other scalars strings. */
+static json_t *yaml_to_json(const weir_yaml_node *n)
+{
+    if (!n)
+        return json_null();
+    switch (n->kind) {
+    case WEIR_YAML_SCALAR: {
+        if (weir_yaml_is_plain(n)) {
+            int64_t i;
+            double d;
+            int b;
+            if (weir_yaml_is_null(n))
+                return json_null();
+            if (!weir_yaml_get_int(n, NULL, &i, NULL))
+                return json_integer(i);
+            if (!weir_yaml_get_bool(n, NULL, &b, NULL))
+                return json_boolean(b);
+            if (!weir_yaml_get_double(n, NULL, &d, NULL))
+                return json_real(d);
+        }
+        return json_stringn(n->text, n->len);
+    }
+    case WEIR_YAML_SEQUENCE: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < n->n_items; i++)
+            json_array_append_new(a, yaml_to_json(n->items[i]));
+        return a;
+    }
+    case WEIR_YAML_MAPPING: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < n->n_pairs; i++)
+            json_object_set_new(o, n->pairs[i].key->text, yaml_to_json(n->pairs[i].value));
+        return o;
+    }
+    }
+    return json_null();
+}
+
+int tf_parse_vars(const char *text, json_t **out, weir_error *err)
+{
+    weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    int rc = 0;
+    *out = NULL;
+    if (weir_yaml_load_buf(&doc, "--vars", text, strlen(text), NULL, &diags) || !doc.root) {
+        weir_buf b = WEIR_BUF_INIT;
+        if (diags.list.len)
+            weir_diag_format(&diags.list.items[0], &b);
+        rc = weir_error_set(err, WEIR_EINVALID, "cannot read --vars: %s", b.ptr);
+        weir_buf_release(&b);
+        goto cleanup;
+    }
+    if (weir_yaml_is_null(doc.root)) {
+        *out = json_object();
+        goto cleanup;
+    }
+    if (doc.root->kind != WEIR_YAML_MAPPING) {
+        rc = weir_error_set(err, WEIR_EINVALID, "--vars must be a mapping such as '{day: 2024-01-02}'");
+        goto cleanup;
+    }
+    *out = yaml_to_json(doc.root);
+cleanup:
+    weir_yaml_doc_release(&doc);
+    weir_diags_release(&diags);
+    return rc;
+}
+
+/* --- nodes -------------------------------------------------------------- */
+
+weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
+                        const char *unique_id, const char *path)
+{
+    weir_tnode *n = weir_xcalloc(1, sizeof(*n));
+    n->kind = kind;
+    n->index = tf->nodes.len;
+    n->name = weir_xstrdup(name);
+    n->unique_id = weir_xstrdup(unique_id);
+    n->path = weir_xstrdup(path ? path : "");
+    n->config = json_object();
+    n->columns = json_object();
+    n->attached = TF_NONE;
+    weir_vec_push(&tf->nodes, n);
+    weir_map_put(&tf->by_id, n->unique_id, n);
+    if (kind == WEIR_NODE_MODEL || kind == WEIR_NODE_SEED || kind == WEIR_NODE_SNAPSHOT)
+        if (!weir_map_get(&tf->by_name, n->name))
+            weir_map_put(&tf->by_name, n->name, n);
+    return n;
+}
+
+static void node_free(weir_tnode *n)
+{
+    free(n->name);
+    free(n->unique_id);
+    free(n->path);
+    free(n->abs_path);
+    for (size_t i = 0; i < n->n_fqn; i++)
+        free(n->fqn[i]);
+    free(n->fqn);
+    free(n->raw_sql);
+    json_decref(n->config);
+    free(n->database);
+    free(n->schema);
+    free(n->alias);
+    free(n->relation);
+    free(n->description);
+    json_decref(n->columns);
+    free(n->rendered_sql);
+    free(n->compiled_sql);
+    weir_vec_release(&n->deps);
+    weir_vec_release(&n->children);
+    free(n->test_kind);
+    free(n->column);
+    json_decref(n->test_args);
+    free(n->source_name);
+    free(n->table_name);
+    free(n);
+}
+
+/* Replaces *slot with fresh (taken) unless equal; returns 1 when it changed. */
+static int swap_str(char **slot, char *fresh)
+{
+    if (*slot && !strcmp(*slot, fresh)) {
+        free(fresh);
+        return 0;
+    }
+    free(*slot);
+    *slot = fresh;
+    return 1;
+}
+
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
+{
+    weir_buf b = WEIR_BUF_INIT;
+    const char *schema = tf_cfg_str(n, "schema");
+    const char *alias = tf_cfg_str(n, "alias");
+    const char *mat = tf_cfg_str(n, "materialized");
+    int changed = 0;
+    if (n->kind == WEIR_NODE_SOURCE)
+        return 0;
+    if (n->kind == WEIR_NODE_SNAPSHOT && tf_cfg_str(n, "target_schema"))
+        weir_buf_adds(&b, tf_cfg_str(n, "target_schema"));
+    else if (schema && *schema)
+        weir_buf_addf(&b, "%s_%s", tf->target_schema, schema);
+    else
+        weir_buf_adds(&b, tf->target_schema);
+    changed |= swap_str(&n->schema, weir_buf_detach(&b, NULL));
+    changed |= swap_str(&n->alias, weir_xstrdup(alias && *alias ? alias : n->name));
+    if (n->kind == WEIR_NODE_MODEL && mat && !strcmp(mat, "ephemeral"))
+        weir_buf_addf(&b, "__dbt__cte__%s", n->name);
+    else
+        tf_quote_relation(&b, n->schema, n->alias);
+    changed |= swap_str(&n->relation, weir_buf_detach(&b, NULL));
+    return changed;
+}
+
+/* --- the dbt_project.yml config tree ------------------------------------ */
+
+/*
+ * Applies the levels of tree along path (project name, folders, node name):
+ * `+key` entries always, plain scalar entries too (dbt's older form); a
+ * mapping under a plain key is a folder.
+ */
+static void apply_tree(json_t *config, const weir_yaml_node *tree, char **path, size_t n_path)
+{
+    const weir_yaml_node *level = tree;
+    for (size_t depth = 0; level && level->kind == WEIR_YAML_MAPPING; depth++) {
+        for (size_t i = 0; i < level->n_pairs; i++) {
+            const char *k = level->pairs[i].key->text;
+            const weir_yaml_node *v = level->pairs[i].value;
+            if (k[0] == '+')
+                tf_cfg_set(config, k + 1, yaml_to_json(v));
+            else if (v->kind != WEIR_YAML_MAPPING)
+                tf_cfg_set(config, k, yaml_to_json(v));
+        }
+        if (depth >= n_path)
+            break;
+        const weir_yaml_node *next = weir_yaml_map_get(level, path[depth]);
+        if (!next || next->kind != WEIR_YAML_MAPPING)
+            break;
+        level = next;
+    }
+}
+
+static void set_fqn(weir_tnode *n, const char *project, const char *rel_in_folder,
+                    const char *name)
+{
+    /* rel_in_folder: "staging/stg_a.sql" -> project, staging, name */
+    WEIR_VEC(char *) parts = WEIR_VEC_INIT;
+    weir_vec_push(&parts, weir_xstrdup(project));
+    const char *p = rel_in_folder;
+    for (const char *slash; (slash = strchr(p, '/')); p = slash + 1)
+        weir_vec_push(&parts, weir_xstrndup(p, (size_t)(slash - p)));
+    weir_vec_push(&parts, weir_xstrdup(name));
+    n->fqn = parts.items;
+    n->n_fqn = parts.len;
+}
+
+/* --- reading files ------------------------------------------------------- */
+
+static char *strip_ext(const char *base)
+{
+    const char *dot = strrchr(base, '.');
+    return dot ? weir_xstrndup(base, (size_t)(dot - base)) : weir_xstrdup(base);
+}
+
+/* path relative to the project folder. */
+static const char *rel_path(const weir_transform *tf, const char *abs)
+{
+    size_t n = strlen(tf->dir);
+    if (!strncmp(abs, tf->dir, n) && abs[n] == '/')
+        return abs + n + 1;
+    return abs;
+}
+
+static const weir_yaml_node *dbt_root(const weir_transform *tf)
+{
+    return tf->project->kind == WEIR_PROJECT_DBT ? tf->project->doc.root : NULL;
+}
+
+/* The tree under key ("models", "seeds", ...) of dbt_project.yml, or weir.yml's `dbt:`. */
+static const weir_yaml_node *config_tree(const weir_transform *tf, const char *key)
+{
+    const weir_yaml_node *root = tf->project->doc.root;
+    if (tf->project->kind == WEIR_PROJECT_WEIR)
+        root = weir_yaml_map_get(root, "dbt");
+    return weir_yaml_map_get(root, key);
+}
+
+static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_node_kind kind,
+                          const char *tree_key, weir_diags *diags)
+{
+    static const char *const exts[] = { ".sql" };
+    const weir_yaml_node *tree = config_tree(tf, tree_key);
+    int rc = 0;
+    for (size_t d = 0; d < dirs->len; d++) {
+        weir_strvec files = WEIR_VEC_INIT;
+        weir_error err = WEIR_ERROR_INIT;
+        if (weir_fs_list(dirs->items[d], exts, 1, 1, &files, &err)) {
+            weir_diags_add_error(diags, &err);
+            weir_error_release(&err);
+            rc = WEIR_EINVALID;
+            continue;
+        }
+        for (size_t i = 0; i < files.len; i++) {
+            weir_buf text = WEIR_BUF_INIT, uid = WEIR_BUF_INIT;
+            char *name = strip_ext(weir_path_basename(files.items[i]));
+            const char *in_folder = files.items[i] + strlen(dirs->items[d]) + 1;
+            if (weir_fs_read_file(files.items[i], &text, 0, &err)) {
+                weir_diags_add_error(diags, &err);
+                weir_error_clear(&err);
+                rc = WEIR_EINVALID;
+                free(name);
+                continue;
+            }
+            if (kind == WEIR_NODE_SNAPSHOT) {
+                /* a snapshot file names its snapshot in the block; keep the file's */
+                const char *s = strstr(text.ptr, "{%");
+                const char *kw = s ? strstr(s, "snapshot") : NULL;
+                if (kw) {
+                    kw += 8;
+                    while (*kw == ' ' || *kw == '\t')
+                        kw++;
+                    const char *e = kw;
+                    while (isalnum((unsigned char)*e) || *e == '_')
+                        e++;
+                    if (e > kw) {
+                        free(name);
+                        name = weir_xstrndup(kw, (size_t)(e - kw));
+                    }
+                }
+            }
+            weir_buf_addf(&uid, "%s.%s.%s", kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(kind),
+                          tf->name, name);
+            if (weir_map_get(&tf->by_id, uid.ptr)) {
+                weir_diags_add(diags, WEIR_DIAG_ERROR, rel_path(tf, files.items[i]), 0, 0,
+                               "two %ss are named '%s'", weir_node_kind_name(kind), name);
+                rc = WEIR_EINVALID;
+            } else {
+                weir_tnode *n = tf_node_new(tf, kind, name, uid.ptr, rel_path(tf, files.items[i]));
+                n->abs_path = weir_xstrdup(files.items[i]);
+                n->raw_sql = weir_buf_detach(&text, NULL);
+                set_fqn(n, tf->name, in_folder, name);
+                if (kind == WEIR_NODE_TEST)
+                    n->test_kind = weir_xstrdup("singular");
+                if (kind == WEIR_NODE_MODEL)
+                    json_object_set_new(n->config, "materialized", json_string("view"));
+                if (tree)
+                    apply_tree(n->config, tree, n->fqn, n->n_fqn);
+            }
+            free(name);
+            weir_buf_release(&text);
+            weir_buf_release(&uid);
+        }
+        weir_strvec_release(&files);
+        weir_error_release(&err);
+    }
+    return rc;
+}
+
+static int read_seeds(weir_transform *tf, weir_diags *diags)
+{
+    static const char *const exts[] = { ".csv" };
+    const weir_yaml_node *tree = config_tree(tf, "seeds");
+    const weir_pathlist *dirs = &tf->project->paths.seeds;
+    for (size_t d = 0; d < dirs->len; d++) {
+        weir_strvec files = WEIR_VEC_INIT;
+        weir_error err = WEIR_ERROR_INIT;
+        weir_fs_list(dirs->items[d], exts, 1, 1, &files, &err);
+        for (size_t i = 0; i < files.len; i++) {
+            weir_buf uid = WEIR_BUF_INIT;
+            char *name = strip_ext(weir_path_basename(files.items[i]));
+            weir_buf_addf(&uid, "seed.%s.%s", tf->name, name);
+            if (!weir_map_get(&tf->by_id, uid.ptr)) {
+                weir_tnode *n = tf_node_new(tf, WEIR_NODE_SEED, name, uid.ptr,
+                                            rel_path(tf, files.items[i]));
+                n->abs_path = weir_xstrdup(files.items[i]);
+                set_fqn(n, tf->name, files.items[i] + strlen(dirs->items[d]) + 1, name);
+                json_object_set_new(n->config, "materialized", json_string("seed"));
+                if (tree)
+                    apply_tree(n->config, tree, n->fqn, n->n_fqn);
+            } else {
+                weir_diags_add(diags, WEIR_DIAG_ERROR, rel_path(tf, files.items[i]), 0, 0,
+                               "two seeds are named '%s'", name);
+            }
+            free(name);
+            weir_buf_release(&uid);
+        }
+        weir_strvec_release(&files);
+        weir_error_release(&err);
+    }
+    return 0;
+}
+
+static int read_macros(weir_transform *tf, weir_diags *diags)
+{
+    static const char *const exts[] = { ".sql" };
+    const weir_pathlist *lists[] = { &tf->project->paths.macros, &tf->project->paths.tests };
+    for (size_t l = 0; l < 2; l++) {
+        const weir_pathlist *dirs = lists[l];
+        for (size_t d = 0; d < dirs->len; d++) {
+            weir_strvec files = WEIR_VEC_INIT;
+            weir_error err = WEIR_ERROR_INIT;
+            weir_buf text = WEIR_BUF_INIT;
+            weir_fs_list(dirs->items[d], exts, 1, 1, &files, &err);
+            for (size_t i = 0; i < files.len; i++) {
+                if (l == 1 && !weir_str_starts_with(rel_path(tf, files.items[i]), "tests/generic/")) {
+                    continue;
+                }
+                weir_buf_reset(&text);
+                if (weir_fs_read_file(files.items[i], &text, 0, &err)) {
+                    weir_diags_add_error(diags, &err);
+                    weir_error_clear(&err);
+                    continue;
+                }
+                weir_strvec_push(&tf->macro_files, rel_path(tf, files.items[i]));
+                weir_strvec_push(&tf->macro_srcs, text.ptr);
+            }
+            weir_buf_release(&text);
+            weir_strvec_release(&files);
+            weir_error_release(&err);
+        }
+    }
+    return 0;
+}
+
+/* --- property files -------------------------------------------------------- */
+
+static const char *scalar(const weir_yaml_node *n)
+{
+    return n && n->kind == WEIR_YAML_SCALAR && !weir_yaml_is_null(n) ? n->text : NULL;
+}
+
+/* Makes a name safe for a test's name: dbt keeps [A-Za-z0-9_]. */
+static void add_clean(weir_buf *b, const char *s)
+{
+    for (; *s; s++)
+        weir_buf_addch(b, isalnum((unsigned char)*s) || *s == '_' ? *s : '_');
+}
+
+static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
+                             const weir_yaml_node *spec, const char *file, weir_diags *diags)
+{
+    const char *kind = NULL;
+    const weir_yaml_node *args = NULL;
+    weir_buf name = WEIR_BUF_INIT, uid = WEIR_BUF_INIT;
+    json_t *jargs = json_object(), *cfg = json_object();
+
+    if (spec->kind == WEIR_YAML_SCALAR) {
+        kind = spec->text;
+    } else if (spec->kind == WEIR_YAML_MAPPING && spec->n_pairs >= 1) {
+        kind = spec->pairs[0].key->text;
+        args = spec->pairs[0].value;
+        if (spec->n_pairs > 1 || (args && args->kind != WEIR_YAML_MAPPING && !weir_yaml_is_null(args))) {
+            /* dbt 1.8's form: - name: x \n test_name: accepted_values */
+            const weir_yaml_node *tn = weir_yaml_map_get(spec, "test_name");
+            if (tn) {
+                kind = scalar(tn);
+                args = spec;
+            }
+        }
+    } else {
+        weir_yaml_error(diags, spec, "expected a test name or a mapping of one test to its arguments");
+        goto cleanup;
+    }
+    if (!kind)
+        goto cleanup;
+    if (strchr(kind, '.')) /* dbt_utils.x: a package's test; keep the test's own name */
+        kind = strrchr(kind, '.') + 1;
+    if (args && args->kind == WEIR_YAML_MAPPING) {
+        for (size_t i = 0; i < args->n_pairs; i++) {
+            const char *k = args->pairs[i].key->text;
+            const weir_yaml_node *v = args->pairs[i].value;
+            if (!strcmp(k, "config") && v->kind == WEIR_YAML_MAPPING) {
+                for (size_t j = 0; j < v->n_pairs; j++)
+                    tf_cfg_set(cfg, v->pairs[j].key->text, yaml_to_json(v->pairs[j].value));
+            } else if (!strcmp(k, "severity") || !strcmp(k, "where") || !strcmp(k, "limit") ||
+                       !strcmp(k, "warn_if") || !strcmp(k, "error_if") ||
+                       !strcmp(k, "store_failures") || !strcmp(k, "tags") || !strcmp(k, "enabled")) {
+                tf_cfg_set(cfg, k, yaml_to_json(v));
+            } else if (!strcmp(k, "name") || !strcmp(k, "test_name")) {
+                continue;
+            } else if (!strcmp(k, "arguments") && v->kind == WEIR_YAML_MAPPING) {
+                for (size_t j = 0; j < v->n_pairs; j++)
+                    json_object_set_new(jargs, v->pairs[j].key->text, yaml_to_json(v->pairs[j].value));
+            } else {
+                json_object_set_new(jargs, k, yaml_to_json(v));
+            }
+        }
+    }
+    if (json_is_false(json_object_get(cfg, "enabled")))
+        goto cleanup;
+
+    weir_buf_addf(&name, "%s_", kind);
+    if (parent->kind == WEIR_NODE_SOURCE) {
+        weir_buf_adds(&name, "source_");
+        add_clean(&name, parent->source_name);
+        weir_buf_addch(&name, '_');
+        add_clean(&name, parent->table_name);
+    } else {
+        add_clean(&name, parent->name);
+    }
+    if (column) {
+        weir_buf_addch(&name, '_');
+        add_clean(&name, column);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(jargs, k, v)
+    {
+        weir_buf_adds(&name, "__");
+        if (json_is_string(v)) {
+            add_clean(&name, json_string_value(v));
+        } else if (json_is_array(v)) {
+            size_t i;
+            json_t *x;
+            json_array_foreach(v, i, x)
+            {
+                if (i)
+                    weir_buf_adds(&name, "__");
+                char *t = json_dumps(x, JSON_ENCODE_ANY);
+                add_clean(&name, json_is_string(x) ? json_string_value(x) : t);
+                free(t);
+            }
+        } else {
+            char *t = json_dumps(v, JSON_ENCODE_ANY);
+            add_clean(&name, t ? t : "");
+            free(t);
+        }
+    }
+    if (name.len > 120)
+        weir_buf_truncate(&name, 120);
+    weir_buf_addf(&uid, "test.%s.%s", tf->name, name.ptr);
+    for (int dup = 2; weir_map_get(&tf->by_id, uid.ptr); dup++) {
+        weir_buf_reset(&uid);
+        weir_buf_addf(&uid, "test.%s.%s_%d", tf->name, name.ptr, dup);
+    }
+    weir_tnode *t = tf_node_new(tf, WEIR_NODE_TEST, name.ptr, uid.ptr, file);
+    t->test_kind = weir_xstrdup(kind);
+    t->column = column ? weir_xstrdup(column) : NULL;
+    t->test_args = jargs;
+    jargs = NULL;
+    t->attached = parent->index;
+    weir_vec_push(&t->deps, parent->index);
+    t->fqn = weir_xcalloc(2, sizeof(char *));
+    t->fqn[0] = weir_xstrdup(tf->name);
+    t->fqn[1] = weir_xstrdup(name.ptr);
+    t->n_fqn = 2;
+    /* project tree `tests:` first, then the test's own config */
+    const weir_yaml_node *tree = config_tree(tf, "tests");
+    if (!tree)
+        tree = config_tree(tf, "data_tests");
+    if (tree)
+        apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
+    json_object_update(t->config, cfg);
+    /* tags of the model are the test's too, as in dbt */
+    json_t *ptags = json_object_get(parent->config, "tags");
+    if (ptags)
+        tf_cfg_set(t->config, "tags", json_deep_copy(ptags));
+cleanup:
+    json_decref(jargs);
+    json_decref(cfg);
+    weir_buf_release(&name);
+    weir_buf_release(&uid);
+}
+
+static void read_tests_list(weir_transform *tf, weir_tnode *parent, const char *column,
+                            const weir_yaml_node *owner, const char *file, weir_diags *diags)
+{
+    const char *keys[] = { "tests", "data_tests" };
+    for (size_t k = 0; k < 2; k++) {
+        const weir_yaml_node *list = weir_yaml_map_get(owner, keys[k]);
+        if (!list || weir_yaml_is_null(list))
+            continue;
+        if (list->kind != WEIR_YAML_SEQUENCE) {
+            weir_yaml_error(diags, list, "expected a list of tests for '%s'", keys[k]);
+            continue;
+        }
+        for (size_t i = 0; i < list->n_items; i++)
+            add_generic_test(tf, parent, column, list->items[i], file, diags);
+    }
+}
+
+static void read_columns(weir_transform *tf, weir_tnode *n, const weir_yaml_node *entry,
+                         const char *file, weir_diags *diags)
+{
+    const weir_yaml_node *cols = weir_yaml_map_get(entry, "columns");
+    if (!cols || cols->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < cols->n_items; i++) {
+        const weir_yaml_node *c = cols->items[i];
+        const char *cname = scalar(weir_yaml_map_get(c, "name"));
+        if (!cname) {
+            weir_yaml_error(diags, c, "a column needs a 'name'");
+            continue;
+        }
+        json_t *col = json_object();
+        json_object_set_new(col, "name", json_string(cname));
+        const char *desc = scalar(weir_yaml_map_get(c, "description"));
+        json_object_set_new(col, "description", json_string(desc ? desc : ""));
+        const char *dt = scalar(weir_yaml_map_get(c, "data_type"));
+        json_object_set_new(col, "data_type", dt ? json_string(dt) : json_null());
+        json_object_set_new(n->columns, cname, col);
+        read_tests_list(tf, n, cname, c, file, diags);
+    }
+}
+
+static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_yaml_node *list,
+                            const char *file, weir_diags *diags)
+{
+    if (!list || list->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < list->n_items; i++) {
+        const weir_yaml_node *e = list->items[i];
+        const char *name = scalar(weir_yaml_map_get(e, "name"));
+        if (!name) {
+            weir_yaml_error(diags, e, "an entry needs a 'name'");
+            continue;
+        }
+        weir_tnode *n = weir_map_get(&tf->by_name, name);
+        if (!n || n->kind != kind) {
+            /* dbt warns and goes on */
+            weir_diags_add(diags, WEIR_DIAG_WARNING, e->file, e->line, e->col,
+                           "'%s' describes %s '%s', which does not exist", file,
+                           weir_node_kind_name(kind), name);
+            continue;
+        }
+        const char *desc = scalar(weir_yaml_map_get(e, "description"));
+        if (desc) {
+            free(n->description);
+            n->description = weir_xstrdup(desc);
+        }
+        const weir_yaml_node *cfg = weir_yaml_map_get(e, "config");
+        if (cfg && cfg->kind == WEIR_YAML_MAPPING)
+            for (size_t j = 0; j < cfg->n_pairs; j++)
+                tf_cfg_set(n->config, cfg->pairs[j].key->text, yaml_to_json(cfg->pairs[j].value));
+        read_columns(tf, n, e, file, diags);
+        read_tests_list(tf, n, NULL, e, file, diags);
+    }
+}
+
+static void read_sources(weir_transform *tf, const weir_yaml_node *list, const char *file,
+                         weir_diags *diags)
+{
+    if (!list || list->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < list->n_items; i++) {
+        const weir_yaml_node *s = list->items[i];
+        const char *sname = scalar(weir_yaml_map_get(s, "name"));
+        if (!sname) {
+            weir_yaml_error(diags, s, "a source needs a 'name'");
+            continue;
+        }
+        const char *schema = scalar(weir_yaml_map_get(s, "schema"));
+        const char *database = scalar(weir_yaml_map_get(s, "database"));
+        const weir_yaml_node *tables = weir_yaml_map_get(s, "tables");
+        if (!tables || tables->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t t = 0; t < tables->n_items; t++) {
+            const weir_yaml_node *te = tables->items[t];
+            const char *tname = scalar(weir_yaml_map_get(te, "name"));
+            if (!tname) {
+                weir_yaml_error(diags, te, "a source table needs a 'name'");
+                continue;
+            }
+            const char *ident = scalar(weir_yaml_map_get(te, "identifier"));
+            weir_buf key = WEIR_BUF_INIT, uid = WEIR_BUF_INIT, rel = WEIR_BUF_INIT;
+            weir_buf_addf(&key, "%s.%s", sname, tname);
+            weir_buf_addf(&uid, "source.%s.%s.%s", tf->name, sname, tname);
+            if (weir_map_get(&tf->sources, key.ptr)) {
+                weir_yaml_error(diags, te, "source '%s' is defined twice", key.ptr);
+            } else {
+                weir_tnode *n = tf_node_new(tf, WEIR_NODE_SOURCE, key.ptr, uid.ptr, file);
+                n->source_name = weir_xstrdup(sname);
+                n->table_name = weir_xstrdup(tname);
+                n->schema = weir_xstrdup(schema ? schema : sname);
+                n->alias = weir_xstrdup(ident ? ident : tname);
+                n->database = database ? weir_xstrdup(database) : NULL;
+                tf_quote_relation(&rel, n->schema, n->alias);
+                n->relation = weir_buf_detach(&rel, NULL);
+                n->fqn = weir_xcalloc(3, sizeof(char *));
+                n->fqn[0] = weir_xstrdup(tf->name);
+                n->fqn[1] = weir_xstrdup(sname);
+                n->fqn[2] = weir_xstrdup(tname);
+                n->n_fqn = 3;
+                const char *desc = scalar(weir_yaml_map_get(te, "description"));
+                n->description = weir_xstrdup(desc ? desc : "");
+                const weir_yaml_node *fr = weir_yaml_map_get(te, "freshness");
+                if (!fr)
+                    fr = weir_yaml_map_get(s, "freshness");
+                if (fr)
+                    json_object_set_new(n->config, "freshness", yaml_to_json(fr));
+                const weir_yaml_node *lat = weir_yaml_map_get(te, "loaded_at_field");
+                if (!lat)
+                    lat = weir_yaml_map_get(s, "loaded_at_field");
+                if (lat)
+                    json_object_set_new(n->config, "loaded_at_field", yaml_to_json(lat));
+                weir_map_put(&tf->sources, n->name, n);
+                read_columns(tf, n, te, file, diags);
+                read_tests_list(tf, n, NULL, te, file, diags);
+            }
+            weir_buf_release(&key);
+            weir_buf_release(&uid);
+            weir_buf_release(&rel);
+        }
+    }
+}
+
+static void read_docs_md(weir_transform *tf, const char *text)
+{
+    /* {% docs name %} ... {% enddocs %} */
+    const char *p = text;
+    while ((p = strstr(p, "{%"))) {
+        const char *q = p + 2;
+        if (*q == '-')
+            q++;
+        while (*q == ' ')
+            q++;
+        if (strncmp(q, "docs", 4) || !isspace((unsigned char)q[4])) {
+            p += 2;
+            continue;
+        }
+        q += 4;
+        while (*q == ' ')
+            q++;
+        const char *ne = q;
+        while (isalnum((unsigned char)*ne) || *ne == '_')
+            ne++;
+        char *name = weir_xstrndup(q, (size_t)(ne - q));
+        const char *body = strstr(ne, "%}");
+        const char *end = body ? strstr(body, "{% enddocs %}") : NULL;
+        if (!end) {
+            free(name);
+            break;
+        }
+        body += 2;
+        while (*body == '\n' || *body == '\r')
+            body++;
+        char *txt = weir_xstrndup(body, (size_t)(end - body));
+        weir_buf t = WEIR_BUF_INIT;
+        weir_buf_adds(&t, txt);
+        weir_buf_trim(&t);
+        json_object_set_new(tf->docs, name, json_string(t.ptr));
+        weir_buf_release(&t);
+        free(txt);
+        free(name);
+        p = end + 13;
+    }
+}
+
+static int read_property_files(weir_transform *tf, weir_diags *diags)
+{
+    static const char *const exts[] = { ".yml", ".yaml", ".md" };
+    const weir_pathlist *lists[] = { &tf->project->paths.models, &tf->project->paths.seeds,
+                                     &tf->project->paths.snapshots };
+    int rc = 0;
+    for (size_t l = 0; l < 3; l++) {
+        for (size_t d = 0; d < lists[l]->len; d++) {
+            weir_strvec files = WEIR_VEC_INIT;
+            weir_error err = WEIR_ERROR_INIT;
+            weir_fs_list(lists[l]->items[d], exts, 3, 1, &files, &err);
+            for (size_t i = 0; i < files.len; i++) {
+                const char *rel = rel_path(tf, files.items[i]);
+                if (weir_str_ends_with(rel, ".md")) {
+                    weir_buf text = WEIR_BUF_INIT;
+                    if (!weir_fs_read_file(files.items[i], &text, 0, &err))
+                        read_docs_md(tf, text.ptr);
+                    weir_error_clear(&err);
+                    weir_buf_release(&text);
+                    continue;
+                }
+                weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
+                if (weir_yaml_load_file(&doc, files.items[i], rel, NULL, diags) || !doc.root) {
+                    rc = WEIR_EINVALID;
+                    weir_yaml_doc_release(&doc);
+                    continue;
+                }
+                const weir_yaml_node *r = doc.root;
+                read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags);
+                read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags);
+                read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags);
+                read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags);
+                weir_yaml_doc_release(&doc);
+            }
+            weir_strvec_release(&files);
+            weir_error_release(&err);
+        }
+    }
+    return rc;
+}
+
+/* --- the project ---------------------------------------------------------- */
+
+static json_t *hooks_of(const weir_yaml_node *root, const char *key)
+{
+    const weir_yaml_node *n = weir_yaml_map_get(root, key);
+    json_t *v = yaml_to_json(n);
+    if (json_is_string(v)) {
+        json_t *a = json_array();
+        json_array_append_new(a, v);
+        return a;
+    }
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return json_array();
+    }
+    return v;
+}
+
+int weir_transform_load(const weir_project *p, const weir_transform_options *opts,
+                        weir_transform **out, weir_diags *diags)
+{
+    weir_transform *tf = weir_xcalloc(1, sizeof(*tf));
+    weir_transform_options o = WEIR_TRANSFORM_OPTIONS_INIT;
+    weir_buf b = WEIR_BUF_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    size_t errors_before = diags->errors;
+    int rc = 0;
+
+    if (opts)
+        o = *opts;
+    *out = NULL;
+    tf->project = p;
+    tf->name = weir_xstrdup(p->name && *p->name ? p->name : "weir");
+    tf->dir = weir_xstrdup(p->dir);
+    weir_path_join(&b, p->dir, "target");
+    tf->target_dir = weir_buf_detach(&b, NULL);
+    tf->target_name = weir_xstrdup(o.target_name ? o.target_name : "dev");
+    tf->target_schema = weir_xstrdup("main");
+    tf->full_refresh = o.full_refresh;
+    tf->docs = json_object();
+    weir_map_init(&tf->by_id);
+    weir_map_init(&tf->by_name);
+    weir_map_init(&tf->sources);
+    tf->vars = p->vars ? yaml_to_json(p->vars) : json_object();
+    if (o.vars_yaml) {
+        json_t *cli = NULL;
+        if (tf_parse_vars(o.vars_yaml, &cli, &err)) {
+            weir_diags_add_error(diags, &err);
+            rc = WEIR_EINVALID;
+            goto cleanup;
+        }
+        json_object_update(tf->vars, cli);
+        json_decref(cli);
+    }
+    const weir_yaml_node *hroot = p->kind == WEIR_PROJECT_DBT ? dbt_root(tf)
+                                                               : weir_yaml_map_get(p->doc.root, "dbt");
+    tf->on_run_start = hooks_of(hroot, "on-run-start");
+    tf->on_run_end = hooks_of(hroot, "on-run-end");
+
+    read_sql_files(tf, &p->paths.models, WEIR_NODE_MODEL, "models", diags);
+    read_seeds(tf, diags);
+    read_sql_files(tf, &p->paths.snapshots, WEIR_NODE_SNAPSHOT, "snapshots", diags);
+    read_property_files(tf, diags);
+    /* singular tests: .sql files under tests/ outside tests/generic */
+    {
+        static const char *const exts[] = { ".sql" };
+        for (size_t d = 0; d < p->paths.tests.len; d++) {
+            weir_strvec files = WEIR_VEC_INIT;
+            weir_fs_list(p->paths.tests.items[d], exts, 1, 1, &files, &err);
+            weir_error_clear(&err);
+            for (size_t i = 0; i < files.len; i++) {
+                const char *rel = rel_path(tf, files.items[i]);
+                if (weir_str_starts_with(files.items[i] + strlen(p->paths.tests.items[d]), "/generic/"))
+                    continue;
+                char *name = strip_ext(weir_path_basename(files.items[i]));
+                weir_buf uid = WEIR_BUF_INIT, text = WEIR_BUF_INIT;
+                weir_buf_addf(&uid, "test.%s.%s", tf->name, name);
+                if (!weir_map_get(&tf->by_id, uid.ptr) &&
+                    !weir_fs_read_file(files.items[i], &text, 0, &err)) {
+                    weir_tnode *n = tf_node_new(tf, WEIR_NODE_TEST, name, uid.ptr, rel);
+                    n->abs_path = weir_xstrdup(files.items[i]);
+                    n->raw_sql = weir_buf_detach(&text, NULL);
+                    n->test_kind = weir_xstrdup("singular");
+                    set_fqn(n, tf->name, files.items[i] + strlen(p->paths.tests.items[d]) + 1, name);
+                    const weir_yaml_node *tree = config_tree(tf, "tests");
+                    if (tree)
+                        apply_tree(n->config, tree, n->fqn, n->n_fqn);
+                }
+                weir_error_clear(&err);
+                free(name);
+                weir_buf_release(&uid);
+                weir_buf_release(&text);
+            }
+            weir_strvec_release(&files);
+        }
+    }
+    read_macros(tf, diags);
+    for (size_t i = 0; i < tf->nodes.len; i++)
+        tf_node_resolve_relation(tf, tf->nodes.items[i]);
+    if (diags->errors > errors_before) {
+        rc = WEIR_EINVALID;
+        goto cleanup;
+    }
+    if (tf_tpl_init(tf, &err)) {
+        weir_diags_add_error(diags, &err);
+        rc = WEIR_EINVALID;
+        goto cleanup;
+    }
+cleanup:
+    weir_buf_release(&b);
+    weir_error_release(&err);
+    if (rc) {
+        weir_transform_free(tf);
+        return rc;
+    }
+    *out = tf;
+    return 0;
+}
+
+void weir_transform_free(weir_transform *tf)
+{
+    if (!tf)
+        return;
+    tf_tpl_free(tf);
+    for (size_t i = 0; i < tf->nodes.len; i++)
+        node_free(tf->nodes.items[i]);
+    weir_vec_release(&tf->nodes);
+    weir_map_release(&tf->by_id);
+    weir_map_release(&tf->by_name);
+    weir_map_release(&tf->sources);
+    json_decref(tf->vars);
+    json_decref(tf->on_run_start);
+    json_decref(tf->on_run_end);
+    json_decref(tf->docs);
+    weir_strvec_release(&tf->macro_files);
+    weir_strvec_release(&tf->macro_srcs);
+    free(tf->name);
+    free(tf->dir);
+    free(tf->target_dir);
+    free(tf->target_name);
+    free(tf->target_schema);
+    free(tf->invocation_id);
+    free(tf);
+}
+
+size_t weir_transform_count(const weir_transform *tf) { return tf->nodes.len; }
+weir_tnode *weir_transform_node(weir_transform *tf, size_t i) { return tf->nodes.items[i]; }
+const char *weir_transform_name(const weir_transform *tf) { return tf->name; }
+const char *weir_transform_target_dir(const weir_transform *tf) { return tf->target_dir; }
+
+weir_tnode *weir_transform_find(weir_transform *tf, const char *name)
+{
+    weir_tnode *n = weir_map_get(&tf->by_id, name);
+    return n ? n : weir_map_get(&tf->by_name, name);
+}

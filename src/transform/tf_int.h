@@ -1,0 +1,122 @@
+/*
+ * tf_int.h: what the files of src/transform/ share and nobody else sees.
+ *
+ * The module is split along the one line it cannot cross: files that render
+ * Jinja (tpl_*.c, compiled with tpl_names.h) never include engine.h, and
+ * files that talk to the warehouse never include template.h, because both
+ * headers define a type named weir_value. This header mentions neither.
+ */
+#ifndef WEIR_TRANSFORM_INT_H
+#define WEIR_TRANSFORM_INT_H
+
+#include "core/buf.h"
+#include "core/map.h"
+#include "transform/transform.h"
+
+#define TF_NONE ((size_t)-1)
+
+struct tf_tpl; /* the rendering side, tpl_render.c */
+
+struct weir_transform {
+    const weir_project *project;
+    char *name;
+    char *dir;
+    char *target_dir;
+    char *target_name;   /* "dev" */
+    char *target_schema; /* "main" */
+    WEIR_VEC(weir_tnode *) nodes;
+    weir_map by_id;     /* unique_id -> node */
+    weir_map by_name;   /* model, seed, snapshot name -> node */
+    weir_map sources;   /* "source_name.table_name" -> node */
+    json_t *vars;       /* project vars, then --vars over them */
+    json_t *on_run_start, *on_run_end; /* arrays of SQL strings */
+    json_t *docs;       /* {name: text} from {% docs %} blocks */
+    weir_strvec macro_files;
+    weir_strvec macro_srcs;
+    struct tf_tpl *tpl;
+    int full_refresh;
+    int compiled;
+    char *invocation_id;
+};
+
+/* --- load.c ------------------------------------------------------------ */
+
+weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
+                        const char *unique_id, const char *path);
+/*
+ * Sets node->schema, alias and relation from its config; returns 1 when one
+ * of them changed. Renders on other threads read relations: call it with
+ * the render lock held once rendering has started (tpl_render.c).
+ */
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n);
+/* A config value as a string ("" keys absent: NULL). */
+const char *tf_cfg_str(const weir_tnode *n, const char *key);
+int tf_cfg_bool(const weir_tnode *n, const char *key, int dflt);
+/* Sets key in n->config; list keys (tags, hooks) accumulate. v is stolen. */
+void tf_cfg_set(json_t *config, const char *key, json_t *v);
+/* Appends "schema"."name" quoted for DuckDB. */
+void tf_quote_relation(weir_buf *out, const char *schema, const char *name);
+void tf_quote_ident(weir_buf *out, const char *ident);
+/* Parses a `vars` string (YAML or JSON mapping) into an object. */
+int tf_parse_vars(const char *text, json_t **out, weir_error *err);
+
+/* --- tpl_render.c (the only files that include template.h) ------------- */
+
+int tf_tpl_init(weir_transform *tf, weir_error *err);
+void tf_tpl_free(weir_transform *tf);
+/*
+ * Renders node's raw SQL into out. Clears and refills node->deps from the
+ * traced ref()/source() calls and merges config() calls into node->config.
+ * is_incremental: what is_incremental() returns.
+ */
+int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, weir_buf *out,
+                       weir_error *err);
+/*
+ * Renders a snippet (a hook, a test argument) in node n's context (n may be
+ * NULL); deps found are added to n->deps when add_deps is set.
+ */
+int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, const char *src,
+                         int add_deps, weir_buf *out, weir_error *err);
+/* True when the project defines a generic test macro `test_<name>`. */
+int tf_tpl_has_test(weir_transform *tf, const char *name);
+/* Renders custom generic test n by calling its macro. */
+int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out,
+                              weir_error *err);
+
+/* --- manifest.c --------------------------------------------------------- */
+
+/* Writes a build output (target/compiled, target/run) without fsync. */
+int tf_write_file(const char *path, const char *data, weir_error *err);
+
+/* --- compile.c ---------------------------------------------------------- */
+
+/* Sets n->compiled_sql from n->rendered_sql with ephemeral CTEs inlined. */
+void tf_inline_node(weir_transform *tf, weir_tnode *n);
+
+/* --- dag.c --------------------------------------------------------------- */
+
+/* Topological order of every node into order (len = node count), or a cycle error. */
+int tf_dag_order(weir_transform *tf, size_t *order, weir_error *err);
+void tf_dag_link_children(weir_transform *tf);
+
+/* --- exec.c -------------------------------------------------------------- */
+
+struct weir_conn;
+typedef struct tf_exec_result {
+    int status;        /* TF_ST_* */
+    long long rows;    /* rows affected or failures; -1 when unknown */
+    char *message;     /* owned */
+    char *run_sql;     /* the SQL executed, owned */
+} tf_exec_result;
+
+enum { TF_ST_SUCCESS, TF_ST_ERROR, TF_ST_SKIPPED, TF_ST_PASS, TF_ST_FAIL, TF_ST_WARN };
+
+int tf_exec_node(weir_transform *tf, struct weir_conn *c, weir_tnode *n, tf_exec_result *res);
+int tf_exec_hooks(weir_transform *tf, struct weir_conn *c, json_t *hooks, const char *what,
+                  weir_error *err);
+
+/* --- csv.c ---------------------------------------------------------------- */
+
+#include "transform/csv.h"
+
+#endif

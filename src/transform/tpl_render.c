@@ -1,0 +1,586 @@
+/*
+ * tpl_render.c: dbt's Jinja context on top of the template engine.
+ *
+ * Registers ref, source, config, var, env_var, is_incremental, this,
+ * target, log, return, doc, exceptions, adapter and the project's macros
+ * into one environment, and renders nodes with it. The state of the render
+ * in progress (which node, is_incremental) lives in a thread-local pointer
+ * so host functions registered once can serve renders on many threads.
+ *
+ * This file is compiled with tpl_names.h (see the Makefile) and must not
+ * include engine.h.
+ */
+#include "core/compat.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "template/template.h"
+#include "transform/tf_int.h"
+
+struct tf_tpl {
+    weir_template_env *env;
+    weir_template **tpls;   /* per node, compiled on first render */
+    json_t **base_config;   /* per node: the config before any config() call */
+    const char **names;     /* model, seed, snapshot names for suggestions */
+    size_t n_names;
+    pthread_mutex_t lock;   /* guards config merges of shared nodes */
+};
+
+typedef struct rstate {
+    weir_transform *tf;
+    weir_tnode *node;
+    int is_incremental;
+} rstate;
+
+static _Thread_local rstate *cur;
+
+/* --- host functions -------------------------------------------------------- */
+
+static int resolve_ref(weir_transform *tf, const weir_args *a, weir_tnode **out, weir_error *err)
+{
+    const weir_value *name = NULL;
+    if (a->npos == 2)
+        name = &a->pos[1];
+    else if (a->npos == 1)
+        name = &a->pos[0];
+    if (!name || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "ref() takes a model name (and optionally a package first)");
+    weir_tnode *n = weir_map_get(&tf->by_name, weir_value_str(name));
+    if (!n || tf_cfg_bool(n, "enabled", 1) == 0) {
+        const char *s = weir_str_suggest(weir_value_str(name), tf->tpl->names, tf->tpl->n_names);
+        if (s)
+            return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s' (did you mean '%s'?)",
+                                  weir_value_str(name), s);
+        return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s'", weir_value_str(name));
+    }
+    *out = n;
+    return 0;
+}
+
+static int resolve_source(weir_transform *tf, const weir_args *a, weir_tnode **out, weir_error *err)
+{
+    if (a->npos != 2 || weir_value_kind_of(&a->pos[0]) != WEIR_VALUE_STRING ||
+        weir_value_kind_of(&a->pos[1]) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "source() takes a source name and a table name");
+    weir_buf key = WEIR_BUF_INIT;
+    weir_buf_addf(&key, "%s.%s", weir_value_str(&a->pos[0]), weir_value_str(&a->pos[1]));
+    weir_tnode *n = weir_map_get(&tf->sources, key.ptr);
+    if (!n) {
+        int rc = weir_error_set(err, WEIR_ENOTFOUND, "unknown source '%s' (declare it under 'sources:' in a models/ .yml file)", key.ptr);
+        weir_buf_release(&key);
+        return rc;
+    }
+    weir_buf_release(&key);
+    *out = n;
+    return 0;
+}
+
+static int h_ref(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    weir_tnode *n;
+    if (resolve_ref(tf, a, &n, err))
+        return WEIR_ENOTFOUND;
+    pthread_mutex_lock(&tf->tpl->lock);
+    *out = weir_value_string(n->relation);
+    pthread_mutex_unlock(&tf->tpl->lock);
+    return 0;
+}
+
+static int h_source(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    weir_tnode *n;
+    if (resolve_source(tf, a, &n, err))
+        return WEIR_ENOTFOUND;
+    *out = weir_value_string(n->relation);
+    return 0;
+}
+
+static void merge_config_value(weir_tnode *n, const char *key, const weir_value *v)
+{
+    json_t *j = weir_value_to_json(v);
+    tf_cfg_set(n->config, key, j);
+}
+
+static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    if (!cur || !cur->node) {
+        *out = weir_value_string("");
+        return 0;
+    }
+    WEIR_UNUSED(err);
+    pthread_mutex_lock(&tf->tpl->lock);
+    /* configs are per node; the lock keeps json refcounts of shared
+     * values (copied from the project tree) consistent */
+    for (size_t i = 0; i < a->npos; i++)
+        if (weir_value_kind_of(&a->pos[i]) == WEIR_VALUE_DICT)
+            for (size_t k = 0; k < weir_value_dict_len(&a->pos[i]); k++)
+                merge_config_value(cur->node, weir_value_str(weir_value_dict_key_at(&a->pos[i], k)),
+                                   weir_value_dict_value_at(&a->pos[i], k));
+    for (size_t i = 0; i < a->nkw; i++)
+        merge_config_value(cur->node, a->kw_names[i], &a->kw[i]);
+    pthread_mutex_unlock(&tf->tpl->lock);
+    if (cur->node->kind != WEIR_NODE_SOURCE) {
+        pthread_mutex_lock(&tf->tpl->lock);
+        if (tf_node_resolve_relation(tf, cur->node))
+            cur->node->config_set_alias = 1;
+        pthread_mutex_unlock(&tf->tpl->lock);
+    }
+    *out = weir_value_string("");
+    return 0;
+}
+
+static int h_config_get(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    const weir_value *key, *dflt;
+    if (!weir_args_get(a, 0, "name", &key) || weir_value_kind_of(key) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "config.get() takes a key");
+    json_t *v = cur && cur->node ? json_object_get(cur->node->config, weir_value_str(key)) : NULL;
+    if (v)
+        *out = weir_value_from_json(v);
+    else if (weir_args_get(a, 1, "default", &dflt))
+        *out = weir_value_copy(dflt);
+    else
+        *out = weir_value_none();
+    return 0;
+}
+
+static int h_var(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    const weir_value *name, *dflt;
+    if (!weir_args_get(a, 0, "name", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "var() takes a variable name");
+    json_t *v = json_object_get(tf->vars, weir_value_str(name));
+    if (v) {
+        *out = weir_value_from_json(v);
+        return 0;
+    }
+    if (weir_args_get(a, 1, "default", &dflt)) {
+        *out = weir_value_copy(dflt);
+        return 0;
+    }
+    return weir_error_set(err, WEIR_ENOTFOUND,
+                          "required var '%s' not found (set it under 'vars:' or with --vars)",
+                          weir_value_str(name));
+}
+
+static int h_env_var(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    const weir_value *name, *dflt;
+    if (!weir_args_get(a, 0, "var", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "env_var() takes a variable name");
+    const char *v = getenv(weir_value_str(name));
+    if (v) {
+        *out = weir_value_string(v);
+        return 0;
+    }
+    if (weir_args_get(a, 1, "default", &dflt)) {
+        *out = weir_value_copy(dflt);
+        return 0;
+    }
+    return weir_error_set(err, WEIR_ENOTFOUND, "env var '%s' is not set and has no default",
+                          weir_value_str(name));
+}
+
+static int h_is_incremental(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(a);
+    WEIR_UNUSED(err);
+    *out = weir_value_bool(cur ? cur->is_incremental : 0);
+    return 0;
+}
+
+static int h_log(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(err);
+    const weir_value *msg, *info;
+    weir_buf b = WEIR_BUF_INIT;
+    if (weir_args_get(a, 0, "msg", &msg))
+        weir_value_to_buf(msg, &b);
+    if (weir_args_get(a, 1, "info", &info) && weir_value_truthy(info))
+        weir_info("%s", b.ptr);
+    else
+        weir_debug("%s", b.ptr);
+    weir_buf_release(&b);
+    *out = weir_value_string("");
+    return 0;
+}
+
+static int h_return(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(err);
+    *out = a->npos ? weir_value_copy(&a->pos[0]) : weir_value_none();
+    return WEIR_TEMPLATE_RETURN;
+}
+
+static int h_raise(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(out);
+    weir_buf b = WEIR_BUF_INIT;
+    if (a->npos)
+        weir_value_to_buf(&a->pos[0], &b);
+    int rc = weir_error_set(err, WEIR_EINVALID, "%s", b.ptr);
+    weir_buf_release(&b);
+    return rc;
+}
+
+static int h_warn(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(err);
+    weir_buf b = WEIR_BUF_INIT;
+    if (a->npos)
+        weir_value_to_buf(&a->pos[0], &b);
+    weir_warn("%s", b.ptr);
+    weir_buf_release(&b);
+    *out = weir_value_string("");
+    return 0;
+}
+
+static int h_quote(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    if (a->npos != 1)
+        return weir_error_set(err, WEIR_EINVALID, "adapter.quote() takes one identifier");
+    weir_buf b = WEIR_BUF_INIT, s = WEIR_BUF_INIT;
+    weir_value_to_buf(&a->pos[0], &s);
+    tf_quote_ident(&b, s.ptr);
+    *out = weir_value_string_buf(&b);
+    weir_buf_release(&b);
+    weir_buf_release(&s);
+    return 0;
+}
+
+static int h_dispatch(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    const weir_value *name;
+    if (!weir_args_get(a, 0, "macro_name", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "adapter.dispatch() takes a macro name");
+    const char *prefixes[] = { "duckdb__", "default__", "" };
+    for (size_t i = 0; i < 3; i++) {
+        weir_buf b = WEIR_BUF_INIT;
+        weir_error e2 = WEIR_ERROR_INIT;
+        weir_buf_addf(&b, "%s%s", prefixes[i], weir_value_str(name));
+        int rc = weir_template_env_get_macro(tf->tpl->env, b.ptr, out, &e2);
+        weir_buf_release(&b);
+        weir_error_release(&e2);
+        if (!rc)
+            return 0;
+    }
+    return weir_error_set(err, WEIR_ENOTFOUND, "no macro 'duckdb__%s' or 'default__%s' to dispatch to",
+                          weir_value_str(name), weir_value_str(name));
+}
+
+static int h_doc(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    if (a->npos < 1)
+        return weir_error_set(err, WEIR_EINVALID, "doc() takes a docs block name");
+    json_t *v = json_object_get(tf->docs, weir_value_str(&a->pos[a->npos - 1]));
+    if (!v)
+        return weir_error_set(err, WEIR_ENOTFOUND, "unknown docs block '%s'",
+                              weir_value_str(&a->pos[a->npos - 1]));
+    *out = weir_value_string(json_string_value(v));
+    return 0;
+}
+
+static int h_run_query(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(a);
+    WEIR_UNUSED(err);
+    /* rendering never touches the warehouse here: dbt's parse phase also gets None */
+    *out = weir_value_none();
+    return 0;
+}
+
+/* --- setup ------------------------------------------------------------------ */
+
+int tf_tpl_init(weir_transform *tf, weir_error *err)
+{
+    struct tf_tpl *t = weir_xcalloc(1, sizeof(*t));
+    weir_template_env *env = weir_template_env_new();
+    tf->tpl = t;
+    t->env = env;
+    pthread_mutex_init(&t->lock, NULL);
+    t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
+    t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
+    t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
+    for (size_t i = 0; i < tf->nodes.len; i++) {
+        weir_tnode *n = tf->nodes.items[i];
+        if (n->kind == WEIR_NODE_MODEL || n->kind == WEIR_NODE_SEED || n->kind == WEIR_NODE_SNAPSHOT)
+            t->names[t->n_names++] = n->name;
+    }
+
+    weir_template_env_add_function(env, "ref", h_ref, tf);
+    weir_template_env_add_function(env, "source", h_source, tf);
+    weir_value config = weir_value_function("config", h_config, tf);
+    weir_value_func_set_attr(&config, "get", weir_value_function("get", h_config_get, tf));
+    weir_value_func_set_attr(&config, "require", weir_value_function("require", h_config_get, tf));
+    weir_template_env_set_global(env, "config", config);
+    weir_template_env_add_function(env, "var", h_var, tf);
+    weir_template_env_add_function(env, "env_var", h_env_var, tf);
+    weir_template_env_add_function(env, "is_incremental", h_is_incremental, tf);
+    weir_template_env_add_function(env, "log", h_log, tf);
+    weir_template_env_add_function(env, "return", h_return, tf);
+    weir_template_env_add_function(env, "doc", h_doc, tf);
+    weir_template_env_add_function(env, "run_query", h_run_query, tf);
+
+    weir_value exc = weir_value_dict();
+    weir_value_dict_set(&exc, "raise_compiler_error", weir_value_function("raise_compiler_error", h_raise, tf));
+    weir_value_dict_set(&exc, "warn", weir_value_function("warn", h_warn, tf));
+    weir_template_env_set_global(env, "exceptions", exc);
+
+    weir_value adapter = weir_value_dict();
+    weir_value_dict_set(&adapter, "quote", weir_value_function("quote", h_quote, tf));
+    weir_value_dict_set(&adapter, "dispatch", weir_value_function("dispatch", h_dispatch, tf));
+    weir_template_env_set_global(env, "adapter", adapter);
+
+    weir_value target = weir_value_dict();
+    weir_value_dict_set(&target, "name", weir_value_string(tf->target_name));
+    weir_value_dict_set(&target, "schema", weir_value_string(tf->target_schema));
+    weir_value_dict_set(&target, "type", weir_value_string("duckdb"));
+    weir_value_dict_set(&target, "database", weir_value_string("main"));
+    weir_value_dict_set(&target, "profile_name", weir_value_string(tf->name));
+    weir_value_dict_set(&target, "threads", weir_value_int(1));
+    weir_template_env_set_global(env, "target", target);
+
+    weir_value proj = weir_value_string(tf->name);
+    weir_template_env_set_global(env, "project_name", proj);
+    weir_template_env_set_global(env, "execute", weir_value_bool(1));
+    weir_template_env_set_global(env, "flags", weir_value_dict());
+
+    weir_template_env_add_macro_tag(env, "test", "test_", 0);
+    weir_template_env_add_macro_tag(env, "docs", "docs_", 1);
+    weir_template_env_add_macro_tag(env, "snapshot", "snapshot_", 1);
+    weir_template_env_trace_calls(env, "ref");
+    weir_template_env_trace_calls(env, "source");
+
+    for (size_t i = 0; i < tf->macro_files.len; i++) {
+        const char *src = tf->macro_srcs.items[i];
+        if (weir_template_env_load_macros(env, NULL, tf->macro_files.items[i], src, strlen(src), err))
+            return err->code ? err->code : WEIR_ERROR;
+    }
+    for (size_t i = 0; i < tf->nodes.len; i++) {
+        weir_tnode *n = tf->nodes.items[i];
+        if (n->kind == WEIR_NODE_SNAPSHOT &&
+            weir_template_env_load_macros(env, NULL, n->path, n->raw_sql, strlen(n->raw_sql), err))
+            return err->code ? err->code : WEIR_ERROR;
+    }
+    return 0;
+}
+
+void tf_tpl_free(weir_transform *tf)
+{
+    struct tf_tpl *t = tf->tpl;
+    if (!t)
+        return;
+    for (size_t i = 0; i < tf->nodes.len; i++) {
+        weir_template_free(t->tpls[i]);
+        json_decref(t->base_config[i]);
+    }
+    free(t->tpls);
+    free(t->base_config);
+    free(t->names);
+    weir_template_env_free(t->env);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    tf->tpl = NULL;
+}
+
+int tf_tpl_has_test(weir_transform *tf, const char *name)
+{
+    weir_buf b = WEIR_BUF_INIT;
+    weir_value v;
+    weir_error e = WEIR_ERROR_INIT;
+    weir_buf_addf(&b, "test_%s", name);
+    int rc = weir_template_env_get_macro(tf->tpl->env, b.ptr, &v, &e);
+    if (!rc)
+        weir_value_free(v);
+    weir_buf_release(&b);
+    weir_error_release(&e);
+    return rc == 0;
+}
+
+/* --- rendering ------------------------------------------------------------ */
+
+static void add_dep(weir_tnode *n, size_t idx)
+{
+    if (idx == n->index)
+        return;
+    for (size_t i = 0; i < n->deps.len; i++)
+        if (n->deps.items[i] == idx)
+            return;
+    weir_vec_push(&n->deps, idx);
+}
+
+/* Adds the nodes named by traced ref()/source() calls to n's deps. */
+static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_value *calls)
+{
+    for (size_t i = 0; i < weir_value_list_len(calls); i++) {
+        const weir_value *c = weir_value_list_at(calls, i);
+        const char *fn = weir_value_str(weir_value_list_at(c, 0));
+        const weir_value *pos = weir_value_list_at(c, 1);
+        weir_args a = { NULL, 0, NULL, NULL, 0 };
+        weir_value tmp[2];
+        size_t np = weir_value_list_len(pos);
+        if (np > 2)
+            np = 2;
+        for (size_t k = 0; k < np; k++)
+            tmp[k] = *weir_value_list_at(pos, k);
+        a.pos = tmp;
+        a.npos = np;
+        weir_tnode *dep = NULL;
+        weir_error e = WEIR_ERROR_INIT;
+        if (!strcmp(fn, "ref"))
+            resolve_ref(tf, &a, &dep, &e);
+        else
+            resolve_source(tf, &a, &dep, &e);
+        weir_error_release(&e);
+        if (dep)
+            add_dep(n, dep->index);
+    }
+}
+
+static weir_value make_ctx(weir_transform *tf, weir_tnode *n)
+{
+    weir_value ctx = weir_value_dict();
+    WEIR_UNUSED(tf);
+    if (!n)
+        return ctx;
+    weir_value model = weir_value_dict();
+    weir_value_dict_set(&model, "name", weir_value_string(n->name));
+    weir_value_dict_set(&model, "unique_id", weir_value_string(n->unique_id));
+    weir_value_dict_set(&model, "resource_type", weir_value_string(weir_node_kind_name(n->kind)));
+    weir_value_dict_set(&model, "config", weir_value_from_json(n->config));
+    weir_value_dict_set(&model, "path", weir_value_string(n->path));
+    weir_value_dict_set(&ctx, "model", model);
+    if (n->relation)
+        weir_value_dict_set(&ctx, "this", weir_value_string(n->relation));
+    return ctx;
+}
+
+int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, weir_buf *out,
+                       weir_error *err)
+{
+    struct tf_tpl *t = tf->tpl;
+    rstate st = { tf, n, is_incremental };
+    rstate *saved = cur;
+    weir_value calls = weir_value_none(), ctx;
+    int rc;
+
+    if (!t->tpls[n->index]) {
+        const char *src = n->raw_sql;
+        weir_buf wrap = WEIR_BUF_INIT;
+        if (n->kind == WEIR_NODE_SNAPSHOT) {
+            weir_buf_addf(&wrap, "{{ snapshot_%s() }}", n->name);
+            src = wrap.ptr;
+        }
+        rc = weir_template_compile(t->env, n->path, src, strlen(src), &t->tpls[n->index], err);
+        weir_buf_release(&wrap);
+        if (rc)
+            return rc;
+    }
+    /* every render starts from the config before config() calls, so a
+     * second render (is_incremental true) does not add hooks twice */
+    pthread_mutex_lock(&t->lock);
+    if (!t->base_config[n->index])
+        t->base_config[n->index] = json_deep_copy(n->config);
+    else {
+        json_decref(n->config);
+        n->config = json_deep_copy(t->base_config[n->index]);
+    }
+    tf_node_resolve_relation(tf, n);
+    pthread_mutex_unlock(&t->lock);
+
+    ctx = make_ctx(tf, n);
+    cur = &st;
+    if (n->attached == TF_NONE)
+        n->deps.len = 0;
+    rc = weir_template_render(t->tpls[n->index], &ctx, out, &calls, err);
+    cur = saved;
+    if (!rc)
+        deps_from_calls(tf, n, &calls);
+    weir_value_free(calls);
+    weir_value_free(ctx);
+    return rc;
+}
+
+int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, const char *src,
+                         int add_deps, weir_buf *out, weir_error *err)
+{
+    struct tf_tpl *t = tf->tpl;
+    rstate st = { tf, n, 0 };
+    rstate *saved = cur;
+    weir_template *tpl = NULL;
+    weir_value calls = weir_value_none(), ctx = make_ctx(tf, n);
+    int rc = weir_template_compile(t->env, file, src, strlen(src), &tpl, err);
+    if (!rc) {
+        cur = &st;
+        rc = weir_template_render(tpl, &ctx, out, &calls, err);
+        cur = saved;
+        if (!rc && add_deps && n)
+            deps_from_calls(tf, n, &calls);
+    }
+    weir_template_free(tpl);
+    weir_value_free(calls);
+    weir_value_free(ctx);
+    return rc;
+}
+
+int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, weir_error *err)
+{
+    struct tf_tpl *t = tf->tpl;
+    weir_buf name = WEIR_BUF_INIT;
+    weir_value fn = weir_value_none(), res = weir_value_none(), ctx = make_ctx(tf, n);
+    WEIR_VEC(const char *) kn = WEIR_VEC_INIT;
+    WEIR_VEC(weir_value) kv = WEIR_VEC_INIT;
+    weir_tnode *parent = tf->nodes.items[n->attached];
+    rstate st = { tf, n, 0 };
+    rstate *saved = cur;
+    int rc;
+
+    weir_buf_addf(&name, "test_%s", n->test_kind);
+    if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
+        goto cleanup;
+    weir_vec_push(&kn, "model");
+    weir_vec_push(&kv, weir_value_string(parent->relation));
+    if (n->column) {
+        weir_vec_push(&kn, "column_name");
+        weir_vec_push(&kv, weir_value_string(n->column));
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(n->test_args, k, v)
+    {
+        weir_vec_push(&kn, k);
+        weir_vec_push(&kv, weir_value_from_json(v));
+    }
+    weir_args a = { NULL, 0, kn.items, kv.items, kn.len };
+    cur = &st;
+    rc = weir_template_env_call(t->env, &fn, &a, &ctx, &res, err);
+    cur = saved;
+    if (!rc)
+        weir_value_to_buf(&res, out);
+cleanup:
+    for (size_t i = 0; i < kv.len; i++)
+        weir_value_free(kv.items[i]);
+    weir_vec_release(&kv);
+    weir_vec_release(&kn);
+    weir_value_free(fn);
+    weir_value_free(res);
+    weir_value_free(ctx);
+    weir_buf_release(&name);
+    return rc;
+}

@@ -1,0 +1,1 @@
+select * from "main"."c_final"

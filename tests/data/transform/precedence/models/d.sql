@@ -1,0 +1,1 @@
+select * from {{ ref('prec', 'c') }}{% if is_incremental() %} where false{% endif %}
