@@ -22,11 +22,12 @@
  * distinct counts and distinct sets go into ONE aggregate query over the
  * table; the catalog (column names and types) comes from a zero-row query.
  * A few expectations need queries of their own: ordered ones (window
- * functions), the most common value, uniqueness only when the batched
- * distinct count shows duplicates, another table's row count. Samples of
+ * functions), the most common value, uniqueness (one GROUP BY), another
+ * table's row count, and string checks on a column whose values repeat
+ * (once per distinct value, see weir_group_values). Samples of
  * unexpected values are fetched only for expectations that failed. When the
- * batched query fails (a kwarg the engine cannot use), each expectation is
- * run on its own so the error is pinned to the expectations that cause it.
+ * batched query fails (a kwarg the engine cannot use), it is split in halves
+ * until the error is pinned to the expectations that cause it.
  *
  * Results are GX's validation result shape as a jansson object (see
  * weir_quality_validate). Memory: a weir_suite owns everything it points
@@ -154,7 +155,7 @@ typedef struct weir_validate_options {
  */
 typedef struct weir_validate_stats {
     size_t queries;
-    size_t fallbacks;        /* expectations re-run alone after a batch failure */
+    size_t fallbacks;        /* queries run to find what a failed batch could not compute */
     weir_strvec *sql;
 } weir_validate_stats;
 

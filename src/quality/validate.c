@@ -1472,6 +1472,38 @@ static void run_grouped(run *r, xrun *xs, plan *own, size_t n)
     }
 }
 
+/* --- finding what broke a batch ------------------------------------------ */
+
+typedef WEIR_VEC(plan *) planvec;
+
+/*
+ * Runs the metrics of the expectations idx[0..n) in one query; when it
+ * fails, splits them in halves and tries each, so that k bad expectations
+ * among n cost about 2k log2(n) queries instead of n. An expectation whose
+ * query fails alone gets the engine's message. Plans go to keep (freed by
+ * the caller once the results are read).
+ */
+static void run_split(run *r, xrun *xs, const size_t *idx, size_t n, planvec *keep)
+{
+    plan *p = weir_xcalloc(1, sizeof(*p));
+    weir_error err = WEIR_ERROR_INIT;
+    weir_vec_push(keep, p);
+    for (size_t i = 0; i < n; i++)
+        plan_expectation(r, &xs[idx[i]], p);
+    r->st->fallbacks++;
+    if (plan_run(r, p, &err) == 0) {
+        weir_error_release(&err);
+        return;
+    }
+    if (n == 1)
+        xs[idx[0]].error = weir_xstrdup(weir_error_str(&err));
+    weir_error_release(&err);
+    if (n > 1) {
+        run_split(r, xs, idx, n / 2, keep);
+        run_split(r, xs, idx + n / 2, n - n / 2, keep);
+    }
+}
+
 /* --- the run -------------------------------------------------------------- */
 
 static int load_catalog(run *r, weir_error *err)
@@ -1546,6 +1578,7 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
     xrun *xs = NULL;
     plan shared = { WEIR_VEC_INIT, WEIR_VEC_INIT, NULL };
     plan *own = NULL;
+    planvec keep = WEIR_VEC_INIT;
     int rc = 0;
     json_t *results = NULL;
     *out = NULL;
@@ -1595,17 +1628,20 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
         if (xs[i].p)
             plan_expectation(&r, &xs[i], xs[i].p);
 
-    /* execute: one query for the batch; alone on failure, to find the culprit */
+    /* execute: one query for the batch; halves of it on failure, to find the culprits */
     if (opts->batch && shared.exprs.len) {
         weir_error berr = WEIR_ERROR_INIT;
         if (plan_run(&r, &shared, &berr)) {
-            weir_log(WEIR_LOG_DEBUG, "quality: the batched query failed (%s); running each "
-                     "expectation alone", weir_error_str(&berr));
+            weir_log(WEIR_LOG_DEBUG, "quality: the batched query failed (%s); splitting it",
+                     weir_error_str(&berr));
+            size_t *idx = weir_xcalloc(s->n_items ? s->n_items : 1, sizeof(*idx)), n = 0;
             for (size_t i = 0; i < s->n_items; i++)
-                if (xs[i].p == &shared) {
-                    r.st->fallbacks++;
-                    plan_expectation(&r, &xs[i], &own[i]);
-                }
+                if (xs[i].p == &shared)
+                    idx[n++] = i;
+            size_t half = n / 2;
+            run_split(&r, xs, idx, half, &keep);
+            run_split(&r, xs, idx + half, n - half, &keep);
+            free(idx);
         }
         weir_error_release(&berr);
     }
@@ -1699,6 +1735,11 @@ cleanup:
     free(xs);
     free(own);
     plan_release(&shared);
+    for (size_t i = 0; i < keep.len; i++) {
+        plan_release(keep.items[i]);
+        free(keep.items[i]);
+    }
+    weir_vec_release(&keep);
     for (size_t i = 0; i < r.cols.len; i++) {
         free(r.cols.items[i].name);
         free(r.cols.items[i].type);
