@@ -83,7 +83,13 @@ static void print_text(const weir_suite *s, const json_t *res, const char *path)
             if (json_is_number(pc))
                 printf(" (%.4g%%)", json_number_value(pc));
             const json_t *sample = json_object_get(r, "partial_unexpected_list");
-            if (json_array_size(sample)) {
+            int all_null = 1;
+            size_t k;
+            json_t *sv;
+            json_array_foreach(sample, k, sv)
+                all_null &= json_is_null(sv);
+            /* a list of nulls says nothing the count does not */
+            if (json_array_size(sample) && !all_null) {
                 weir_buf_reset(&v);
                 weir_json_dump(sample, 0, &v);
                 if (v.len > 200) {

@@ -22,11 +22,12 @@
  * distinct counts and distinct sets go into ONE aggregate query over the
  * table; the catalog (column names and types) comes from a zero-row query.
  * A few expectations need queries of their own: ordered ones (window
- * functions), the most common value, uniqueness only when the batched
- * distinct count shows duplicates, another table's row count. Samples of
+ * functions), the most common value, uniqueness (one GROUP BY), another
+ * table's row count, and string checks on a column whose values repeat
+ * (once per distinct value, see weir_group_values). Samples of
  * unexpected values are fetched only for expectations that failed. When the
- * batched query fails (a kwarg the engine cannot use), each expectation is
- * run on its own so the error is pinned to the expectations that cause it.
+ * batched query fails (a kwarg the engine cannot use), it is split in halves
+ * until the error is pinned to the expectations that cause it.
  *
  * Results are GX's validation result shape as a jansson object (see
  * weir_quality_validate). Memory: a weir_suite owns everything it points
@@ -126,6 +127,15 @@ int weir_suite_find(const weir_project *p, const char *name, char **path, weir_e
 extern const char *const weir_expectation_type_names[];
 extern const size_t weir_expectation_type_count;
 
+/*
+ * Costly string checks (regexes, LIKE, sets, lengths, formats) on a column
+ * whose values repeat can be evaluated once per distinct value, weighted by
+ * its count, instead of once per row: one GROUP BY per column. AUTO does so
+ * when the engine's statistics say the values repeat (on average four
+ * times or more); ALWAYS and NEVER are for tests and the benchmark.
+ */
+typedef enum { WEIR_GROUP_AUTO, WEIR_GROUP_NEVER, WEIR_GROUP_ALWAYS } weir_group_values;
+
 typedef struct weir_validate_options {
     const char *table;       /* the table to check; NULL: the suite's */
     const char *ds;          /* the run's date, kept in the result's meta */
@@ -133,9 +143,11 @@ typedef struct weir_validate_options {
     weir_result_format format; /* for expectations without result_format */
     bool catch_exceptions;   /* default for expectations without one */
     bool batch;              /* false: every expectation with its own queries */
+    weir_group_values group_values;
 } weir_validate_options;
 
-#define WEIR_VALIDATE_OPTIONS_INIT { NULL, NULL, NULL, WEIR_RF_BASIC, true, true }
+#define WEIR_VALIDATE_OPTIONS_INIT \
+    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO }
 
 /*
  * What one validation cost, for tests, the benchmark and `weir -vv`: the
@@ -143,7 +155,7 @@ typedef struct weir_validate_options {
  */
 typedef struct weir_validate_stats {
     size_t queries;
-    size_t fallbacks;        /* expectations re-run alone after a batch failure */
+    size_t fallbacks;        /* queries run to find what a failed batch could not compute */
     weir_strvec *sql;
 } weir_validate_stats;
 

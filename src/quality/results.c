@@ -128,6 +128,8 @@ int weir_quality_store_result(weir_store *st, const json_t *result, int64_t run_
         const json_t *res = json_object_get(one, "result");
         const json_t *exc = json_object_get(one, "exception_info");
         const char *type = json_string_value(json_object_get(cfg, "expectation_type"));
+        if (!type)
+            type = json_string_value(json_object_get(cfg, "type"));
         const char *msg = json_string_value(json_object_get(exc, "exception_message"));
         weir_buf cid = WEIR_BUF_INIT;
         char *tgt = target_of(table, json_object_get(cfg, "kwargs"));

@@ -132,7 +132,11 @@ static void load_expectation(weir_suite *s, weir_expectation *x, const json_t *i
     json_t *kwargs = json_object_get(item, "kwargs");
     json_t *meta = json_object_get(item, "meta");
     x->config = json_object();
-    json_object_set_new(x->config, "expectation_type", json_string(x->type));
+    /* results name the type as the suite did: GX 0.x "expectation_type", 1.x "type" */
+    json_object_set_new(x->config,
+                        json_object_get(item, "expectation_type") || !json_object_get(item, "type")
+                            ? "expectation_type" : "type",
+                        json_string(x->type));
     json_object_set_new(x->config, "kwargs", kwargs ? json_deep_copy(kwargs) : json_object());
     json_object_set_new(x->config, "meta", json_is_object(meta) ? json_deep_copy(meta)
                                                                  : json_object());

@@ -71,9 +71,10 @@ TEST(yaml_in_gx_1x_spelling)
     CHECK(json_is_integer(json_array_get(set, 1)));
     CHECK(json_is_true(json_array_get(set, 2)));
     CHECK(json_is_null(json_array_get(set, 3)));
-    /* results name the type as GX 0.x does */
-    CHECK_STR(json_string_value(json_object_get(s->items[0].config, "expectation_type")),
+    /* results name the type as the suite did (GX 1.x: "type") */
+    CHECK_STR(json_string_value(json_object_get(s->items[0].config, "type")),
               "expect_column_values_to_be_between");
+    CHECK(json_object_get(s->items[0].config, "expectation_type") == NULL);
     weir_suite_free(s);
     weir_diags_release(&d);
 }

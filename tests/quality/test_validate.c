@@ -148,6 +148,7 @@ static void run_cases(const char *file)
     setup(&f);
     CHECK_OK(weir_suite_load_file(weir_test_data(file), &s, &diags), &err);
     alone.batch = false;
+    alone.group_values = WEIR_GROUP_NEVER;
     CHECK_OK(weir_quality_validate(f.c, s, &batched, &rb, &sb, &err), &err);
     CHECK_OK(weir_quality_validate(f.c, s, &alone, &ra, &sa, &err), &err);
     const json_t *lb = json_object_get(rb, "results"), *la = json_object_get(ra, "results");
@@ -198,6 +199,28 @@ static void run_cases(const char *file)
             free(da);
         }
     }
+    /*
+     * String checks evaluated once per distinct value (forced here: the
+     * test tables are too small for the statistics to ask for it) give
+     * the very results of the per-row checks, errors included.
+     */
+    weir_validate_options grouped = WEIR_VALIDATE_OPTIONS_INIT;
+    weir_validate_stats sg = { 0, 0, NULL };
+    json_t *rg = NULL;
+    grouped.group_values = WEIR_GROUP_ALWAYS;
+    CHECK_OK(weir_quality_validate(f.c, s, &grouped, &rg, &sg, &err), &err);
+    for (size_t i = 0; i < s->n_items; i++) {
+        const json_t *g = json_array_get(json_object_get(rg, "results"), i);
+        const json_t *a = json_array_get(la, i);
+        if (!json_equal(g, a)) {
+            char *dg = dump(g), *da = dump(a);
+            weir_buf_addf(&fails, "case %zu (%s): grouped and alone differ\n  grouped: %s\n"
+                          "  alone:   %s\n", i, s->items[i].type, dg, da);
+            free(dg);
+            free(da);
+        }
+    }
+    json_decref(rg);
     if (fails.len)
         weir_test_fail(__FILE__, __LINE__, "%s:\n%s", file, fails.ptr);
     /* batching is the point: far fewer queries than one per expectation */
@@ -225,6 +248,11 @@ TEST(cases_on_a_table_with_nulls)
 TEST(cases_on_an_empty_table)
 {
     run_cases("quality/cases_empty.yml");
+}
+
+TEST(cases_on_timestamps_and_decimals)
+{
+    run_cases("quality/cases_tt.yml");
 }
 
 static weir_suite *suite_of(const char *json)
@@ -257,8 +285,9 @@ TEST(one_scan_for_a_batchable_suite)
         "]}");
     CHECK_OK(weir_quality_validate(f.c, s, NULL, &r, &st, &err), &err);
     CHECK(json_is_true(json_object_get(r, "success")));
-    /* the catalog, one aggregate query for everything, one GROUP BY for uniqueness */
-    CHECK_INT(st.queries, ==, 3);
+    /* the catalog, the engine's statistics (no scan), one aggregate query for
+     * everything, one GROUP BY for uniqueness */
+    CHECK_INT(st.queries, ==, 4);
     CHECK_INT(st.fallbacks, ==, 0);
     json_decref(r);
     weir_suite_free(s);
@@ -284,7 +313,8 @@ TEST(a_failing_expression_is_isolated)
     CHECK(json_is_true(json_object_get(json_object_get(json_array_get(res, 1), "exception_info"),
                                        "raised_exception")));
     CHECK(json_is_true(json_object_get(json_array_get(res, 2), "success")));
-    CHECK_INT(st.fallbacks, ==, 3);
+    /* halves: [0] and [1, 2], then [1] and [2] */
+    CHECK_INT(st.fallbacks, ==, 4);
     CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "statistics"),
                                                  "unsuccessful_expectations")), ==, 1);
     json_decref(r);
@@ -403,8 +433,8 @@ TEST(planned_sql_matches_the_golden_file)
         CHECK_OK(weir_fs_write_atomic(golden, got.ptr, got.len, &err), &err);
     CHECK_OK(weir_fs_read_file(golden, &want, 1 << 20, &err), &err);
     CHECK_STR(got.ptr, want.ptr);
-    /* the catalog, the batch, and then only what cannot be batched */
-    CHECK_CONTAINS(sql.items[1], "count(*) FILTER (WHERE (\"s\" IS NOT NULL AND (\"s\" IN ('a', 'b', 'it''s'))");
+    /* the catalog, the statistics, the batch, then only what cannot be batched */
+    CHECK_CONTAINS(sql.items[2], "count(*) FILTER (WHERE (\"s\" IS NOT NULL AND (\"s\" IN ('a', 'b', 'it''s'))");
     CHECK_INT(st.fallbacks, ==, 0);
     json_decref(r);
     weir_suite_free(s);
@@ -436,6 +466,89 @@ TEST(ordered_values_need_a_table)
                                                      "exception_message")),
                    "insertion order (rowid), which 'tv' has not");
     CHECK(json_is_true(json_object_get(json_array_get(res, 1), "success")));
+    json_decref(r);
+    weir_suite_free(s);
+    teardown(&f);
+}
+
+TEST(repeated_values_are_checked_once_each)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_strvec sql = WEIR_VEC_INIT;
+    weir_validate_stats st = { 0, 0, &sql };
+    weir_validate_options never = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL, *rn = NULL;
+    setup(&f);
+    CHECK_OK(weir_conn_exec(f.c, "CREATE TABLE rep AS SELECT i, ['ok1', 'ok2', 'bad'][1 + i % 3] "
+                            "|| CASE WHEN i = 7 THEN '!' ELSE '' END AS code FROM range(3000) t(i)",
+                            &err), &err);
+    weir_suite *s = suite_of(
+        "{\"name\": \"rep\", \"table\": \"rep\", \"expectations\": ["
+        "{\"expectation_type\": \"expect_column_values_to_match_regex\", \"kwargs\": {\"column\": \"code\", \"regex\": \"^ok\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_in_set\", \"kwargs\": {\"column\": \"code\", \"value_set\": [\"ok1\", \"ok2\", \"bad\"]}},"
+        "{\"expectation_type\": \"expect_column_value_lengths_to_equal\", \"kwargs\": {\"column\": \"code\", \"value\": 3}},"
+        "{\"expectation_type\": \"expect_column_values_to_match_regex\", \"kwargs\": {\"column\": \"code\", \"regex\": \"^ok\", \"row_condition\": \"i < 10\"}}"
+        "]}");
+    CHECK_OK(weir_quality_validate(f.c, s, NULL, &r, &st, &err), &err);
+    /* the statistics show 3 or 4 values in 3000 rows: one GROUP BY for the three checks */
+    int grouped = 0;
+    for (size_t i = 0; i < sql.len; i++)
+        if (strstr(sql.items[i], "count(*) AS weir__n FROM \"rep\" GROUP BY \"code\""))
+            grouped++;
+    CHECK_INT(grouped, ==, 1);
+    never.group_values = WEIR_GROUP_NEVER;
+    CHECK_OK(weir_quality_validate(f.c, s, &never, &rn, NULL, &err), &err);
+    CHECK(json_equal(json_object_get(r, "results"), json_object_get(rn, "results")));
+    const json_t *res = json_object_get(r, "results");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_array_get(res, 0), "result"),
+                                                 "unexpected_count")), ==, 1000);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_array_get(res, 1), "result"),
+                                                 "unexpected_count")), ==, 1);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_array_get(res, 2), "result"),
+                                                 "unexpected_count")), ==, 1);
+    json_decref(r);
+    json_decref(rn);
+    weir_strvec_release(&sql);
+    weir_suite_free(s);
+    teardown(&f);
+}
+
+TEST(odd_names_are_quoted_everywhere)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_validate_options o = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL;
+    setup(&f);
+    CHECK_OK(weir_conn_exec(f.c, "CREATE SCHEMA \"my schema\"; CREATE TABLE \"my schema\".\"odd "
+                            "table\" AS SELECT i AS \"my col\", 'v''' || (i % 2) AS \"a\"\"b\" "
+                            "FROM range(5) t(i)", &err), &err);
+    weir_suite *s = suite_of(
+        "{\"name\": \"odd\", \"expectations\": ["
+        "{\"expectation_type\": \"expect_column_values_to_be_unique\", \"kwargs\": {\"column\": \"a\\\"b\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_in_set\", \"kwargs\": {\"column\": \"a\\\"b\", \"value_set\": [\"v'0\"], \"result_format\": {\"result_format\": \"COMPLETE\", \"unexpected_index_column_names\": [\"my col\"]}}},"
+        "{\"expectation_type\": \"expect_column_values_to_match_regex\", \"kwargs\": {\"column\": \"a\\\"b\", \"regex\": \"^v'\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_increasing\", \"kwargs\": {\"column\": \"my col\"}},"
+        "{\"expectation_type\": \"expect_column_pair_values_a_to_be_greater_than_b\", \"kwargs\": {\"column_A\": \"my col\", \"column_B\": \"my col\", \"or_equal\": true}},"
+        "{\"expectation_type\": \"expect_column_most_common_value_to_be_in_set\", \"kwargs\": {\"column\": \"a\\\"b\", \"value_set\": [\"v'0\"]}}"
+        "]}");
+    o.table = "\"my schema\".\"odd table\"";
+    CHECK_OK(weir_quality_validate(f.c, s, &o, &r, NULL, &err), &err);
+    const json_t *res = json_object_get(r, "results");
+    for (size_t i = 0; i < json_array_size(res); i++)
+        CHECK(json_is_false(json_object_get(json_object_get(json_array_get(res, i),
+                                                            "exception_info"),
+                                            "raised_exception")));
+    const json_t *in_set = json_object_get(json_array_get(res, 1), "result");
+    CHECK_INT(json_integer_value(json_object_get(in_set, "unexpected_count")), ==, 2);
+    const json_t *idx = json_object_get(in_set, "unexpected_index_list");
+    CHECK_INT(json_array_size(idx), ==, 2);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(idx, 0), "my col")), ==, 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(idx, 0), "a\"b")), "v'1");
+    CHECK(json_is_true(json_object_get(json_array_get(res, 2), "success")));
+    CHECK(json_is_true(json_object_get(json_array_get(res, 3), "success")));
+    CHECK(json_is_true(json_object_get(json_array_get(res, 4), "success")));
     json_decref(r);
     weir_suite_free(s);
     teardown(&f);
