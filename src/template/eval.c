@@ -1680,16 +1680,20 @@ static int assign(render *r, frame *f, const node *target, weir_value v, weir_er
     return rc;
 }
 
-/* Runs body into a fresh buffer and returns it as a string in *out. */
+/* Runs body in a scope of its own (as Jinja2 does for block set and filter
+ * blocks) into a fresh buffer, and returns it as a string in *out. */
 static int capture(render *r, frame *f, node *const *body, size_t n, weir_value *out,
                    weir_error *err)
 {
     weir_buf buf = WEIR_BUF_INIT;
     buf.limit = r->env->max_output;
     weir_buf *saved = r->out;
+    frame inner;
+    frame_init(&inner, f);
     r->out = &buf;
-    int rc = exec_body(r, f, body, n, err);
+    int rc = exec_body(r, &inner, body, n, err);
     r->out = saved;
+    frame_release(&inner);
     if (!rc)
         *out = weir_value_string_buf(&buf);
     weir_buf_release(&buf);
@@ -1741,19 +1745,26 @@ static int exec_for(render *r, frame *f, const node *n, weir_error *err)
     }
     size_t len = VLIST(&snap)->len;
     if (!len) {
+        /* the else block has a scope of its own too */
         frame_release(&lf);
         weir_value_free(items);
         weir_value_free(snap);
-        return exec_body(r, f, n->list2, n->n2, err);
+        rc = exec_body(r, &lf, n->list2, n->n2, err);
+        frame_release(&lf);
+        return rc;
     }
     weir_value loop = weir_value__loop_new();
     vloop *l = VLOOP(&loop);
     l->length = (int64_t)len;
     l->depth0 = 0; /* depth counts recursive loop() calls only, as in Jinja2 */
-    frame_set(&lf, "loop", hash_name("loop"), loop);
     r->loop_depth++;
+    uint64_t loop_hash = hash_name("loop");
     for (size_t i = 0; i < len; i++) {
         const weir_value *x = &VLIST(&snap)->items[i];
+        /* every iteration starts a fresh scope: what the previous one set
+         * is gone, as in Jinja2 */
+        frame_release(&lf);
+        frame_set(&lf, "loop", loop_hash, weir_value_copy(&loop));
         l->index0 = (int64_t)i;
         weir_value_free(l->prev);
         weir_value_free(l->next);
@@ -1773,6 +1784,7 @@ static int exec_for(render *r, frame *f, const node *n, weir_error *err)
             break;
     }
     r->loop_depth--;
+    weir_value_free(loop);
 cleanup:
     frame_release(&lf);
     weir_value_free(items);

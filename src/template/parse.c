@@ -1288,7 +1288,8 @@ static int parse_if(parser *p, token *open, node **out)
     node *n = mknode(p, N_IF, open);
     *out = n;
     int rc;
-    if ((rc = expr(p, &n->a)) || (rc = block_end(p)))
+    /* as in Jinja2, the condition may not itself be an inline if */
+    if ((rc = tuple_expr(p, &n->a, 0, 0, 0)) || (rc = block_end(p)))
         return rc;
     static const char *const ends[] = { "elif", "else", "endif" };
     nodevec b = WEIR_VEC_INIT;

@@ -788,6 +788,10 @@ static int to_buf(const weir_value *v, weir_buf *out, int repr, int depth)
         return out->toobig ? WEIR_ETOOBIG : 0;
     }
     case WEIR_VALUE_FUNC:
+        if (VFUNC(v)->kind == FN_MACRO)
+            return weir_buf_addf(out, "<Macro '%s'>", VFUNC(v)->name);
+        if (VFUNC(v)->kind == FN_CALLER)
+            return weir_buf_adds(out, "<Macro anonymous>");
         return weir_buf_addf(out, "<function %s>", VFUNC(v)->name);
     case WEIR_VALUE_LOOP:
         return weir_buf_addf(out, "<LoopContext %" PRId64 "/%" PRId64 ">",
