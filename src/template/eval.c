@@ -1065,6 +1065,8 @@ int weir_tpl__to_list(render *r, const weir_value *v, weir_value *out, weir_erro
 /* --- calls ---------------------------------------------------------------------- */
 
 static int exec_body(render *r, frame *f, node *const *body, size_t n, weir_error *err);
+static int call_loop(render *r, const node *at, const weir_value *loop, const weir_args *a,
+                     weir_value *out, weir_error *err);
 
 static int traced(render *r, const char *name)
 {
@@ -1365,6 +1367,15 @@ static int eval_call(render *r, frame *f, const node *n, weir_value *out, weir_e
     }
     if ((rc = eval(r, f, n->a, &callee, err)))
         return rc;
+    if (callee.kind == WEIR_VALUE_LOOP) {
+        argv_t lav;
+        rc = eval_args(r, f, n, NULL, &lav, err);
+        if (!rc)
+            rc = call_loop(r, n, &callee, &lav.a, out, err);
+        args_release(&lav);
+        weir_value_free(callee);
+        return rc;
+    }
     if (callee.kind != WEIR_VALUE_FUNC && callee.kind != WEIR_VALUE_UNDEFINED) {
         /* loop.cycle(...) and loop.changed(...) come here as the loop plus a name */
         rc = err_at(r, n, WEIR_EINVALID, err, "'%s' object is not callable",
@@ -1711,18 +1722,12 @@ static int apply_chain(render *r, frame *f, const node *chain, weir_value in, we
     return rc;
 }
 
-static int exec_for(render *r, frame *f, const node *n, weir_error *err)
+/* Runs the for loop n over it (borrowed) in frame f, at depth0. */
+static int run_loop(render *r, frame *f, const node *n, const weir_value *it, int64_t depth0,
+                    weir_error *err)
 {
-    weir_value it, items;
-    int rc = eval(r, f, n->b, &it, err);
-    if (rc)
-        return rc;
-    if (n->op) {
-        weir_value_free(it);
-        return err_at(r, n, WEIR_EINVALID, err, "recursive loops are not supported");
-    }
-    rc = weir_tpl__to_list(r, &it, &items, err);
-    weir_value_free(it);
+    weir_value items;
+    int rc = weir_tpl__to_list(r, it, &items, err);
     if (rc)
         return locate(r, n->b, rc, err);
     /* iterate over a snapshot, so that the body may change the list */
@@ -1756,7 +1761,11 @@ static int exec_for(render *r, frame *f, const node *n, weir_error *err)
     weir_value loop = weir_value__loop_new();
     vloop *l = VLOOP(&loop);
     l->length = (int64_t)len;
-    l->depth0 = 0; /* depth counts recursive loop() calls only, as in Jinja2 */
+    l->depth0 = depth0; /* depth counts recursive loop() calls only, as in Jinja2 */
+    if (n->op) {
+        l->node = n;
+        l->frame = f;
+    }
     r->loop_depth++;
     uint64_t loop_hash = hash_name("loop");
     for (size_t i = 0; i < len; i++) {
@@ -1784,11 +1793,52 @@ static int exec_for(render *r, frame *f, const node *n, weir_error *err)
             break;
     }
     r->loop_depth--;
+    /* a loop kept beyond its run cannot recurse */
+    l->node = NULL;
+    l->frame = NULL;
     weir_value_free(loop);
 cleanup:
     frame_release(&lf);
     weir_value_free(items);
     weir_value_free(snap);
+    return rc;
+}
+
+static int exec_for(render *r, frame *f, const node *n, weir_error *err)
+{
+    weir_value it;
+    int rc = eval(r, f, n->b, &it, err);
+    if (rc)
+        return rc;
+    rc = run_loop(r, f, n, &it, 0, err);
+    weir_value_free(it);
+    return rc;
+}
+
+/* loop(items) in a recursive for loop: the loop again, one level deeper. */
+static int call_loop(render *r, const node *at, const weir_value *loop, const weir_args *a,
+                     weir_value *out, weir_error *err)
+{
+    vloop *l = VLOOP(loop);
+    if (!l->node)
+        return err_at(r, at, WEIR_EINVALID, err,
+                      "loop() works only inside a loop marked 'recursive'");
+    if (a->npos != 1 || a->nkw)
+        return err_at(r, at, WEIR_EINVALID, err, "loop() takes exactly one argument");
+    if (r->depth >= r->env->max_depth)
+        return err_at(r, at, WEIR_ETOOBIG, err, "maximum recursion depth exceeded (%d nested calls)",
+                      r->env->max_depth);
+    weir_buf buf = WEIR_BUF_INIT;
+    buf.limit = r->env->max_output;
+    weir_buf *saved = r->out;
+    r->out = &buf;
+    r->depth++;
+    int rc = run_loop(r, l->frame, l->node, &a->pos[0], l->depth0 + 1, err);
+    r->depth--;
+    r->out = saved;
+    if (!rc)
+        *out = weir_value_string_buf(&buf);
+    weir_buf_release(&buf);
     return rc;
 }
 

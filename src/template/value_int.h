@@ -66,6 +66,8 @@ typedef struct {
 typedef struct {
     vobj h;
     int64_t index0, length, depth0;
+    const void *node;     /* a recursive loop's for node, while it runs */
+    struct frame *frame;  /* and the frame it runs in */
     weir_value prev, next;
     weir_value last_changed; /* for loop.changed() */
     int has_changed;
