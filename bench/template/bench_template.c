@@ -76,41 +76,41 @@ static void make_model(weir_buf *b, int i)
         i, i, i);
 }
 
-static int h_ref(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(err);
     weir_buf b = WEIR_BUF_INIT;
     weir_buf_addf(&b, "\"analytics\".\"main\".\"%s\"",
-                  a->npos ? weir_value_str(&a->pos[a->npos - 1]) : "");
-    *out = weir_value_string_buf(&b);
+                  a->npos ? weir_tvalue_str(&a->pos[a->npos - 1]) : "");
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int h_empty(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_empty(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
     WEIR_UNUSED(err);
-    *out = weir_value_string("");
+    *out = weir_tvalue_string("");
     return 0;
 }
 
-static int h_var(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_var(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(err);
-    *out = a->npos > 1 ? weir_value_copy(&a->pos[1]) : weir_value_none();
+    *out = a->npos > 1 ? weir_tvalue_copy(&a->pos[1]) : weir_tvalue_none();
     return 0;
 }
 
-static int h_false(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_false(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
     WEIR_UNUSED(err);
-    *out = weir_value_bool(0);
+    *out = weir_tvalue_bool(0);
     return 0;
 }
 
@@ -130,12 +130,12 @@ static void *run(void *p)
 {
     job *j = p;
     weir_buf out = WEIR_BUF_INIT;
-    weir_value ctx = weir_value_dict();
-    weir_value_dict_set(&ctx, "this", weir_value_string("\"analytics\".\"main\".\"this\""));
+    weir_tvalue ctx = weir_tvalue_dict();
+    weir_tvalue_dict_set(&ctx, "this", weir_tvalue_string("\"analytics\".\"main\".\"this\""));
     for (int i = j->from; i < j->to; i++) {
         weir_error err = WEIR_ERROR_INIT;
         weir_template *t;
-        weir_value calls;
+        weir_tvalue calls;
         weir_buf_reset(&out);
         j->bytes_in += j->len[i];
         double t0 = now();
@@ -149,14 +149,14 @@ static void *run(void *p)
             if (!j->failures++)
                 fprintf(stderr, "model %d: %s\n", i, weir_error_str(&err));
         } else {
-            j->calls += weir_value_list_len(&calls);
-            weir_value_free(calls);
+            j->calls += weir_tvalue_list_len(&calls);
+            weir_tvalue_free(calls);
         }
         j->bytes_out += out.len;
         weir_template_free(t);
         weir_error_release(&err);
     }
-    weir_value_free(ctx);
+    weir_tvalue_free(ctx);
     weir_buf_release(&out);
     return NULL;
 }

@@ -587,11 +587,11 @@ static uint64_t name_hash(const char *s)
     return (uint64_t)weir_hash_str(s, strlen(s));
 }
 
-static node *mkconst(parser *p, token *at, weir_value v)
+static node *mkconst(parser *p, token *at, weir_tvalue v)
 {
     node *n = mknode(p, N_CONST, at);
     if (p->t->shared)
-        weir_value__make_immortal(&v);
+        weir_tvalue__make_immortal(&v);
     n->val = v;
     weir_vec_push(&p->t->consts, v);
     return n;
@@ -668,11 +668,11 @@ static int primary(parser *p, node **out)
     case T_NAME: {
         const char *s = t->s;
         if (!strcmp(s, "true") || !strcmp(s, "True"))
-            *out = mkconst(p, t, weir_value_bool(1));
+            *out = mkconst(p, t, weir_tvalue_bool(1));
         else if (!strcmp(s, "false") || !strcmp(s, "False"))
-            *out = mkconst(p, t, weir_value_bool(0));
+            *out = mkconst(p, t, weir_tvalue_bool(0));
         else if (!strcmp(s, "none") || !strcmp(s, "None"))
-            *out = mkconst(p, t, weir_value_none());
+            *out = mkconst(p, t, weir_tvalue_none());
         else {
             node *n = mknode(p, N_NAME, t);
             n->name = s;
@@ -695,16 +695,16 @@ static int primary(parser *p, node **out)
             weir_buf_add(&b, cur(p)->s, cur(p)->len);
             advance(p);
         }
-        *out = mkconst(p, t, weir_value_string_buf(&b));
+        *out = mkconst(p, t, weir_tvalue_string_buf(&b));
         weir_buf_release(&b);
         return 0;
     }
     case T_INT:
-        *out = mkconst(p, t, weir_value_int(t->i));
+        *out = mkconst(p, t, weir_tvalue_int(t->i));
         advance(p);
         return 0;
     case T_FLOAT:
-        *out = mkconst(p, t, weir_value_float(t->f));
+        *out = mkconst(p, t, weir_tvalue_float(t->f));
         advance(p);
         return 0;
     case T_OP:
@@ -818,7 +818,7 @@ static int postfix(parser *p, node **io)
             } else if (a->type == T_INT) {
                 node *n = mknode(p, N_GETITEM, t);
                 n->a = *io;
-                n->b = mkconst(p, a, weir_value_int(a->i));
+                n->b = mkconst(p, a, weir_tvalue_int(a->i));
                 advance(p);
                 *io = n;
             } else

@@ -53,7 +53,7 @@ weir_template_env *weir_template_env_new(void);
 void weir_template_env_free(weir_template_env *env);
 
 /* Makes name a global variable; val is consumed. Replaces an earlier one. */
-void weir_template_env_set_global(weir_template_env *env, const char *name, weir_value val);
+void weir_template_env_set_global(weir_template_env *env, const char *name, weir_tvalue val);
 /* Registers a global function (shorthand for set_global of a function). */
 void weir_template_env_add_function(weir_template_env *env, const char *name,
                                     weir_host_fn fn, void *ud);
@@ -103,16 +103,16 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns,
  * callable value, or WEIR_ENOTFOUND.
  */
 int weir_template_env_get_macro(weir_template_env *env, const char *name,
-                                weir_value *out, weir_error *err);
+                                weir_tvalue *out, weir_error *err);
 /*
  * Calls a callable value (a macro from weir_template_env_get_macro, or any
  * function) with args, under the render context ctx (a dict, borrowed, or
  * NULL). *out receives the result: a macro's output as a string, or the
  * value it returned.
  */
-int weir_template_env_call(weir_template_env *env, const weir_value *fn,
-                           const weir_args *args, const weir_value *ctx,
-                           weir_value *out, weir_error *err);
+int weir_template_env_call(weir_template_env *env, const weir_tvalue *fn,
+                           const weir_args *args, const weir_tvalue *ctx,
+                           weir_tvalue *out, weir_error *err);
 
 /* --- templates ---------------------------------------------------------- */
 
@@ -131,12 +131,12 @@ const char *weir_template_name(const weir_template *t);
  * per call of a traced function: [name, [positional args], {keyword args}].
  * On error, out holds what was rendered before it.
  */
-int weir_template_render(const weir_template *t, const weir_value *ctx, weir_buf *out,
-                         weir_value *calls, weir_error *err);
+int weir_template_render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
+                         weir_tvalue *calls, weir_error *err);
 
 /* Compiles and renders in one call (`weir compile --inline`). */
 int weir_template_render_string(weir_template_env *env, const char *file,
-                                const char *src, size_t len, const weir_value *ctx,
+                                const char *src, size_t len, const weir_tvalue *ctx,
                                 weir_buf *out, weir_error *err);
 
 /*
