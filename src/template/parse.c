@@ -606,7 +606,7 @@ static int unary(parser *p, node **out, int with_filter);
 static int enter(parser *p)
 {
     if (++p->depth > MAX_NESTING)
-        return fail(p, cur(p), "expression nested too deeply");
+        return fail(p, cur(p), "expression or block nested too deeply");
     return 0;
 }
 
@@ -1562,7 +1562,21 @@ static int parse_with(parser *p, token *open, node **out)
     return block_end(p);
 }
 
+static int statement_in(parser *p, token *open, node **out);
+
+/* Blocks nest at most MAX_NESTING deep (with expressions), which bounds
+ * the recursion of the parser and of the evaluator. */
 static int statement(parser *p, token *open, node **out)
+{
+    int rc = enter(p);
+    if (rc)
+        return rc;
+    rc = statement_in(p, open, out);
+    p->depth--;
+    return rc;
+}
+
+static int statement_in(parser *p, token *open, node **out)
 {
     token *t = cur(p);
     int rc;

@@ -259,6 +259,13 @@ TEST(deep_nesting_is_an_error_not_a_crash)
     weir_buf_adds(&src, "1 }}");
     CHECK(weir_template_compile(env, "t", src.ptr, src.len, &t, &err) != 0);
     CHECK_CONTAINS(weir_error_str(&err), "nested too deeply");
+    weir_error_clear(&err);
+    /* blocks too: 10,000 nested ifs fail cleanly instead of exhausting the stack */
+    weir_buf_reset(&src);
+    for (int i = 0; i < 10000; i++)
+        weir_buf_adds(&src, "{% if 1 %}");
+    CHECK(weir_template_compile(env, "t", src.ptr, src.len, &t, &err) != 0);
+    CHECK_CONTAINS(weir_error_str(&err), "nested too deeply");
     weir_error_release(&err);
     weir_buf_release(&src);
     weir_template_env_free(env);
