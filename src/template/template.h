@@ -25,6 +25,18 @@
  * once (each render has its own state) as long as no thread loads macros or
  * sets globals meanwhile, and templates do not mutate shared globals.
  *
+ * Where weir differs from Jinja2 (on purpose, or not yet):
+ *  - no {% include %}, {% import %}, {% extends %}/{% block %}: a template
+ *    stands alone and macros come from weir_template_env_load_macros();
+ *  - loaded macros see the render context of the template calling them, as
+ *    dbt's macros do (Jinja2's imported macros do not);
+ *  - integers are 64-bit (overflow gives a float), range() gives a list
+ *    (of at most 100,000 items, as Jinja2's sandbox allows);
+ *  - case mapping knows Latin, Greek and Cyrillic letters, not all of
+ *    Unicode; pprint does not sort or wrap;
+ *  - a for loop iterates a snapshot of its list; containers never hold
+ *    themselves and nest at most 200 deep.
+ *
  * Errors read "file:line:col: message", and the message continues with the
  * source line and a caret under the column:
  *     models/a.sql:3:12: no filter named 'uper'
