@@ -167,7 +167,7 @@ static int has_obj(const weir_tvalue *v)
 
 weir_tvalue weir_tvalue_copy(const weir_tvalue *v)
 {
-    if (has_obj(v) && v->u.o->rc != IMMORTAL)
+    if (has_obj(v) && __atomic_load_n(&v->u.o->rc, __ATOMIC_RELAXED) != IMMORTAL)
         __atomic_add_fetch(&v->u.o->rc, 1, __ATOMIC_RELAXED);
     return *v;
 }
@@ -229,7 +229,7 @@ static void obj_destroy(vobj *o)
 
 void weir_tvalue_free(weir_tvalue v)
 {
-    if (!has_obj(&v) || v.u.o->rc == IMMORTAL)
+    if (!has_obj(&v) || __atomic_load_n(&v.u.o->rc, __ATOMIC_RELAXED) == IMMORTAL)
         return;
     if (__atomic_sub_fetch(&v.u.o->rc, 1, __ATOMIC_ACQ_REL) == 0)
         obj_destroy(v.u.o);
@@ -452,10 +452,15 @@ uint64_t weir_tvalue__hash(const weir_tvalue *v)
     }
     switch (v->kind) {
     case WEIR_TVALUE_STRING: {
+        /* cached in the string, which threads may share: relaxed atomics
+         * make the (idempotent) caching race-free */
         vstr *s = VSTR(v);
-        if (!s->hash)
-            s->hash = mix((uint64_t)weir_hash_str(s->data, s->len));
-        return s->hash;
+        uint64_t h = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+        if (!h) {
+            h = mix((uint64_t)weir_hash_str(s->data, s->len));
+            __atomic_store_n(&s->hash, h, __ATOMIC_RELAXED);
+        }
+        return h;
     }
     case WEIR_TVALUE_LIST: {
         uint64_t h = 0x12345;
