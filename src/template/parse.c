@@ -102,11 +102,16 @@ typedef struct {
 
 static void where(lexer *lx, size_t pos, unsigned *line, unsigned *col)
 {
-    for (; lx->scanned < pos; lx->scanned++)
-        if (lx->s[lx->scanned] == '\n') {
-            lx->line++;
-            lx->line_start = lx->scanned + 1;
+    while (lx->scanned < pos) {
+        const char *nl = memchr(lx->s + lx->scanned, '\n', pos - lx->scanned);
+        if (!nl) {
+            lx->scanned = pos;
+            break;
         }
+        lx->line++;
+        lx->scanned = (size_t)(nl - lx->s) + 1;
+        lx->line_start = lx->scanned;
+    }
     *line = lx->line;
     *col = (unsigned)(pos - lx->line_start + 1);
 }
@@ -414,6 +419,7 @@ static int lex(parser *p)
     weir_template *t = p->t;
     lexer lx = { t, t->src, t->srclen, 0, 1, 0, 0 };
     int lstrip = 0;
+    weir_vec_reserve(&p->toks, t->srclen / 6 + 16);
     while (lx.i < lx.n) {
         /* text up to the next tag opener */
         size_t k = lx.i;
@@ -490,7 +496,10 @@ static void advance(parser *p)
 }
 
 static int is_op(token *t, int op) { return t->type == T_OP && t->op == op; }
-static int is_name(token *t, const char *s) { return t->type == T_NAME && strcmp(t->s, s) == 0; }
+static int is_name(token *t, const char *s)
+{
+    return t->type == T_NAME && t->s[0] == s[0] && strcmp(t->s, s) == 0;
+}
 
 static const char *tok_desc(token *t, char *buf, size_t n)
 {

@@ -146,13 +146,16 @@ static int compile(weir_template_env *env, const char *file, const char *src, si
      * keep_trailing_newline, drops one newline at the end */
     char *s = weir_arena_alloc(&t->arena, len + 1);
     size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (src[i] == '\r') {
+    for (size_t i = 0; i < len;) {
+        const char *cr = memchr(src + i, '\r', len - i);
+        size_t run = cr ? (size_t)(cr - (src + i)) : len - i;
+        memcpy(s + n, src + i, run);
+        n += run;
+        i += run;
+        if (cr) {
             s[n++] = '\n';
-            if (i + 1 < len && src[i + 1] == '\n')
-                i++;
-        } else
-            s[n++] = src[i];
+            i += (i + 1 < len && src[i + 1] == '\n') ? 2 : 1;
+        }
     }
     if (n && s[n - 1] == '\n')
         n--;
