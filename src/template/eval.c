@@ -1096,7 +1096,7 @@ static int call_macro(render *r, const vfunc *fn, const weir_args *a, weir_tvalu
     const node *m = fn->macro;
     const weir_template *saved_tpl = r->tpl;
     frame f;
-    int rc = 0;
+    int rc = 0, entered = 0;
     if (r->depth >= r->env->max_depth)
         return weir_error_set(err, WEIR_ETOOBIG,
                               "maximum recursion depth exceeded (%d nested macro calls)",
@@ -1192,6 +1192,7 @@ static int call_macro(render *r, const vfunc *fn, const weir_args *a, weir_tvalu
     buf.limit = r->env->max_output;
     weir_buf *saved_out = r->out;
     r->out = &buf;
+    entered = 1;
     int saved_loop = r->loop_depth;
     r->loop_depth = 0;
     rc = exec_body(r, &f, m->list, m->n, err);
@@ -1210,6 +1211,11 @@ cleanup:
     r->depth--;
     r->tpl = saved_tpl;
     frame_release(&f);
+    /* say which macros the error happened in (a few levels: a runaway
+     * recursion would repeat one name two hundred times) */
+    if (rc < 0 && entered && err && err->context.len < 8)
+        weir_error_wrap(err, fn->kind == FN_CALLER ? "in the body of a call block"
+                                                   : "in macro '%s'", fn->name);
     return rc;
 }
 
