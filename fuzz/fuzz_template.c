@@ -32,6 +32,17 @@ static int host_fail(void *ud, const weir_args *a, weir_tvalue *out, weir_error 
     return weir_error_set(err, WEIR_EINVALID, "failed on purpose");
 }
 
+static int namer(void *ud, const char *tag, const char *name, const weir_tvalue *options,
+                 weir_buf *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    const weir_tvalue *a = weir_tvalue_dict_get(options, "adapter");
+    if (a && weir_tvalue_kind_of(a) != WEIR_TVALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "adapter must be a string");
+    weir_buf_addf(out, "%s_%s_%s", tag, name, a ? weir_tvalue_str(a) : "default");
+    return 0;
+}
+
 static weir_template_env *make_env(int strict, int lenient)
 {
     weir_template_env *env = weir_template_env_new();
@@ -40,6 +51,7 @@ static weir_template_env *make_env(int strict, int lenient)
     weir_template_env_add_function(env, "fail", host_fail, NULL);
     weir_template_env_add_filter(env, "as_text", host_echo, NULL);
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
+    weir_template_env_add_macro_tag_named(env, "materialization", 1, namer, NULL);
     weir_template_env_trace_calls(env, "ref");
     weir_template_env_set_strict(env, strict);
     weir_template_env_set_lenient(env, lenient);

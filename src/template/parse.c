@@ -1470,30 +1470,84 @@ static int signature(parser *p, node *n)
     return rc;
 }
 
-static int parse_macro(parser *p, token *open, const char *end_tag, const char *prefix,
-                       int no_sig, node **out)
+/* The value of a constant expression (a literal, or a list of them). */
+static int const_value(const node *e, weir_tvalue *out)
+{
+    if (e->type == N_CONST) {
+        *out = weir_tvalue_copy(&e->val);
+        return 1;
+    }
+    if (e->type != N_LIST && e->type != N_TUPLE)
+        return 0;
+    *out = e->type == N_LIST ? weir_tvalue_list() : weir_tvalue_tuple();
+    for (size_t i = 0; i < e->n; i++) {
+        weir_tvalue x;
+        if (!const_value(e->list[i], &x)) {
+            weir_tvalue_free(*out);
+            return 0;
+        }
+        weir_tvalue_list_push(out, x);
+    }
+    return 1;
+}
+
+static int parse_macro(parser *p, token *open, const char *end_tag, const macro_tag *mt,
+                       node **out)
 {
     node *n = mknode(p, N_MACRO, open);
     *out = n;
     int rc;
     if (cur(p)->type != T_NAME)
         return unexpected(p, "a macro name");
-    n->name = prefix ? weir_arena_printf(&p->t->arena, "%s%s", prefix, cur(p)->s) : cur(p)->s;
-    n->hash = name_hash(n->name);
+    const char *bare = cur(p)->s;
+    n->name = mt && !mt->namer ? weir_arena_printf(&p->t->arena, "%s%s", mt->prefix, bare) : bare;
     advance(p);
-    if (!no_sig && (rc = signature(p, n)))
+    if (!(mt && mt->no_signature) && (rc = signature(p, n)))
         return rc;
-    /* dbt's materialization tag has `, adapter='x'` style options: skip them */
-    while (is_op(cur(p), ',')) {
+    /* options of a tag (dbt: `{% materialization table, adapter='x' %}`) */
+    weir_tvalue options = weir_tvalue_dict();
+    while (mt && is_op(cur(p), ',')) {
         advance(p);
-        node *skip;
-        if (cur(p)->type == T_NAME && is_op(peek(p, 1), '=')) {
-            advance(p);
-            advance(p);
+        if (cur(p)->type != T_NAME) {
+            weir_tvalue_free(options);
+            return unexpected(p, "an option name");
         }
-        if ((rc = expr(p, &skip)))
-            return rc;
+        const char *key = cur(p)->s;
+        token *at = cur(p);
+        advance(p);
+        weir_tvalue v = weir_tvalue_bool(1);
+        if (is_op(cur(p), '=')) {
+            node *e;
+            advance(p);
+            if ((rc = expr(p, &e))) {
+                weir_tvalue_free(options);
+                return rc;
+            }
+            if (!const_value(e, &v)) {
+                weir_tvalue_free(options);
+                return fail(p, at, "option '%s' must be a constant", key);
+            }
+        }
+        weir_tvalue_dict_set(&options, key, v);
     }
+    if (mt && mt->namer) {
+        weir_buf name = WEIR_BUF_INIT;
+        weir_error nerr = WEIR_ERROR_INIT;
+        const char *tag = end_tag + 3;
+        rc = mt->namer(mt->ud, tag, bare, &options, &name, &nerr);
+        if (!rc)
+            n->name = weir_arena_strdup(&p->t->arena, name.ptr);
+        else
+            fail(p, open, "%s", nerr.code ? nerr.msg.ptr : "cannot name the macro");
+        weir_error_release(&nerr);
+        weir_buf_release(&name);
+        if (rc) {
+            weir_tvalue_free(options);
+            return p->err ? p->err->code : WEIR_EINVALID;
+        }
+    }
+    weir_tvalue_free(options);
+    n->hash = name_hash(n->name);
     if ((rc = block_end(p)))
         return rc;
     weir_vec_push(&p->macros, n);
@@ -1601,7 +1655,7 @@ static int statement_in(parser *p, token *open, node **out)
     if (!strcmp(s, "set"))
         return parse_set(p, open, out);
     if (!strcmp(s, "macro"))
-        return parse_macro(p, open, "endmacro", NULL, 0, out);
+        return parse_macro(p, open, "endmacro", NULL, out);
     if (!strcmp(s, "call"))
         return parse_call_block(p, open, out);
     if (!strcmp(s, "with"))
@@ -1634,7 +1688,7 @@ static int statement_in(parser *p, token *open, node **out)
     macro_tag *mt = weir_map_get(&p->t->env->tags, s);
     if (mt) {
         const char *end = weir_arena_printf(&p->t->arena, "end%s", s);
-        return parse_macro(p, open, end, mt->prefix, mt->no_signature, out);
+        return parse_macro(p, open, end, mt, out);
     }
     p->pos--;
     return fail(p, t, "unknown tag '%s'", s);

@@ -94,6 +94,15 @@ void weir_template_env_add_filter(weir_template_env *env, const char *name, weir
     map_put_value(&env->filters, name, weir_tvalue_function(name, fn, ud));
 }
 
+void weir_template_env_add_macro_tag_named(weir_template_env *env, const char *tag,
+                                           int no_signature, weir_macro_namer namer, void *ud)
+{
+    weir_template_env_add_macro_tag(env, tag, "", no_signature);
+    macro_tag *mt = weir_map_get(&env->tags, tag);
+    mt->namer = namer;
+    mt->ud = ud;
+}
+
 void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag, const char *prefix,
                                      int no_signature)
 {

@@ -83,6 +83,19 @@ void weir_template_env_add_filter(weir_template_env *env, const char *name,
 void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag,
                                      const char *prefix, int no_signature);
 
+/*
+ * Names the macro a block tag defines (dbt's `{% materialization table,
+ * adapter='duckdb' %}` becomes materialization_table_duckdb). options is a
+ * dict (borrowed) of what follows the name: `, key=constant` sets key,
+ * a bare `, word` sets word to true. Appends the macro name to out, or
+ * returns an error (reported at the tag).
+ */
+typedef int (*weir_macro_namer)(void *ud, const char *tag, const char *name,
+                                const weir_tvalue *options, weir_buf *out, weir_error *err);
+/* As weir_template_env_add_macro_tag, with the name chosen by namer. */
+void weir_template_env_add_macro_tag_named(weir_template_env *env, const char *tag,
+                                           int no_signature, weir_macro_namer namer, void *ud);
+
 /* Strict mode: printing, iterating or testing an undefined value is an error. */
 void weir_template_env_set_strict(weir_template_env *env, int strict);
 /*

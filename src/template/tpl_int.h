@@ -72,6 +72,8 @@ struct weir_template {
 typedef struct {
     char *prefix;
     int no_signature;
+    weir_macro_namer namer; /* or NULL: prefix + name */
+    void *ud;
 } macro_tag;
 
 struct weir_template_env {

@@ -93,6 +93,18 @@ static int h_config_get(void *ud, const weir_args *a, weir_tvalue *out, weir_err
     return 0;
 }
 
+/* dbt's rule: materialization_<name>_<adapter>, the adapter "default" unless given */
+static int name_materialization(void *ud, const char *tag, const char *name,
+                                const weir_tvalue *options, weir_buf *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    const weir_tvalue *adapter = weir_tvalue_dict_get(options, "adapter");
+    if (adapter && weir_tvalue_kind_of(adapter) != WEIR_TVALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "adapter must be a string");
+    weir_buf_addf(out, "%s_%s_%s", tag, name, adapter ? weir_tvalue_str(adapter) : "default");
+    return 0;
+}
+
 weir_template_env *weir_test_template_env(void)
 {
     weir_template_env *env = weir_template_env_new();
@@ -108,7 +120,7 @@ weir_template_env *weir_test_template_env(void)
     weir_template_env_add_filter(env, "as_text", h_identity, NULL);
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
     weir_template_env_add_macro_tag(env, "docs", "docs_", 1);
-    weir_template_env_add_macro_tag(env, "materialization", "materialization_", 1);
+    weir_template_env_add_macro_tag_named(env, "materialization", 1, name_materialization, NULL);
     weir_template_env_trace_calls(env, "ref");
     weir_template_env_trace_calls(env, "source");
     return env;

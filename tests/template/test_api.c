@@ -388,3 +388,46 @@ TEST(render_from_threads)
     weir_template_free(t);
     weir_template_env_free(env);
 }
+
+static int shout(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(err);
+    weir_buf b = WEIR_BUF_INIT;
+    weir_tvalue_to_buf(&a->pos[0], &b);
+    weir_buf_adds(&b, "!");
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
+TEST(host_filter_overrides_builtin)
+{
+    weir_template_env *env = weir_template_env_new();
+    weir_error err = WEIR_ERROR_INIT;
+    int rc;
+    weir_template_env_add_filter(env, "upper", shout, NULL);
+    char *s = render(env, "{{ 'a'|upper }} {{ ['x']|map('upper')|join }}", NULL, &rc, &err);
+    CHECK_OK(rc, &err);
+    CHECK_STR(s, "a! x!");
+    free(s);
+    weir_template_env_free(env);
+}
+
+TEST(lenient_mode_collects_calls)
+{
+    weir_template_env *env = weir_test_template_env();
+    weir_error err = WEIR_ERROR_INIT;
+    weir_template *t;
+    weir_template_env_set_lenient(env, 1);
+    const char *src = "{{ adapter.quote(ref('a')) }}{% if not_there.flag %}{{ ref('b') }}{% endif %}";
+    CHECK_OK(weir_template_compile(env, "m.sql", src, strlen(src), &t, &err), &err);
+    weir_buf out = WEIR_BUF_INIT;
+    weir_tvalue calls;
+    CHECK_OK(weir_template_render(t, NULL, &out, &calls, &err), &err);
+    CHECK_INT(weir_tvalue_list_len(&calls), ==, 1);
+    weir_tvalue_free(calls);
+    weir_buf_release(&out);
+    weir_template_free(t);
+    weir_template_env_free(env);
+}
