@@ -293,9 +293,35 @@ static weir_tvalue map_case(const weir_tvalue *in, int mode)
     weir_tvalue s = to_string(in);
     size_t n = VSTR(&s)->len;
     const unsigned char *p = (const unsigned char *)VSTR(&s)->data;
+    int start = 1;
+    size_t ascii = 0;
+    while (ascii < n && p[ascii] < 0x80)
+        ascii++;
+    if (ascii == n) {
+        /* the common case, byte by byte */
+        weir_tvalue o = weir_tvalue__string_alloc(n);
+        char *q = VSTR(&o)->data;
+        for (size_t i = 0; i < n; i++) {
+            int c = p[i];
+            switch (mode) {
+            case 0: q[i] = (char)toupper(c); break;
+            case 1: q[i] = (char)tolower(c); break;
+            case 2: q[i] = (char)(i == 0 ? toupper(c) : tolower(c)); break;
+            case 3:
+                q[i] = (char)(start ? toupper(c) : tolower(c));
+                start = c == '-' || is_space(c) || c == '(' || c == '{' || c == '[' || c == '<';
+                break;
+            default:
+                q[i] = (char)(start ? toupper(c) : tolower(c));
+                start = !isalpha(c);
+                break;
+            }
+        }
+        weir_tvalue_free(s);
+        return o;
+    }
     weir_buf b = WEIR_BUF_INIT;
     weir_buf_grow(&b, n);
-    int start = 1;
     for (size_t i = 0; i < n;) {
         uint32_t c;
         size_t k = utf8_next(p + i, n - i, &c);
@@ -1470,6 +1496,12 @@ static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_
         weir_tvalue k;
         if ((rc = get_path(r, &VLIST(&sorted)->items[i], attr, &k, err)))
             break;
+        if (k.kind == WEIR_TVALUE_UNDEFINED && VLIST(&sorted)->len > 1) {
+            /* Jinja2 fails too: it cannot sort by a missing attribute */
+            rc = weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(&k));
+            weir_tvalue_free(k);
+            break;
+        }
         if (group.kind == WEIR_TVALUE_UNDEFINED || !weir_tvalue_equal(&k, &key)) {
             if (group.kind != WEIR_TVALUE_UNDEFINED) {
                 weir_tvalue t = weir_tvalue_tuple();

@@ -879,7 +879,8 @@ static int binop(render *r, int op, const weir_tvalue *a, const weir_tvalue *b, 
         *out = s;
         return 0;
     }
-    if (op == '+' && a->kind == WEIR_TVALUE_LIST && b->kind == WEIR_TVALUE_LIST) {
+    if (op == '+' && a->kind == WEIR_TVALUE_LIST && b->kind == WEIR_TVALUE_LIST &&
+        weir_tvalue_is_tuple(a) == weir_tvalue_is_tuple(b)) {
         *out = weir_tvalue_is_tuple(a) ? weir_tvalue_tuple() : weir_tvalue_list();
         for (size_t i = 0; i < VLIST(a)->len; i++)
             weir_tvalue_list_push(out, weir_tvalue_copy(&VLIST(a)->items[i]));
@@ -984,6 +985,9 @@ static int contains(const weir_tvalue *hay, const weir_tvalue *needle, int *res,
             *res = weir_tvalue_equal(&VLIST(hay)->items[i], needle);
         return 0;
     case WEIR_TVALUE_DICT:
+        if (needle->kind >= WEIR_TVALUE_LIST && !weir_tvalue_is_tuple(needle))
+            return weir_error_set(err, WEIR_EINVALID, "unhashable type: '%s'",
+                                  weir_tvalue_type_name(needle));
         *res = weir_tvalue_dict_getv(hay, needle) != NULL;
         return 0;
     case WEIR_TVALUE_UNDEFINED:
