@@ -38,8 +38,9 @@
  *    themselves and nest at most 200 deep.
  *
  * Errors read "file:line:col: message", and the message continues with the
- * source line and a caret under the column:
- *     models/a.sql:3:12: no filter named 'uper'
+ * source line and a caret under the column; errors inside macros name them
+ * ("in macro 'x': ..."). weir_template_format_error() prints:
+ *     models/a.sql:3:15: error: no filter named 'uper' (did you mean 'upper'?)
  *       select {{ x | uper }}
  *                     ^
  */
@@ -71,7 +72,9 @@ void weir_template_env_add_function(weir_template_env *env, const char *name,
                                     weir_host_fn fn, void *ud);
 /*
  * Registers a filter: fn receives the filtered value as the first positional
- * argument. Host filters take precedence over the built-in ones.
+ * argument. Host filters take precedence over the built-in ones. Filters
+ * and macro tags are resolved when a template is compiled: register them
+ * before compiling the templates that use them.
  */
 void weir_template_env_add_filter(weir_template_env *env, const char *name,
                                   weir_host_fn fn, void *ud);
