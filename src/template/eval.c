@@ -1944,6 +1944,13 @@ static int exec_node(render *r, frame *f, const node *n, weir_error *err)
             return rc;
         if ((rc = apply_chain(r, f, n->c, v, &v, err)))
             return rc;
+        if (v.kind != WEIR_TVALUE_STRING) {
+            /* Jinja2 joins the result as text and fails on anything else */
+            rc = err_at(r, n, WEIR_EINVALID, err, "a filter block must give a string, not %s",
+                        weir_tvalue_type_name(&v));
+            weir_tvalue_free(v);
+            return rc;
+        }
         rc = emit(r, n, &v, err);
         weir_tvalue_free(v);
         return rc;
