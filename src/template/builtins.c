@@ -2429,6 +2429,88 @@ static int m_format(render *r, const weir_tvalue *s, const weir_args *a, weir_tv
     return rc;
 }
 
+static int affix_remove(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
+                        weir_error *err, int suffix)
+{
+    if (need_args(a, 1, 1, suffix ? "removesuffix" : "removeprefix", err))
+        return WEIR_EINVALID;
+    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
+    if (need_str(x, "argument", err))
+        return WEIR_EINVALID;
+    size_t n = VSTR(s)->len, xn = VSTR(x)->len;
+    const char *p = VSTR(s)->data;
+    if (xn && xn <= n && !memcmp(suffix ? p + n - xn : p, VSTR(x)->data, xn))
+        *out = suffix ? str_n(p, n - xn) : str_n(p + xn, n - xn);
+    else
+        *out = weir_tvalue_copy(s);
+    return 0;
+}
+static int m_removeprefix(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(r); return affix_remove(s, a, out, err, 0); }
+static int m_removesuffix(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(r); return affix_remove(s, a, out, err, 1); }
+
+static int partition_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
+                            weir_error *err, int from_right)
+{
+    if (need_args(a, 1, 1, from_right ? "rpartition" : "partition", err))
+        return WEIR_EINVALID;
+    const weir_tvalue *sep = a->npos ? &a->pos[0] : &a->kw[0];
+    if (need_str(sep, "separator", err))
+        return WEIR_EINVALID;
+    if (!VSTR(sep)->len)
+        return weir_error_set(err, WEIR_EINVALID, "empty separator");
+    const char *p = VSTR(s)->data;
+    size_t n = VSTR(s)->len, sn = VSTR(sep)->len;
+    ssize_t at = -1;
+    if (from_right) {
+        for (ssize_t k = (ssize_t)n - (ssize_t)sn; k >= 0; k--)
+            if (!memcmp(p + k, VSTR(sep)->data, sn)) {
+                at = k;
+                break;
+            }
+    } else {
+        const char *f = weir_tpl__memmem(p, n, VSTR(sep)->data, sn);
+        at = f ? f - p : -1;
+    }
+    *out = weir_tvalue_tuple();
+    if (at < 0) {
+        weir_tvalue_list_push(out, from_right ? weir_tvalue_string("") : weir_tvalue_copy(s));
+        weir_tvalue_list_push(out, weir_tvalue_string(""));
+        weir_tvalue_list_push(out, from_right ? weir_tvalue_copy(s) : weir_tvalue_string(""));
+        return 0;
+    }
+    weir_tvalue_list_push(out, str_n(p, (size_t)at));
+    weir_tvalue_list_push(out, weir_tvalue_copy(sep));
+    weir_tvalue_list_push(out, str_n(p + at + sn, n - (size_t)at - sn));
+    return 0;
+}
+static int m_partition(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(r); return partition_common(s, a, out, err, 0); }
+static int m_rpartition(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(r); return partition_common(s, a, out, err, 1); }
+
+static int m_swapcase(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(r);
+    if (need_args(a, 0, 0, "swapcase", err))
+        return WEIR_EINVALID;
+    weir_buf b = WEIR_BUF_INIT;
+    const unsigned char *p = (const unsigned char *)VSTR(s)->data;
+    size_t n = VSTR(s)->len;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        i += utf8_next(p + i, n - i, &c);
+        if ((c & 0xffff0000u) == 0xfffd0000u)
+            utf8_emit(&b, c);
+        else
+            utf8_emit(&b, cp_upper(c) != c ? cp_upper(c) : cp_lower(c));
+    }
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
 /* list methods */
 
 static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -2767,7 +2849,11 @@ static const struct {
     { "isalnum", K_STR, m_isalnum }, { "isspace", K_STR, m_isspace },
     { "islower", K_STR, m_islower }, { "isupper", K_STR, m_isupper },
     { "ljust", K_STR, m_ljust }, { "rjust", K_STR, m_rjust }, { "center", K_STR, m_center },
-    { "zfill", K_STR, m_zfill },
+    { "zfill", K_STR, m_zfill }, { "removeprefix", K_STR, m_removeprefix },
+    { "removesuffix", K_STR, m_removesuffix }, { "partition", K_STR, m_partition },
+    { "rpartition", K_STR, m_rpartition }, { "swapcase", K_STR, m_swapcase },
+    { "casefold", K_STR, m_lower }, { "isnumeric", K_STR, m_isdigit },
+    { "isdecimal", K_STR, m_isdigit },
     { "append", K_LIST, m_append }, { "extend", K_LIST, m_extend }, { "pop", K_LIST, m_lpop },
     { "insert", K_LIST, m_insert }, { "remove", K_LIST, m_remove }, { "index", K_LIST, m_lindex },
     { "count", K_LIST, m_lcount }, { "reverse", K_LIST, m_lreverse }, { "sort", K_LIST, m_lsort },
