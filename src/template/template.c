@@ -275,6 +275,48 @@ int weir_template_env_get_macro(weir_template_env *env, const char *name, weir_t
     return 0;
 }
 
+static weir_tvalue macro_info(const weir_tvalue *fn)
+{
+    const vfunc *f = VFUNC(fn);
+    const node *m = f->macro;
+    const weir_template *t = f->tpl;
+    weir_tvalue d = weir_tvalue_dict(), params = weir_tvalue_list();
+    for (size_t i = 0; i < m->n2; i++)
+        weir_tvalue_list_push(&params, weir_tvalue_string(m->names[i]));
+    weir_tvalue_dict_set(&d, "name", weir_tvalue_string(m->name));
+    weir_tvalue_dict_set(&d, "file", weir_tvalue_string(t->name));
+    weir_tvalue_dict_set(&d, "line", weir_tvalue_int(m->line));
+    weir_tvalue_dict_set(&d, "params", params);
+    return d;
+}
+
+int weir_template_env_list_macros(weir_template_env *env, const char *ns, weir_tvalue *out,
+                                  weir_error *err)
+{
+    *out = weir_tvalue_list();
+    if (ns && *ns) {
+        weir_tvalue *space = weir_map_get(&env->namespaces, ns);
+        if (!space)
+            return weir_error_set(err, WEIR_ENOTFOUND, "no macro namespace '%s'", ns);
+        for (size_t i = 0; i < weir_tvalue_dict_len(space); i++)
+            weir_tvalue_list_push(out, macro_info(weir_tvalue_dict_value_at(space, i)));
+        return 0;
+    }
+    /* the global map has no order: walk the files instead */
+    for (size_t k = 0; k < env->files.len; k++) {
+        const weir_template *t = env->files.items[k];
+        for (size_t i = 0; i < t->n; i++) {
+            const node *m = t->body[i];
+            if (m->type != N_MACRO)
+                continue;
+            weir_tvalue *fn = weir_map_get(&env->macros, m->name);
+            if (fn && VFUNC(fn)->macro == m)
+                weir_tvalue_list_push(out, macro_info(fn));
+        }
+    }
+    return 0;
+}
+
 int weir_template_env_call(weir_template_env *env, const weir_tvalue *fn, const weir_args *args,
                            const weir_tvalue *ctx, weir_tvalue *out, weir_error *err)
 {

@@ -133,6 +133,13 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns,
 int weir_template_env_get_macro(weir_template_env *env, const char *name,
                                 weir_tvalue *out, weir_error *err);
 /*
+ * Lists the macros of namespace ns (NULL or "": the global ones) in load
+ * order: *out is a new list of dicts {name, file, line, params}, params
+ * being the parameter names (for a manifest, or to find dispatch targets).
+ */
+int weir_template_env_list_macros(weir_template_env *env, const char *ns, weir_tvalue *out,
+                                  weir_error *err);
+/*
  * Calls a callable value (a macro from weir_template_env_get_macro, or any
  * function) with args, under the render context ctx (a dict, borrowed, or
  * NULL). *out receives the result: a macro's output as a string, or the

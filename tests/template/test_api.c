@@ -431,3 +431,30 @@ TEST(lenient_mode_collects_calls)
     weir_template_free(t);
     weir_template_env_free(env);
 }
+
+TEST(list_macros)
+{
+    weir_template_env *env = weir_template_env_new();
+    weir_error err = WEIR_ERROR_INIT;
+    const char *a = "{% macro one(x, y=1) %}{% endmacro %}\n{% macro two() %}{% endmacro %}";
+    const char *b = "\n\n{% macro three(z) %}{% endmacro %}";
+    CHECK_OK(weir_template_env_load_macros(env, NULL, "a.sql", a, strlen(a), &err), &err);
+    CHECK_OK(weir_template_env_load_macros(env, "pkg", "b.sql", b, strlen(b), &err), &err);
+    weir_tvalue list;
+    CHECK_OK(weir_template_env_list_macros(env, NULL, &list, &err), &err);
+    weir_buf txt = WEIR_BUF_INIT;
+    weir_tvalue_to_buf(&list, &txt);
+    CHECK_STR(txt.ptr, "[{'name': 'one', 'file': 'a.sql', 'line': 1, 'params': ['x', 'y']}, "
+                       "{'name': 'two', 'file': 'a.sql', 'line': 2, 'params': []}]");
+    weir_tvalue_free(list);
+    weir_buf_reset(&txt);
+    CHECK_OK(weir_template_env_list_macros(env, "pkg", &list, &err), &err);
+    weir_tvalue_to_buf(&list, &txt);
+    CHECK_STR(txt.ptr, "[{'name': 'three', 'file': 'b.sql', 'line': 3, 'params': ['z']}]");
+    weir_tvalue_free(list);
+    CHECK_INT(weir_template_env_list_macros(env, "nope", &list, &err), ==, WEIR_ENOTFOUND);
+    weir_tvalue_free(list);
+    weir_error_release(&err);
+    weir_buf_release(&txt);
+    weir_template_env_free(env);
+}
