@@ -1467,11 +1467,60 @@ static int f_truncate(render *r, const weir_tvalue *in, const weir_args *a, weir
     return 0;
 }
 
+/* Python's pprint for values that fit a line: repr with dict keys sorted */
+static void pp(const weir_tvalue *v, weir_buf *b, int depth)
+{
+    if (depth > WEIR_TVALUE_MAX_DEPTH || (v->kind != WEIR_TVALUE_DICT && v->kind != WEIR_TVALUE_LIST) ||
+        weir_tvalue_is_namespace(v)) {
+        weir_tvalue_repr_buf(v, b);
+        return;
+    }
+    if (v->kind == WEIR_TVALUE_LIST) {
+        int tuple = weir_tvalue_is_tuple(v);
+        weir_buf_addch(b, tuple ? '(' : '[');
+        for (size_t i = 0; i < VLIST(v)->len; i++) {
+            if (i)
+                weir_buf_adds(b, ", ");
+            pp(&VLIST(v)->items[i], b, depth + 1);
+        }
+        if (tuple && VLIST(v)->len == 1)
+            weir_buf_addch(b, ',');
+        weir_buf_addch(b, tuple ? ')' : ']');
+        return;
+    }
+    size_t n = VDICT(v)->len;
+    size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    for (size_t i = 1; i < n; i++) {
+        size_t x = ord[i], j = i;
+        while (j > 0) {
+            int c = 0;
+            if (weir_tpl__compare(&VDICT(v)->e[ord[j - 1]].key, &VDICT(v)->e[x].key, 1, &c, NULL) ||
+                c <= 0)
+                break;
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = x;
+    }
+    weir_buf_addch(b, '{');
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            weir_buf_adds(b, ", ");
+        weir_tvalue_repr_buf(&VDICT(v)->e[ord[k]].key, b);
+        weir_buf_adds(b, ": ");
+        pp(&VDICT(v)->e[ord[k]].val, b, depth + 1);
+    }
+    weir_buf_addch(b, '}');
+    free(ord);
+}
+
 static int f_pprint(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
     weir_buf b = WEIR_BUF_INIT;
-    weir_tvalue_repr_buf(in, &b);
+    pp(in, &b, 0);
     *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;

@@ -33,7 +33,7 @@
  *  - integers are 64-bit (overflow gives a float), range() gives a list
  *    (of at most 100,000 items, as Jinja2's sandbox allows);
  *  - case mapping knows Latin, Greek and Cyrillic letters, not all of
- *    Unicode; pprint does not sort or wrap;
+ *    Unicode; pprint sorts dict keys but does not wrap long values;
  *  - a for loop iterates a snapshot of its list; containers never hold
  *    themselves and nest at most 200 deep.
  *
