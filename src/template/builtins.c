@@ -1576,6 +1576,136 @@ static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_
     return rc;
 }
 
+/* urlencode: percent-encodes UTF-8 bytes except unreserved ones and "/";
+ * in query strings (for_qs) "/" is encoded too and a space becomes "+" */
+static void url_quote(const char *p, size_t n, int for_qs, weir_buf *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (for_qs && c == ' ')
+            weir_buf_addch(b, '+');
+        else if (isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~' || (!for_qs && c == '/'))
+            weir_buf_addch(b, c);
+        else
+            weir_buf_addf(b, "%%%02X", c);
+    }
+}
+
+static int f_urlencode(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
+    weir_buf b = WEIR_BUF_INIT;
+    if (in->kind == WEIR_TVALUE_DICT || (in->kind == WEIR_TVALUE_LIST && !weir_tvalue_is_tuple(in))) {
+        size_t n = in->kind == WEIR_TVALUE_DICT ? VDICT(in)->len : VLIST(in)->len;
+        for (size_t i = 0; i < n; i++) {
+            const weir_tvalue *k, *v;
+            if (in->kind == WEIR_TVALUE_DICT) {
+                k = &VDICT(in)->e[i].key;
+                v = &VDICT(in)->e[i].val;
+            } else {
+                const weir_tvalue *pair = &VLIST(in)->items[i];
+                if (pair->kind != WEIR_TVALUE_LIST || VLIST(pair)->len != 2) {
+                    weir_buf_release(&b);
+                    return weir_error_set(err, WEIR_EINVALID, "urlencode needs pairs");
+                }
+                k = &VLIST(pair)->items[0];
+                v = &VLIST(pair)->items[1];
+            }
+            if (i)
+                weir_buf_addch(&b, '&');
+            weir_tvalue ks = to_string(k), vs = to_string(v);
+            url_quote(VSTR(&ks)->data, VSTR(&ks)->len, 1, &b);
+            weir_buf_addch(&b, '=');
+            url_quote(VSTR(&vs)->data, VSTR(&vs)->len, 1, &b);
+            weir_tvalue_free(ks);
+            weir_tvalue_free(vs);
+        }
+    } else {
+        weir_tvalue s = to_string(in);
+        url_quote(VSTR(&s)->data, VSTR(&s)->len, 0, &b);
+        weir_tvalue_free(s);
+    }
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
+/* striptags: drops comments and tags, joins the words with single spaces */
+static int f_striptags(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
+    weir_tvalue s = to_string(in);
+    const char *p = VSTR(&s)->data;
+    size_t n = VSTR(&s)->len;
+    weir_buf text = WEIR_BUF_INIT, b = WEIR_BUF_INIT;
+    for (size_t i = 0; i < n;) {
+        if (p[i] == '<' && i + 3 < n && !memcmp(p + i, "<!--", 4)) {
+            const char *e = weir_tpl__memmem(p + i + 4, n - i - 4, "-->", 3);
+            if (e) {
+                i = (size_t)(e - p) + 3;
+                continue;
+            }
+        }
+        if (p[i] == '<') {
+            const char *e = memchr(p + i + 1, '>', n - i - 1);
+            if (e && e > p + i + 1) {
+                i = (size_t)(e - p) + 1;
+                continue;
+            }
+        }
+        weir_buf_addch(&text, p[i++]);
+    }
+    /* collapse whitespace */
+    int pending = 0;
+    for (size_t i = 0; i < text.len; i++) {
+        if (is_space((unsigned char)text.ptr[i])) {
+            pending = b.len > 0;
+            continue;
+        }
+        if (pending)
+            weir_buf_addch(&b, ' ');
+        pending = 0;
+        weir_buf_addch(&b, text.ptr[i]);
+    }
+    weir_tvalue_free(s);
+    weir_buf_release(&text);
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
+static int f_filesizeformat(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(r);
+    int binary = truthy_arg(a, 0, "binary", 0);
+    double bytes;
+    if (in->kind == WEIR_TVALUE_INT) bytes = (double)in->u.i;
+    else if (in->kind == WEIR_TVALUE_FLOAT) bytes = in->u.f;
+    else if (in->kind == WEIR_TVALUE_STRING) bytes = strtod(VSTR(in)->data, NULL);
+    else
+        return weir_error_set(err, WEIR_EINVALID, "filesizeformat needs a number");
+    static const char *const dec[] = { "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB" };
+    static const char *const bin[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB" };
+    double base = binary ? 1024 : 1000;
+    weir_buf b = WEIR_BUF_INIT;
+    if (bytes == 1)
+        weir_buf_adds(&b, "1 Byte");
+    else if (bytes < base) {
+        weir_buf_addf(&b, "%d Bytes", (int)bytes);
+    } else {
+        int k = 0;
+        double unit = base * base;
+        while (k < 7 && bytes >= unit) {
+            unit *= base;
+            k++;
+        }
+        weir_buf_addf(&b, "%.1f %s", base * bytes / unit, binary ? bin[k] : dec[k]);
+    }
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
 static const struct {
     const char *name;
     ffn fn;
@@ -1583,6 +1713,7 @@ static const struct {
     { "abs", f_abs }, { "attr", f_attr }, { "batch", f_batch }, { "capitalize", f_capitalize },
     { "center", f_center }, { "count", f_length }, { "d", f_default }, { "default", f_default },
     { "dictsort", f_dictsort }, { "e", f_escape }, { "escape", f_escape },
+    { "filesizeformat", f_filesizeformat }, { "forceescape", f_escape },
     { "first", f_first }, { "float", f_float }, { "format", f_format }, { "groupby", f_groupby },
     { "indent", f_indent }, { "int", f_int }, { "items", f_items }, { "join", f_join },
     { "last", f_last }, { "length", f_length }, { "list", f_list }, { "lower", f_lower },
@@ -1590,7 +1721,8 @@ static const struct {
     { "reject", f_reject }, { "rejectattr", f_rejectattr }, { "replace", f_replace },
     { "reverse", f_reverse }, { "round", f_round }, { "safe", f_safe }, { "select", f_select },
     { "selectattr", f_selectattr }, { "slice", f_slice }, { "sort", f_sort },
-    { "string", f_string }, { "sum", f_sum }, { "title", f_title }, { "tojson", f_tojson },
+    { "string", f_string }, { "striptags", f_striptags }, { "sum", f_sum },
+    { "title", f_title }, { "tojson", f_tojson }, { "urlencode", f_urlencode },
     { "trim", f_trim }, { "truncate", f_truncate }, { "unique", f_unique }, { "upper", f_upper },
     { "wordcount", f_wordcount },
 };
