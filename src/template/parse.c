@@ -102,11 +102,16 @@ typedef struct {
 
 static void where(lexer *lx, size_t pos, unsigned *line, unsigned *col)
 {
-    for (; lx->scanned < pos; lx->scanned++)
-        if (lx->s[lx->scanned] == '\n') {
-            lx->line++;
-            lx->line_start = lx->scanned + 1;
+    while (lx->scanned < pos) {
+        const char *nl = memchr(lx->s + lx->scanned, '\n', pos - lx->scanned);
+        if (!nl) {
+            lx->scanned = pos;
+            break;
         }
+        lx->line++;
+        lx->scanned = (size_t)(nl - lx->s) + 1;
+        lx->line_start = lx->scanned;
+    }
     *line = lx->line;
     *col = (unsigned)(pos - lx->line_start + 1);
 }
@@ -414,6 +419,7 @@ static int lex(parser *p)
     weir_template *t = p->t;
     lexer lx = { t, t->src, t->srclen, 0, 1, 0, 0 };
     int lstrip = 0;
+    weir_vec_reserve(&p->toks, t->srclen / 6 + 16);
     while (lx.i < lx.n) {
         /* text up to the next tag opener */
         size_t k = lx.i;
@@ -490,7 +496,10 @@ static void advance(parser *p)
 }
 
 static int is_op(token *t, int op) { return t->type == T_OP && t->op == op; }
-static int is_name(token *t, const char *s) { return t->type == T_NAME && strcmp(t->s, s) == 0; }
+static int is_name(token *t, const char *s)
+{
+    return t->type == T_NAME && t->s[0] == s[0] && strcmp(t->s, s) == 0;
+}
 
 static const char *tok_desc(token *t, char *buf, size_t n)
 {
@@ -587,11 +596,11 @@ static uint64_t name_hash(const char *s)
     return (uint64_t)weir_hash_str(s, strlen(s));
 }
 
-static node *mkconst(parser *p, token *at, weir_value v)
+static node *mkconst(parser *p, token *at, weir_tvalue v)
 {
     node *n = mknode(p, N_CONST, at);
     if (p->t->shared)
-        weir_value__make_immortal(&v);
+        weir_tvalue__make_immortal(&v);
     n->val = v;
     weir_vec_push(&p->t->consts, v);
     return n;
@@ -606,7 +615,7 @@ static int unary(parser *p, node **out, int with_filter);
 static int enter(parser *p)
 {
     if (++p->depth > MAX_NESTING)
-        return fail(p, cur(p), "expression nested too deeply");
+        return fail(p, cur(p), "expression or block nested too deeply");
     return 0;
 }
 
@@ -668,11 +677,11 @@ static int primary(parser *p, node **out)
     case T_NAME: {
         const char *s = t->s;
         if (!strcmp(s, "true") || !strcmp(s, "True"))
-            *out = mkconst(p, t, weir_value_bool(1));
+            *out = mkconst(p, t, weir_tvalue_bool(1));
         else if (!strcmp(s, "false") || !strcmp(s, "False"))
-            *out = mkconst(p, t, weir_value_bool(0));
+            *out = mkconst(p, t, weir_tvalue_bool(0));
         else if (!strcmp(s, "none") || !strcmp(s, "None"))
-            *out = mkconst(p, t, weir_value_none());
+            *out = mkconst(p, t, weir_tvalue_none());
         else {
             node *n = mknode(p, N_NAME, t);
             n->name = s;
@@ -695,16 +704,16 @@ static int primary(parser *p, node **out)
             weir_buf_add(&b, cur(p)->s, cur(p)->len);
             advance(p);
         }
-        *out = mkconst(p, t, weir_value_string_buf(&b));
+        *out = mkconst(p, t, weir_tvalue_string_buf(&b));
         weir_buf_release(&b);
         return 0;
     }
     case T_INT:
-        *out = mkconst(p, t, weir_value_int(t->i));
+        *out = mkconst(p, t, weir_tvalue_int(t->i));
         advance(p);
         return 0;
     case T_FLOAT:
-        *out = mkconst(p, t, weir_value_float(t->f));
+        *out = mkconst(p, t, weir_tvalue_float(t->f));
         advance(p);
         return 0;
     case T_OP:
@@ -818,7 +827,7 @@ static int postfix(parser *p, node **io)
             } else if (a->type == T_INT) {
                 node *n = mknode(p, N_GETITEM, t);
                 n->a = *io;
-                n->b = mkconst(p, a, weir_value_int(a->i));
+                n->b = mkconst(p, a, weir_tvalue_int(a->i));
                 advance(p);
                 *io = n;
             } else
@@ -1288,7 +1297,8 @@ static int parse_if(parser *p, token *open, node **out)
     node *n = mknode(p, N_IF, open);
     *out = n;
     int rc;
-    if ((rc = expr(p, &n->a)) || (rc = block_end(p)))
+    /* as in Jinja2, the condition may not itself be an inline if */
+    if ((rc = tuple_expr(p, &n->a, 0, 0, 0)) || (rc = block_end(p)))
         return rc;
     static const char *const ends[] = { "elif", "else", "endif" };
     nodevec b = WEIR_VEC_INIT;
@@ -1460,30 +1470,84 @@ static int signature(parser *p, node *n)
     return rc;
 }
 
-static int parse_macro(parser *p, token *open, const char *end_tag, const char *prefix,
-                       int no_sig, node **out)
+/* The value of a constant expression (a literal, or a list of them). */
+static int const_value(const node *e, weir_tvalue *out)
+{
+    if (e->type == N_CONST) {
+        *out = weir_tvalue_copy(&e->val);
+        return 1;
+    }
+    if (e->type != N_LIST && e->type != N_TUPLE)
+        return 0;
+    *out = e->type == N_LIST ? weir_tvalue_list() : weir_tvalue_tuple();
+    for (size_t i = 0; i < e->n; i++) {
+        weir_tvalue x;
+        if (!const_value(e->list[i], &x)) {
+            weir_tvalue_free(*out);
+            return 0;
+        }
+        weir_tvalue_list_push(out, x);
+    }
+    return 1;
+}
+
+static int parse_macro(parser *p, token *open, const char *end_tag, const macro_tag *mt,
+                       node **out)
 {
     node *n = mknode(p, N_MACRO, open);
     *out = n;
     int rc;
     if (cur(p)->type != T_NAME)
         return unexpected(p, "a macro name");
-    n->name = prefix ? weir_arena_printf(&p->t->arena, "%s%s", prefix, cur(p)->s) : cur(p)->s;
-    n->hash = name_hash(n->name);
+    const char *bare = cur(p)->s;
+    n->name = mt && !mt->namer ? weir_arena_printf(&p->t->arena, "%s%s", mt->prefix, bare) : bare;
     advance(p);
-    if (!no_sig && (rc = signature(p, n)))
+    if (!(mt && mt->no_signature) && (rc = signature(p, n)))
         return rc;
-    /* dbt's materialization tag has `, adapter='x'` style options: skip them */
-    while (is_op(cur(p), ',')) {
+    /* options of a tag (dbt: `{% materialization table, adapter='x' %}`) */
+    weir_tvalue options = weir_tvalue_dict();
+    while (mt && is_op(cur(p), ',')) {
         advance(p);
-        node *skip;
-        if (cur(p)->type == T_NAME && is_op(peek(p, 1), '=')) {
-            advance(p);
-            advance(p);
+        if (cur(p)->type != T_NAME) {
+            weir_tvalue_free(options);
+            return unexpected(p, "an option name");
         }
-        if ((rc = expr(p, &skip)))
-            return rc;
+        const char *key = cur(p)->s;
+        token *at = cur(p);
+        advance(p);
+        weir_tvalue v = weir_tvalue_bool(1);
+        if (is_op(cur(p), '=')) {
+            node *e;
+            advance(p);
+            if ((rc = expr(p, &e))) {
+                weir_tvalue_free(options);
+                return rc;
+            }
+            if (!const_value(e, &v)) {
+                weir_tvalue_free(options);
+                return fail(p, at, "option '%s' must be a constant", key);
+            }
+        }
+        weir_tvalue_dict_set(&options, key, v);
     }
+    if (mt && mt->namer) {
+        weir_buf name = WEIR_BUF_INIT;
+        weir_error nerr = WEIR_ERROR_INIT;
+        const char *tag = end_tag + 3;
+        rc = mt->namer(mt->ud, tag, bare, &options, &name, &nerr);
+        if (!rc)
+            n->name = weir_arena_strdup(&p->t->arena, name.ptr);
+        else
+            fail(p, open, "%s", nerr.code ? nerr.msg.ptr : "cannot name the macro");
+        weir_error_release(&nerr);
+        weir_buf_release(&name);
+        if (rc) {
+            weir_tvalue_free(options);
+            return p->err ? p->err->code : WEIR_EINVALID;
+        }
+    }
+    weir_tvalue_free(options);
+    n->hash = name_hash(n->name);
     if ((rc = block_end(p)))
         return rc;
     weir_vec_push(&p->macros, n);
@@ -1561,7 +1625,21 @@ static int parse_with(parser *p, token *open, node **out)
     return block_end(p);
 }
 
+static int statement_in(parser *p, token *open, node **out);
+
+/* Blocks nest at most MAX_NESTING deep (with expressions), which bounds
+ * the recursion of the parser and of the evaluator. */
 static int statement(parser *p, token *open, node **out)
+{
+    int rc = enter(p);
+    if (rc)
+        return rc;
+    rc = statement_in(p, open, out);
+    p->depth--;
+    return rc;
+}
+
+static int statement_in(parser *p, token *open, node **out)
 {
     token *t = cur(p);
     int rc;
@@ -1577,7 +1655,7 @@ static int statement(parser *p, token *open, node **out)
     if (!strcmp(s, "set"))
         return parse_set(p, open, out);
     if (!strcmp(s, "macro"))
-        return parse_macro(p, open, "endmacro", NULL, 0, out);
+        return parse_macro(p, open, "endmacro", NULL, out);
     if (!strcmp(s, "call"))
         return parse_call_block(p, open, out);
     if (!strcmp(s, "with"))
@@ -1610,7 +1688,7 @@ static int statement(parser *p, token *open, node **out)
     macro_tag *mt = weir_map_get(&p->t->env->tags, s);
     if (mt) {
         const char *end = weir_arena_printf(&p->t->arena, "end%s", s);
-        return parse_macro(p, open, end, mt->prefix, mt->no_signature, out);
+        return parse_macro(p, open, end, mt, out);
     }
     p->pos--;
     return fail(p, t, "unknown tag '%s'", s);

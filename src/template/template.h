@@ -25,9 +25,22 @@
  * once (each render has its own state) as long as no thread loads macros or
  * sets globals meanwhile, and templates do not mutate shared globals.
  *
+ * Where weir differs from Jinja2 (on purpose, or not yet):
+ *  - no {% include %}, {% import %}, {% extends %}/{% block %}: a template
+ *    stands alone and macros come from weir_template_env_load_macros();
+ *  - loaded macros see the render context of the template calling them, as
+ *    dbt's macros do (Jinja2's imported macros do not);
+ *  - integers are 64-bit (overflow gives a float), range() gives a list
+ *    (of at most 100,000 items, as Jinja2's sandbox allows);
+ *  - case mapping knows Latin, Greek and Cyrillic letters, not all of
+ *    Unicode; pprint sorts dict keys but does not wrap long values;
+ *  - a for loop iterates a snapshot of its list; containers never hold
+ *    themselves and nest at most 200 deep.
+ *
  * Errors read "file:line:col: message", and the message continues with the
- * source line and a caret under the column:
- *     models/a.sql:3:12: no filter named 'uper'
+ * source line and a caret under the column; errors inside macros name them
+ * ("in macro 'x': ..."). weir_template_format_error() prints:
+ *     models/a.sql:3:15: error: no filter named 'uper' (did you mean 'upper'?)
  *       select {{ x | uper }}
  *                     ^
  */
@@ -53,13 +66,15 @@ weir_template_env *weir_template_env_new(void);
 void weir_template_env_free(weir_template_env *env);
 
 /* Makes name a global variable; val is consumed. Replaces an earlier one. */
-void weir_template_env_set_global(weir_template_env *env, const char *name, weir_value val);
+void weir_template_env_set_global(weir_template_env *env, const char *name, weir_tvalue val);
 /* Registers a global function (shorthand for set_global of a function). */
 void weir_template_env_add_function(weir_template_env *env, const char *name,
                                     weir_host_fn fn, void *ud);
 /*
  * Registers a filter: fn receives the filtered value as the first positional
- * argument. Host filters take precedence over the built-in ones.
+ * argument. Host filters take precedence over the built-in ones. Filters
+ * and macro tags are resolved when a template is compiled: register them
+ * before compiling the templates that use them.
  */
 void weir_template_env_add_filter(weir_template_env *env, const char *name,
                                   weir_host_fn fn, void *ud);
@@ -70,6 +85,19 @@ void weir_template_env_add_filter(weir_template_env *env, const char *name,
  */
 void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag,
                                      const char *prefix, int no_signature);
+
+/*
+ * Names the macro a block tag defines (dbt's `{% materialization table,
+ * adapter='duckdb' %}` becomes materialization_table_duckdb). options is a
+ * dict (borrowed) of what follows the name: `, key=constant` sets key,
+ * a bare `, word` sets word to true. Appends the macro name to out, or
+ * returns an error (reported at the tag).
+ */
+typedef int (*weir_macro_namer)(void *ud, const char *tag, const char *name,
+                                const weir_tvalue *options, weir_buf *out, weir_error *err);
+/* As weir_template_env_add_macro_tag, with the name chosen by namer. */
+void weir_template_env_add_macro_tag_named(weir_template_env *env, const char *tag,
+                                           int no_signature, weir_macro_namer namer, void *ud);
 
 /* Strict mode: printing, iterating or testing an undefined value is an error. */
 void weir_template_env_set_strict(weir_template_env *env, int strict);
@@ -103,16 +131,23 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns,
  * callable value, or WEIR_ENOTFOUND.
  */
 int weir_template_env_get_macro(weir_template_env *env, const char *name,
-                                weir_value *out, weir_error *err);
+                                weir_tvalue *out, weir_error *err);
+/*
+ * Lists the macros of namespace ns (NULL or "": the global ones) in load
+ * order: *out is a new list of dicts {name, file, line, params}, params
+ * being the parameter names (for a manifest, or to find dispatch targets).
+ */
+int weir_template_env_list_macros(weir_template_env *env, const char *ns, weir_tvalue *out,
+                                  weir_error *err);
 /*
  * Calls a callable value (a macro from weir_template_env_get_macro, or any
  * function) with args, under the render context ctx (a dict, borrowed, or
  * NULL). *out receives the result: a macro's output as a string, or the
  * value it returned.
  */
-int weir_template_env_call(weir_template_env *env, const weir_value *fn,
-                           const weir_args *args, const weir_value *ctx,
-                           weir_value *out, weir_error *err);
+int weir_template_env_call(weir_template_env *env, const weir_tvalue *fn,
+                           const weir_args *args, const weir_tvalue *ctx,
+                           weir_tvalue *out, weir_error *err);
 
 /* --- templates ---------------------------------------------------------- */
 
@@ -131,12 +166,12 @@ const char *weir_template_name(const weir_template *t);
  * per call of a traced function: [name, [positional args], {keyword args}].
  * On error, out holds what was rendered before it.
  */
-int weir_template_render(const weir_template *t, const weir_value *ctx, weir_buf *out,
-                         weir_value *calls, weir_error *err);
+int weir_template_render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
+                         weir_tvalue *calls, weir_error *err);
 
 /* Compiles and renders in one call (`weir compile --inline`). */
 int weir_template_render_string(weir_template_env *env, const char *file,
-                                const char *src, size_t len, const weir_value *ctx,
+                                const char *src, size_t len, const weir_tvalue *ctx,
                                 weir_buf *out, weir_error *err);
 
 /*

@@ -9,10 +9,10 @@
 #include "golden.h"
 #include "template/template.h"
 
-static weir_value ctx_from(const char *json)
+static weir_tvalue ctx_from(const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
-    weir_value v = weir_value_from_json(j);
+    weir_tvalue v = weir_tvalue_from_json(j);
     json_decref(j);
     return v;
 }
@@ -20,10 +20,10 @@ static weir_value ctx_from(const char *json)
 static char *render(weir_template_env *env, const char *src, const char *ctx_json, int *rc,
                     weir_error *err)
 {
-    weir_value ctx = ctx_json ? ctx_from(ctx_json) : weir_value_undefined();
+    weir_tvalue ctx = ctx_json ? ctx_from(ctx_json) : weir_tvalue_undefined();
     weir_buf out = WEIR_BUF_INIT;
     *rc = weir_template_render_string(env, "t.sql", src, strlen(src), &ctx, &out, err);
-    weir_value_free(ctx);
+    weir_tvalue_free(ctx);
     return weir_buf_detach(&out, NULL);
 }
 
@@ -38,23 +38,23 @@ TEST(compile_once_render_many)
     for (int i = 0; i < 3; i++) {
         char json[128];
         snprintf(json, sizeof(json), "{\"cols\": [\"a%d\", \"b\"], \"n\": %d}", i, i);
-        weir_value ctx = ctx_from(json);
+        weir_tvalue ctx = ctx_from(json);
         weir_buf out = WEIR_BUF_INIT;
         CHECK_OK(weir_template_render(t, &ctx, &out, NULL, &err), &err);
         char want[64];
         snprintf(want, sizeof(want), "a%d,b %d", i, i * 2);
         CHECK_STR(out.ptr, want);
         weir_buf_release(&out);
-        weir_value_free(ctx);
+        weir_tvalue_free(ctx);
     }
     weir_template_free(t);
     weir_template_env_free(env);
 }
 
-static int kw_echo(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int kw_echo(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(err);
-    const weir_value *x, *y;
+    const weir_tvalue *x, *y;
     int *calls = ud;
     (*calls)++;
     weir_args_get(a, 0, "x", &x);
@@ -62,12 +62,12 @@ static int kw_echo(void *ud, const weir_args *a, weir_value *out, weir_error *er
     weir_buf b = WEIR_BUF_INIT;
     weir_buf_addf(&b, "x=");
     if (x)
-        weir_value_repr_buf(x, &b);
+        weir_tvalue_repr_buf(x, &b);
     weir_buf_addf(&b, " y=");
     if (y)
-        weir_value_repr_buf(y, &b);
+        weir_tvalue_repr_buf(y, &b);
     weir_buf_addf(&b, " n=%zu/%zu", a->npos, a->nkw);
-    *out = weir_value_string_buf(&b);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
@@ -91,8 +91,8 @@ TEST(globals_and_strict_mode)
     weir_template_env *env = weir_template_env_new();
     weir_error err = WEIR_ERROR_INIT;
     int rc;
-    weir_value target = weir_value_dict();
-    weir_value_dict_set(&target, "schema", weir_value_string("analytics"));
+    weir_tvalue target = weir_tvalue_dict();
+    weir_tvalue_dict_set(&target, "schema", weir_tvalue_string("analytics"));
     weir_template_env_set_global(env, "target", target);
     char *s = render(env, "{{ target.schema }}.{{ x }}[{{ nope }}]", "{\"x\": \"t\"}", &rc, &err);
     CHECK_OK(rc, &err);
@@ -118,15 +118,15 @@ TEST(traced_calls)
     weir_template *t;
     const char *src = "{{ ref('a') }}{% for m in ms %}{{ ref(m) }}{% endfor %}{{ source('s', 't') }}";
     CHECK_OK(weir_template_compile(env, "m.sql", src, strlen(src), &t, &err), &err);
-    weir_value ctx = ctx_from("{\"ms\": [\"b\", \"c\"]}"), calls;
+    weir_tvalue ctx = ctx_from("{\"ms\": [\"b\", \"c\"]}"), calls;
     weir_buf out = WEIR_BUF_INIT;
     CHECK_OK(weir_template_render(t, &ctx, &out, &calls, &err), &err);
-    CHECK_INT(weir_value_list_len(&calls), ==, 4);
-    const weir_value *third = weir_value_list_at(&calls, 2);
-    CHECK_STR(weir_value_str(weir_value_list_at(third, 0)), "ref");
-    CHECK_STR(weir_value_str(weir_value_list_at(weir_value_list_at(third, 1), 0)), "c");
-    weir_value_free(calls);
-    weir_value_free(ctx);
+    CHECK_INT(weir_tvalue_list_len(&calls), ==, 4);
+    const weir_tvalue *third = weir_tvalue_list_at(&calls, 2);
+    CHECK_STR(weir_tvalue_str(weir_tvalue_list_at(third, 0)), "ref");
+    CHECK_STR(weir_tvalue_str(weir_tvalue_list_at(weir_tvalue_list_at(third, 1), 0)), "c");
+    weir_tvalue_free(calls);
+    weir_tvalue_free(ctx);
     weir_buf_release(&out);
     weir_template_free(t);
     weir_template_env_free(env);
@@ -141,29 +141,29 @@ TEST(macros_called_from_host)
                       "{% macro cols() %}{{ return(['a', 'b']) }}{% endmacro %}";
     CHECK_OK(weir_template_env_load_macros(env, "pkg", "macros/lib.sql", lib, strlen(lib), &err),
              &err);
-    weir_value fn, out;
+    weir_tvalue fn, out;
     CHECK_INT(weir_template_env_get_macro(env, "greet", &fn, &err), ==, WEIR_ENOTFOUND);
     weir_error_clear(&err);
     CHECK_OK(weir_template_env_get_macro(env, "pkg.greet", &fn, &err), &err);
-    weir_value pos[1] = { weir_value_string("ann") };
+    weir_tvalue pos[1] = { weir_tvalue_string("ann") };
     const char *names[1] = { "punct" };
-    weir_value kw[1] = { weir_value_string("?") };
+    weir_tvalue kw[1] = { weir_tvalue_string("?") };
     weir_args args = { pos, 1, names, kw, 1 };
-    weir_value ctx = ctx_from("{\"who\": \"host\"}");
+    weir_tvalue ctx = ctx_from("{\"who\": \"host\"}");
     CHECK_OK(weir_template_env_call(env, &fn, &args, &ctx, &out, &err), &err);
-    CHECK_STR(weir_value_str(&out), "hi ann? from host");
-    weir_value_free(out);
-    weir_value_free(fn);
+    CHECK_STR(weir_tvalue_str(&out), "hi ann? from host");
+    weir_tvalue_free(out);
+    weir_tvalue_free(fn);
     /* a macro that returns a value through return() */
     CHECK_OK(weir_template_env_get_macro(env, "pkg.cols", &fn, &err), &err);
     CHECK_OK(weir_template_env_call(env, &fn, NULL, NULL, &out, &err), &err);
-    CHECK_INT(weir_value_kind_of(&out), ==, WEIR_VALUE_LIST);
-    CHECK_INT(weir_value_list_len(&out), ==, 2);
-    weir_value_free(out);
-    weir_value_free(fn);
-    weir_value_free(pos[0]);
-    weir_value_free(kw[0]);
-    weir_value_free(ctx);
+    CHECK_INT(weir_tvalue_kind_of(&out), ==, WEIR_TVALUE_LIST);
+    CHECK_INT(weir_tvalue_list_len(&out), ==, 2);
+    weir_tvalue_free(out);
+    weir_tvalue_free(fn);
+    weir_tvalue_free(pos[0]);
+    weir_tvalue_free(kw[0]);
+    weir_tvalue_free(ctx);
     weir_template_env_free(env);
 }
 
@@ -259,6 +259,13 @@ TEST(deep_nesting_is_an_error_not_a_crash)
     weir_buf_adds(&src, "1 }}");
     CHECK(weir_template_compile(env, "t", src.ptr, src.len, &t, &err) != 0);
     CHECK_CONTAINS(weir_error_str(&err), "nested too deeply");
+    weir_error_clear(&err);
+    /* blocks too: 10,000 nested ifs fail cleanly instead of exhausting the stack */
+    weir_buf_reset(&src);
+    for (int i = 0; i < 10000; i++)
+        weir_buf_adds(&src, "{% if 1 %}");
+    CHECK(weir_template_compile(env, "t", src.ptr, src.len, &t, &err) != 0);
+    CHECK_CONTAINS(weir_error_str(&err), "nested too deeply");
     weir_error_release(&err);
     weir_buf_release(&src);
     weir_template_env_free(env);
@@ -284,45 +291,45 @@ TEST(newlines_and_nul_bytes)
 
 TEST(values_api)
 {
-    weir_value d = weir_value_dict();
+    weir_tvalue d = weir_tvalue_dict();
     for (int i = 0; i < 40; i++) {
         char k[16];
         snprintf(k, sizeof(k), "k%d", 39 - i);
-        weir_value_dict_set(&d, k, weir_value_int(i));
+        weir_tvalue_dict_set(&d, k, weir_tvalue_int(i));
     }
-    CHECK_INT(weir_value_dict_len(&d), ==, 40);
-    CHECK_STR(weir_value_str(weir_value_dict_key_at(&d, 0)), "k39");
-    CHECK_INT(weir_value_dict_get(&d, "k0")->u.i, ==, 39);
-    weir_value k5 = weir_value_string("k5");
-    CHECK_OK(weir_value_dict_del(&d, &k5, NULL), NULL);
-    CHECK(weir_value_dict_get(&d, "k5") == NULL);
-    CHECK(weir_value_dict_get(&d, "k4") != NULL);
-    weir_value_free(k5);
+    CHECK_INT(weir_tvalue_dict_len(&d), ==, 40);
+    CHECK_STR(weir_tvalue_str(weir_tvalue_dict_key_at(&d, 0)), "k39");
+    CHECK_INT(weir_tvalue_dict_get(&d, "k0")->u.i, ==, 39);
+    weir_tvalue k5 = weir_tvalue_string("k5");
+    CHECK_OK(weir_tvalue_dict_del(&d, &k5, NULL), NULL);
+    CHECK(weir_tvalue_dict_get(&d, "k5") == NULL);
+    CHECK(weir_tvalue_dict_get(&d, "k4") != NULL);
+    weir_tvalue_free(k5);
     /* a container cannot hold itself */
-    weir_value l = weir_value_list();
-    weir_value_list_push(&l, weir_value_copy(&d));
-    CHECK_INT(weir_value_dict_set(&d, "self", weir_value_copy(&l)), ==, WEIR_EINVALID);
-    weir_value_free(l);
+    weir_tvalue l = weir_tvalue_list();
+    weir_tvalue_list_push(&l, weir_tvalue_copy(&d));
+    CHECK_INT(weir_tvalue_dict_set(&d, "self", weir_tvalue_copy(&l)), ==, WEIR_EINVALID);
+    weir_tvalue_free(l);
     /* JSON round trip keeps order and types */
     json_t *j = json_loads("{\"b\": [1, 2.5, \"x\", null, true], \"a\": {}}", 0, NULL);
-    weir_value v = weir_value_from_json(j);
+    weir_tvalue v = weir_tvalue_from_json(j);
     weir_buf b = WEIR_BUF_INIT;
-    weir_value_to_buf(&v, &b);
+    weir_tvalue_to_buf(&v, &b);
     CHECK_STR(b.ptr, "{'b': [1, 2.5, 'x', None, True], 'a': {}}");
-    json_t *back = weir_value_to_json(&v);
+    json_t *back = weir_tvalue_to_json(&v);
     CHECK(json_equal(j, back));
     json_decref(back);
     json_decref(j);
-    weir_value_free(v);
+    weir_tvalue_free(v);
     weir_buf_release(&b);
-    weir_value_free(d);
+    weir_tvalue_free(d);
     /* float text as Python prints it */
     double fs[] = { 0.1, 1.0, 1e16, 1.5e-7, 123456789.125, -2.5, 1e300 };
     const char *want[] = { "0.1", "1.0", "1e+16", "1.5e-07", "123456789.125", "-2.5", "1e+300" };
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(fs); i++) {
         weir_buf fb = WEIR_BUF_INIT;
-        weir_value f = weir_value_float(fs[i]);
-        weir_value_to_buf(&f, &fb);
+        weir_tvalue f = weir_tvalue_float(fs[i]);
+        weir_tvalue_to_buf(&f, &fb);
         CHECK_STR(fb.ptr, want[i]);
         weir_buf_release(&fb);
     }
@@ -337,8 +344,8 @@ static void *render_many(void *p)
 {
     thread_job *job = p;
     for (int i = 0; i < 200; i++) {
-        weir_value ctx = weir_value_dict();
-        weir_value_dict_set(&ctx, "n", weir_value_int(i));
+        weir_tvalue ctx = weir_tvalue_dict();
+        weir_tvalue_dict_set(&ctx, "n", weir_tvalue_int(i));
         weir_buf out = WEIR_BUF_INIT;
         weir_error err = WEIR_ERROR_INIT;
         if (weir_template_render(job->t, &ctx, &out, NULL, &err))
@@ -349,7 +356,7 @@ static void *render_many(void *p)
             job->failures++;
         weir_buf_release(&out);
         weir_error_release(&err);
-        weir_value_free(ctx);
+        weir_tvalue_free(ctx);
     }
     return NULL;
 }
@@ -358,9 +365,9 @@ TEST(render_from_threads)
 {
     weir_template_env *env = weir_test_template_env();
     weir_error err = WEIR_ERROR_INIT;
-    weir_value shared = weir_value_list();
-    weir_value_list_push(&shared, weir_value_string("a"));
-    weir_value_list_push(&shared, weir_value_string("b"));
+    weir_tvalue shared = weir_tvalue_list();
+    weir_tvalue_list_push(&shared, weir_tvalue_string("a"));
+    weir_tvalue_list_push(&shared, weir_tvalue_string("b"));
     weir_template_env_set_global(env, "shared", shared);
     const char *lib = "{% macro tbl(x) %}main.{{ x }}{% endmacro %}";
     CHECK_OK(weir_template_env_load_macros(env, NULL, "lib.sql", lib, strlen(lib), &err), &err);
@@ -379,5 +386,75 @@ TEST(render_from_threads)
         CHECK_INT(jobs[i].failures, ==, 0);
     }
     weir_template_free(t);
+    weir_template_env_free(env);
+}
+
+static int shout(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    WEIR_UNUSED(err);
+    weir_buf b = WEIR_BUF_INIT;
+    weir_tvalue_to_buf(&a->pos[0], &b);
+    weir_buf_adds(&b, "!");
+    *out = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
+    return 0;
+}
+
+TEST(host_filter_overrides_builtin)
+{
+    weir_template_env *env = weir_template_env_new();
+    weir_error err = WEIR_ERROR_INIT;
+    int rc;
+    weir_template_env_add_filter(env, "upper", shout, NULL);
+    char *s = render(env, "{{ 'a'|upper }} {{ ['x']|map('upper')|join }}", NULL, &rc, &err);
+    CHECK_OK(rc, &err);
+    CHECK_STR(s, "a! x!");
+    free(s);
+    weir_template_env_free(env);
+}
+
+TEST(lenient_mode_collects_calls)
+{
+    weir_template_env *env = weir_test_template_env();
+    weir_error err = WEIR_ERROR_INIT;
+    weir_template *t;
+    weir_template_env_set_lenient(env, 1);
+    const char *src = "{{ adapter.quote(ref('a')) }}{% if not_there.flag %}{{ ref('b') }}{% endif %}";
+    CHECK_OK(weir_template_compile(env, "m.sql", src, strlen(src), &t, &err), &err);
+    weir_buf out = WEIR_BUF_INIT;
+    weir_tvalue calls;
+    CHECK_OK(weir_template_render(t, NULL, &out, &calls, &err), &err);
+    CHECK_INT(weir_tvalue_list_len(&calls), ==, 1);
+    weir_tvalue_free(calls);
+    weir_buf_release(&out);
+    weir_template_free(t);
+    weir_template_env_free(env);
+}
+
+TEST(list_macros)
+{
+    weir_template_env *env = weir_template_env_new();
+    weir_error err = WEIR_ERROR_INIT;
+    const char *a = "{% macro one(x, y=1) %}{% endmacro %}\n{% macro two() %}{% endmacro %}";
+    const char *b = "\n\n{% macro three(z) %}{% endmacro %}";
+    CHECK_OK(weir_template_env_load_macros(env, NULL, "a.sql", a, strlen(a), &err), &err);
+    CHECK_OK(weir_template_env_load_macros(env, "pkg", "b.sql", b, strlen(b), &err), &err);
+    weir_tvalue list;
+    CHECK_OK(weir_template_env_list_macros(env, NULL, &list, &err), &err);
+    weir_buf txt = WEIR_BUF_INIT;
+    weir_tvalue_to_buf(&list, &txt);
+    CHECK_STR(txt.ptr, "[{'name': 'one', 'file': 'a.sql', 'line': 1, 'params': ['x', 'y']}, "
+                       "{'name': 'two', 'file': 'a.sql', 'line': 2, 'params': []}]");
+    weir_tvalue_free(list);
+    weir_buf_reset(&txt);
+    CHECK_OK(weir_template_env_list_macros(env, "pkg", &list, &err), &err);
+    weir_tvalue_to_buf(&list, &txt);
+    CHECK_STR(txt.ptr, "[{'name': 'three', 'file': 'b.sql', 'line': 3, 'params': ['z']}]");
+    weir_tvalue_free(list);
+    CHECK_INT(weir_template_env_list_macros(env, "nope", &list, &err), ==, WEIR_ENOTFOUND);
+    weir_tvalue_free(list);
+    weir_error_release(&err);
+    weir_buf_release(&txt);
     weir_template_env_free(env);
 }

@@ -61,7 +61,7 @@ static int run_case(gcase *c, weir_buf *report)
     weir_template *t = NULL;
     weir_error err = WEIR_ERROR_INIT;
     weir_buf out = WEIR_BUF_INIT, ferr = WEIR_BUF_INIT;
-    weir_value ctx = weir_value_undefined(), calls = weir_value_undefined();
+    weir_tvalue ctx = weir_tvalue_undefined(), calls = weir_tvalue_undefined();
     int failed = 0, rc = 0;
     weir_template_env_set_strict(env, c->strict);
     weir_template_env_set_lenient(env, c->lenient);
@@ -73,7 +73,7 @@ static int run_case(gcase *c, weir_buf *report)
             failed = 1;
             goto cleanup;
         }
-        ctx = weir_value_from_json(j);
+        ctx = weir_tvalue_from_json(j);
         json_decref(j);
     }
     for (size_t i = 0; i < c->macro_src.len && !rc; i++)
@@ -116,7 +116,7 @@ static int run_case(gcase *c, weir_buf *report)
         failed = 1;
     }
     if (!rc && c->has_calls) {
-        json_t *j = weir_value_to_json(&calls);
+        json_t *j = weir_tvalue_to_json(&calls);
         weir_buf got = WEIR_BUF_INIT;
         weir_json_dump(j, 0, &got);
         json_decref(j);
@@ -128,8 +128,8 @@ static int run_case(gcase *c, weir_buf *report)
         weir_buf_release(&got);
     }
 cleanup:
-    weir_value_free(ctx);
-    weir_value_free(calls);
+    weir_tvalue_free(ctx);
+    weir_tvalue_free(calls);
     weir_template_free(t);
     weir_template_env_free(env);
     weir_error_release(&err);
