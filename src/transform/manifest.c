@@ -24,8 +24,20 @@ static void jstr(weir_buf *b, const char *s)
         weir_buf_adds(b, "null");
         return;
     }
+    /* copies runs of plain bytes at once; escapes the rest */
     weir_buf_addch(b, '"');
-    weir_buf_add_json_escaped(b, s, strlen(s));
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (p > run)
+            weir_buf_add(b, run, (size_t)(p - run));
+        if (!c)
+            break;
+        weir_buf_add_json_escaped(b, p, 1);
+        run = p + 1;
+    }
     weir_buf_addch(b, '"');
 }
 
@@ -235,6 +247,7 @@ int weir_transform_write_manifest(weir_transform *tf, weir_error *err)
     int rc, f;
     weir_ts_format(weir_ts_now(), generated);
     generated[10] = 'T';
+    weir_buf_grow(&b, tf->nodes.len * 2048);
     weir_buf_adds(&b, "{\"metadata\":{");
     f = 1;
     jkv(&b, "dbt_schema_version", "https://schemas.getdbt.com/dbt/manifest/v12.json", &f);

@@ -512,6 +512,13 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     cur = saved;
     if (!rc)
         deps_from_calls(tf, n, &calls);
+    /* most nodes render once; a compiled template is much bigger than its
+     * source, so keep only those an incremental run renders again */
+    const char *mat = tf_cfg_str(n, "materialized");
+    if (!is_incremental && !(mat && !strcmp(mat, "incremental"))) {
+        weir_template_free(t->tpls[n->index]);
+        t->tpls[n->index] = NULL;
+    }
     weir_value_free(calls);
     weir_value_free(ctx);
     return rc;
