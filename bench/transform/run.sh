@@ -34,9 +34,13 @@ models:
 YML
     awk -v n="$n" -v dir="$dir" 'BEGIN {
         srand(42);
-        yml = dir "/models/schema.yml";
-        print "version: 2\nmodels:" > yml;
         for (i = 0; i < n; i++) {
+            if (i % 1000 == 0) {
+                # one property file per thousand models, as big projects split them
+                if (i) close(yml);
+                yml = dir "/models/schema_" int(i / 1000) ".yml";
+                print "version: 2\nmodels:" > yml;
+            }
             sub_ = (i % 2) ? "a" : "b";
             f = dir "/models/" sub_ "/m" i ".sql";
             printf "{{ config(tags=[\"t%d\"], alias=\"m%d\") }}\n", i % 10, i > f;

@@ -493,11 +493,25 @@ static const char *scalar(const weir_yaml_node *n)
     return n && n->kind == WEIR_YAML_SCALAR && !weir_yaml_is_null(n) ? n->text : NULL;
 }
 
-/* Makes a name safe for a test's name: dbt keeps [A-Za-z0-9_]. */
+/* Makes a name safe for a test's name: as dbt, every run of characters
+ * other than [A-Za-z0-9_] becomes one '_'. */
 static void add_clean(weir_buf *b, const char *s)
 {
-    for (; *s; s++)
-        weir_buf_addch(b, isalnum((unsigned char)*s) || *s == '_' ? *s : '_');
+    int in_run = 0;
+    for (; *s; s++) {
+        if (isalnum((unsigned char)*s) || *s == '_') {
+            weir_buf_addch(b, *s);
+            in_run = 0;
+        } else if (!in_run) {
+            weir_buf_addch(b, '_');
+            in_run = 1;
+        }
+    }
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
@@ -566,10 +580,16 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
         weir_buf_addch(&name, '_');
         add_clean(&name, column);
     }
+    /* arguments in name order, as dbt names tests */
+    const char **keys = weir_xcalloc(json_object_size(jargs) + 1, sizeof(char *));
+    size_t nk = 0;
     const char *k;
     json_t *v;
     json_object_foreach(jargs, k, v)
-    {
+        keys[nk++] = k;
+    qsort(keys, nk, sizeof(char *), cmp_key);
+    for (size_t ki = 0; ki < nk; ki++) {
+        v = json_object_get(jargs, keys[ki]);
         weir_buf_adds(&name, "__");
         if (json_is_string(v)) {
             add_clean(&name, json_string_value(v));
@@ -590,6 +610,7 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
             free(t);
         }
     }
+    free(keys);
     if (name.len > 120)
         weir_buf_truncate(&name, 120);
     weir_buf_addf(&uid, "test.%s.%s", tf->name, name.ptr);
