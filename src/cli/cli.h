@@ -61,5 +61,6 @@ extern const weir_command weir_cmd_test;
 extern const weir_command weir_cmd_seed;
 extern const weir_command weir_cmd_snapshot;
 extern const weir_command weir_cmd_build;
+extern const weir_command weir_cmd_docs;
 
 #endif

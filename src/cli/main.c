@@ -23,6 +23,7 @@ static const weir_command *const commands[] = {
     &weir_cmd_snapshot,
     &weir_cmd_build,
     &weir_cmd_ls,
+    &weir_cmd_docs,
     &weir_cmd_version,
 };
 
