@@ -685,6 +685,27 @@ cleanup:
 
 /* --- tests -------------------------------------------------------------------- */
 
+/* store_failures: the failing rows in <schema>_dbt_test__audit.<test name>. */
+static int store_failures(weir_transform *tf, weir_conn *c, weir_tnode *n, weir_buf *log,
+                          weir_error *err)
+{
+    weir_buf b = WEIR_BUF_INIT, schema = WEIR_BUF_INIT;
+    const char *custom = tf_cfg_str(n, "schema");
+    int rc;
+    weir_buf_addf(&schema, "%s_%s", tf->target_schema, custom && *custom ? custom : "dbt_test__audit");
+    if ((rc = ensure_schema(c, schema.ptr, err)))
+        goto cleanup;
+    weir_buf_adds(&b, "create or replace table ");
+    tf_quote_relation(&b, schema.ptr, n->name);
+    weir_buf_addf(&b, " as (\n%s\n)", n->compiled_sql);
+    weir_buf_addf(log, "%s;\n", b.ptr);
+    rc = weir_conn_exec(c, b.ptr, err);
+cleanup:
+    weir_buf_release(&b);
+    weir_buf_release(&schema);
+    return rc;
+}
+
 static int exec_test(weir_conn *c, weir_tnode *n, tf_exec_result *res, weir_buf *log,
                      weir_error *err)
 {
@@ -742,6 +763,8 @@ int tf_exec_node(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exec_result
     res->status = TF_ST_SUCCESS;
     if (n->kind == WEIR_NODE_TEST) {
         rc = exec_test(c, n, res, &log, &err);
+        if (!rc && tf_cfg_bool(n, "store_failures", 0))
+            rc = store_failures(tf, c, n, &log, &err);
         goto done;
     }
     if ((rc = ensure_schema(c, n->schema, &err)))

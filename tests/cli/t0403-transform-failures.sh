@@ -44,6 +44,12 @@ expect_true "failures are counted" grep -q '"failures": 1' p/target/run_results.
 run weir test -C p -s people_t --exclude test_name:unique
 expect_rc 0 "tests without the failing one pass"
 
+sed -i 's/tests: \[unique\]/tests: [{unique: {config: {store_failures: true}}}]/' p/models/schema.yml
+run weir test -C p -s test_name:unique
+expect_rc 1 "store_failures: the test still fails"
+run weir query -C p --format csv "select unique_field, n_records from main_dbt_test__audit.unique_people_t_id"
+expect_out_contains "2,2" "and its failing rows are stored in <schema>_dbt_test__audit"
+
 # severity warn
 printf 'id,name\n1,a\n2,b\n3,z\n' >p/seeds/people.csv
 weir seed -C p >/dev/null && weir run -C p >/dev/null
