@@ -9,65 +9,66 @@
 #include "core/compat.h"
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "template/tpl_int.h"
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static const weir_value *arg(const weir_args *a, size_t pos, const char *name)
+static const weir_tvalue *arg(const weir_args *a, size_t pos, const char *name)
 {
-    const weir_value *v;
+    const weir_tvalue *v;
     weir_args_get(a, pos, name, &v);
-    if (v && v->kind == WEIR_VALUE_UNDEFINED)
+    if (v && v->kind == WEIR_TVALUE_UNDEFINED)
         return NULL;
     return v;
 }
 
 static int truthy_arg(const weir_args *a, size_t pos, const char *name, int dflt)
 {
-    const weir_value *v = arg(a, pos, name);
-    return v ? weir_value_truthy(v) : dflt;
+    const weir_tvalue *v = arg(a, pos, name);
+    return v ? weir_tvalue_truthy(v) : dflt;
 }
 
 static int int_arg(const weir_args *a, size_t pos, const char *name, int64_t dflt, int64_t *out,
                    weir_error *err)
 {
-    const weir_value *v = arg(a, pos, name);
-    if (!v || v->kind == WEIR_VALUE_NONE) {
+    const weir_tvalue *v = arg(a, pos, name);
+    if (!v || v->kind == WEIR_TVALUE_NONE) {
         *out = dflt;
         return 0;
     }
-    if (v->kind == WEIR_VALUE_INT) { *out = v->u.i; return 0; }
-    if (v->kind == WEIR_VALUE_BOOL) { *out = v->u.b; return 0; }
-    if (v->kind == WEIR_VALUE_FLOAT && isfinite(v->u.f) && fabs(v->u.f) < 9e18) {
+    if (v->kind == WEIR_TVALUE_INT) { *out = v->u.i; return 0; }
+    if (v->kind == WEIR_TVALUE_BOOL) { *out = v->u.b; return 0; }
+    if (v->kind == WEIR_TVALUE_FLOAT && isfinite(v->u.f) && fabs(v->u.f) < 9e18) {
         *out = (int64_t)v->u.f;
         return 0;
     }
     return weir_error_set(err, WEIR_EINVALID, "argument '%s' must be an integer, not %s",
-                          name, weir_value_type_name(v));
+                          name, weir_tvalue_type_name(v));
 }
 
 /* str() of a value into a new string value (strings are shared). */
-static weir_value to_string(const weir_value *v)
+static weir_tvalue to_string(const weir_tvalue *v)
 {
-    if (v->kind == WEIR_VALUE_STRING)
-        return weir_value_copy(v);
+    if (v->kind == WEIR_TVALUE_STRING)
+        return weir_tvalue_copy(v);
     weir_buf b = WEIR_BUF_INIT;
-    weir_value_to_buf(v, &b);
-    weir_value s = weir_value_string_buf(&b);
+    weir_tvalue_to_buf(v, &b);
+    weir_tvalue s = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return s;
 }
 
-static int strict_undef(render *r, const weir_value *v, weir_error *err)
+static int strict_undef(render *r, const weir_tvalue *v, weir_error *err)
 {
-    if (v->kind == WEIR_VALUE_UNDEFINED && weir_tpl__strict(r))
-        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(v));
+    if (v->kind == WEIR_TVALUE_UNDEFINED && weir_tpl__strict(r))
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(v));
     return 0;
 }
 
-static weir_value str_n(const char *p, size_t n)
+static weir_tvalue str_n(const char *p, size_t n)
 {
-    return weir_value_string_n(p, n);
+    return weir_tvalue_string_n(p, n);
 }
 
 static size_t utf8_len(const char *p, size_t n)
@@ -85,45 +86,45 @@ static int is_space(int c)
 }
 
 /* attribute lookup with dots ("a.b"), and integer parts as indexes */
-static int get_path(render *r, const weir_value *obj, const weir_value *attr, weir_value *out,
+static int get_path(render *r, const weir_tvalue *obj, const weir_tvalue *attr, weir_tvalue *out,
                     weir_error *err)
 {
-    if (attr->kind == WEIR_VALUE_INT) {
-        if (obj->kind == WEIR_VALUE_LIST) {
+    if (attr->kind == WEIR_TVALUE_INT) {
+        if (obj->kind == WEIR_TVALUE_LIST) {
             int64_t i = attr->u.i, n = (int64_t)VLIST(obj)->len;
             if (i < 0) i += n;
-            *out = i >= 0 && i < n ? weir_value_copy(&VLIST(obj)->items[i]) : weir_value_undefined();
+            *out = i >= 0 && i < n ? weir_tvalue_copy(&VLIST(obj)->items[i]) : weir_tvalue_undefined();
             return 0;
         }
-        *out = weir_value_undefined();
+        *out = weir_tvalue_undefined();
         return 0;
     }
-    const char *path = weir_value_str(attr);
-    weir_value cur = weir_value_copy(obj);
+    const char *path = weir_tvalue_str(attr);
+    weir_tvalue cur = weir_tvalue_copy(obj);
     while (*path) {
         const char *dot = strchr(path, '.');
         size_t n = dot ? (size_t)(dot - path) : strlen(path);
         char part[256];
         snprintf(part, sizeof(part), "%.*s", (int)(n < 255 ? n : 255), path);
-        weir_value next;
+        weir_tvalue next;
         char *end;
         long long idx = strtoll(part, &end, 10);
-        if (*part && !*end && cur.kind == WEIR_VALUE_LIST) {
+        if (*part && !*end && cur.kind == WEIR_TVALUE_LIST) {
             int64_t len = (int64_t)VLIST(&cur)->len;
             if (idx < 0) idx += len;
-            next = idx >= 0 && idx < len ? weir_value_copy(&VLIST(&cur)->items[idx])
-                                         : weir_value_undefined();
-        } else if (cur.kind == WEIR_VALUE_DICT) {
-            const weir_value *v = weir_value_dict_get(&cur, part);
-            next = v ? weir_value_copy(v) : weir_value_undefined();
+            next = idx >= 0 && idx < len ? weir_tvalue_copy(&VLIST(&cur)->items[idx])
+                                         : weir_tvalue_undefined();
+        } else if (cur.kind == WEIR_TVALUE_DICT) {
+            const weir_tvalue *v = weir_tvalue_dict_get(&cur, part);
+            next = v ? weir_tvalue_copy(v) : weir_tvalue_undefined();
         } else {
             int rc = weir_tpl__getattr(r, &cur, part, &next, err);
             if (rc) {
-                weir_value_free(cur);
+                weir_tvalue_free(cur);
                 return rc;
             }
         }
-        weir_value_free(cur);
+        weir_tvalue_free(cur);
         cur = next;
         path += n;
         if (*path == '.')
@@ -136,8 +137,8 @@ static int get_path(render *r, const weir_value *obj, const weir_value *attr, we
 /* --- sorting -------------------------------------------------------------------- */
 
 typedef struct {
-    weir_value key;
-    weir_value item;
+    weir_tvalue key;
+    weir_tvalue item;
 } sortent;
 
 static int merge_sort(sortent *a, size_t n, sortent *tmp, int cs, int reverse, weir_error *err)
@@ -167,8 +168,8 @@ static int merge_sort(sortent *a, size_t n, sortent *tmp, int cs, int reverse, w
 }
 
 /* Sorts list (borrowed) into a new list; attr may be NULL. */
-static int sort_list(render *r, const weir_value *list, int reverse, int cs,
-                     const weir_value *attr, weir_value *out, weir_error *err)
+static int sort_list(render *r, const weir_tvalue *list, int reverse, int cs,
+                     const weir_tvalue *attr, weir_tvalue *out, weir_error *err)
 {
     size_t n = VLIST(list)->len;
     sortent *e = weir_xcalloc(n ? n : 1, sizeof(sortent));
@@ -179,74 +180,168 @@ static int sort_list(render *r, const weir_value *list, int reverse, int cs,
         if (attr)
             rc = get_path(r, &e[i].item, attr, &e[i].key, err);
         else
-            e[i].key = weir_value_copy(&e[i].item);
+            e[i].key = weir_tvalue_copy(&e[i].item);
     }
     if (!rc)
         rc = merge_sort(e, n, tmp, cs, reverse, err);
     if (!rc) {
-        *out = weir_value_list();
+        *out = weir_tvalue_list();
         for (size_t i = 0; i < n; i++)
-            weir_value_list_push(out, weir_value_copy(&e[i].item));
+            weir_tvalue_list_push(out, weir_tvalue_copy(&e[i].item));
     }
     for (size_t i = 0; i < n; i++)
-        weir_value_free(e[i].key);
+        weir_tvalue_free(e[i].key);
     free(e);
     free(tmp);
     return rc;
 }
 
-static int iter_list(render *r, const weir_value *v, weir_value *out, weir_error *err)
+static int iter_list(render *r, const weir_tvalue *v, weir_tvalue *out, weir_error *err)
 {
     return weir_tpl__to_list(r, v, out, err);
 }
 
 /* --- string filters ------------------------------------------------------------- */
 
-typedef int (*ffn)(render *r, const weir_value *in, const weir_args *a, weir_value *out,
+typedef int (*ffn)(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out,
                    weir_error *err);
 
-static weir_value map_case(const weir_value *in, int mode)
+/*
+ * Case mapping of one code point: ASCII, Latin-1, Latin Extended-A, Greek
+ * and Cyrillic (what European column names and labels use). Other code
+ * points map to themselves.
+ */
+static uint32_t cp_upper(uint32_t c)
 {
-    weir_value s = to_string(in);
-    size_t n = VSTR(&s)->len;
-    weir_value o = weir_value__string_alloc(n);
-    const char *p = VSTR(&s)->data;
-    char *q = VSTR(&o)->data;
-    int start = 1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        switch (mode) {
-        case 0: q[i] = (char)toupper(c); break;
-        case 1: q[i] = (char)tolower(c); break;
-        case 2: q[i] = (char)(i == 0 ? toupper(c) : tolower(c)); break;
-        case 3: /* Jinja's title: words start after -, space, (, {, [, < */
-            q[i] = (char)(start ? toupper(c) : tolower(c));
-            start = c == '-' || is_space(c) || c == '(' || c == '{' || c == '[' || c == '<';
-            break;
-        case 4: /* Python's str.title: words are runs of letters */
-            q[i] = (char)(start ? toupper(c) : tolower(c));
-            start = !isalpha(c) && c < 0x80;
-            break;
-        }
+    if (c < 0x80) return (uint32_t)toupper((int)c);
+    if (c >= 0xe0 && c <= 0xfe && c != 0xf7) return c - 0x20;
+    if (c == 0xff) return 0x178;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) return c & ~1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c : c - 1;
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) return c - 0x20;
+    if (c >= 0x430 && c <= 0x44f) return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f) return c - 0x50;
+    return c;
+}
+
+static uint32_t cp_lower(uint32_t c)
+{
+    if (c < 0x80) return (uint32_t)tolower((int)c);
+    if (c >= 0xc0 && c <= 0xde && c != 0xd7) return c + 0x20;
+    if (c == 0x178) return 0xff;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) return c | 1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) return (c & 1) ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 0x20;
+    if (c >= 0x410 && c <= 0x42f) return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f) return c + 0x50;
+    return c;
+}
+
+static int cp_is_alpha(uint32_t c)
+{
+    return c < 0x80 ? isalpha((int)c) : cp_upper(c) != c || cp_lower(c) != c;
+}
+
+/* Decodes one UTF-8 sequence at p (n bytes left); invalid bytes stand alone. */
+static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned c = p[0];
+    size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+               : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (k == 0 || k > n) {
+        *cp = 0xfffd0000u | c; /* marks a raw byte */
+        return 1;
     }
-    weir_value_free(s);
+    uint32_t v = k == 1 ? c : k == 2 ? (c & 0x1f) : k == 3 ? (c & 0x0f) : (c & 0x07);
+    for (size_t i = 1; i < k; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            *cp = 0xfffd0000u | c;
+            return 1;
+        }
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    *cp = v;
+    return k;
+}
+
+static void utf8_emit(weir_buf *b, uint32_t cp)
+{
+    if ((cp & 0xffff0000u) == 0xfffd0000u) {
+        weir_buf_addch(b, (int)(cp & 0xff));
+        return;
+    }
+    if (cp < 0x80)
+        weir_buf_addch(b, (int)cp);
+    else if (cp < 0x800) {
+        weir_buf_addch(b, 0xc0 | (int)(cp >> 6));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    } else if (cp < 0x10000) {
+        weir_buf_addch(b, 0xe0 | (int)(cp >> 12));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 6) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    } else {
+        weir_buf_addch(b, 0xf0 | (int)(cp >> 18));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 12) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)((cp >> 6) & 0x3f));
+        weir_buf_addch(b, 0x80 | (int)(cp & 0x3f));
+    }
+}
+
+/* mode: 0 upper, 1 lower, 2 capitalize, 3 Jinja's title, 4 Python's str.title */
+static weir_tvalue map_case(const weir_tvalue *in, int mode)
+{
+    weir_tvalue s = to_string(in);
+    size_t n = VSTR(&s)->len;
+    const unsigned char *p = (const unsigned char *)VSTR(&s)->data;
+    weir_buf b = WEIR_BUF_INIT;
+    weir_buf_grow(&b, n);
+    int start = 1;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        size_t k = utf8_next(p + i, n - i, &c);
+        int raw = (c & 0xffff0000u) == 0xfffd0000u;
+        uint32_t o = c;
+        if (!raw) {
+            switch (mode) {
+            case 0: o = cp_upper(c); break;
+            case 1: o = cp_lower(c); break;
+            case 2: o = i == 0 ? cp_upper(c) : cp_lower(c); break;
+            case 3: /* words start after -, space, (, {, [, < */
+                o = start ? cp_upper(c) : cp_lower(c);
+                start = c == '-' || is_space((int)c) || c == '(' || c == '{' || c == '[' || c == '<';
+                break;
+            case 4: /* words are runs of letters */
+                o = start ? cp_upper(c) : cp_lower(c);
+                start = !cp_is_alpha(c);
+                break;
+            }
+        }
+        if (mode == 0 && c == 0xdf)
+            weir_buf_adds(&b, "SS"); /* German sharp s has no one-letter capital */
+        else
+            utf8_emit(&b, o);
+        i += k;
+    }
+    weir_tvalue_free(s);
+    weir_tvalue o = weir_tvalue_string_buf(&b);
+    weir_buf_release(&b);
     return o;
 }
 
-static int f_upper(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_upper(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(a); if (strict_undef(r, in, err)) return WEIR_EINVALID; *out = map_case(in, 0); return 0; }
-static int f_lower(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_lower(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(a); if (strict_undef(r, in, err)) return WEIR_EINVALID; *out = map_case(in, 1); return 0; }
-static int f_capitalize(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_capitalize(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(a); if (strict_undef(r, in, err)) return WEIR_EINVALID; *out = map_case(in, 2); return 0; }
-static int f_title(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_title(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(a); if (strict_undef(r, in, err)) return WEIR_EINVALID; *out = map_case(in, 3); return 0; }
 
-static weir_value strip(const weir_value *s, const weir_value *chars, int left, int right)
+static weir_tvalue strip(const weir_tvalue *s, const weir_tvalue *chars, int left, int right)
 {
     const char *p = VSTR(s)->data;
     size_t b = 0, e = VSTR(s)->len;
-    const char *set = chars && chars->kind == WEIR_VALUE_STRING ? VSTR(chars)->data : NULL;
+    const char *set = chars && chars->kind == WEIR_TVALUE_STRING ? VSTR(chars)->data : NULL;
     size_t setn = set ? VSTR(chars)->len : 0;
 #define STRIPPABLE(c) (set ? memchr(set, (c), setn) != NULL : is_space((unsigned char)(c)))
     if (left)
@@ -259,17 +354,17 @@ static weir_value strip(const weir_value *s, const weir_value *chars, int left, 
     return str_n(p + b, e - b);
 }
 
-static int f_trim(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_trim(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     if (strict_undef(r, in, err))
         return WEIR_EINVALID;
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     *out = strip(&s, arg(a, 0, "chars"), 1, 1);
-    weir_value_free(s);
+    weir_tvalue_free(s);
     return 0;
 }
 
-static weir_value replace(const weir_value *s, const weir_value *old, const weir_value *new_,
+static weir_tvalue replace(const weir_tvalue *s, const weir_tvalue *old, const weir_tvalue *new_,
                           int64_t count)
 {
     const char *p = VSTR(s)->data;
@@ -302,14 +397,14 @@ static weir_value replace(const weir_value *s, const weir_value *old, const weir
             done++;
         }
     }
-    weir_value o = weir_value_string_buf(&b);
+    weir_tvalue o = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return o;
 }
 
-static int f_replace(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_replace(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    const weir_value *old = arg(a, 0, "old"), *nw = arg(a, 1, "new");
+    const weir_tvalue *old = arg(a, 0, "old"), *nw = arg(a, 1, "new");
     int64_t count;
     if (strict_undef(r, in, err))
         return WEIR_EINVALID;
@@ -317,15 +412,15 @@ static int f_replace(render *r, const weir_value *in, const weir_args *a, weir_v
         return weir_error_set(err, WEIR_EINVALID, "replace() takes 'old' and 'new'");
     if (int_arg(a, 2, "count", -1, &count, err))
         return WEIR_EINVALID;
-    weir_value s = to_string(in), o = to_string(old), n = to_string(nw);
+    weir_tvalue s = to_string(in), o = to_string(old), n = to_string(nw);
     *out = replace(&s, &o, &n, count);
-    weir_value_free(s);
-    weir_value_free(o);
-    weir_value_free(n);
+    weir_tvalue_free(s);
+    weir_tvalue_free(o);
+    weir_tvalue_free(n);
     return 0;
 }
 
-static int f_string(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_string(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
     if (strict_undef(r, in, err))
@@ -334,17 +429,17 @@ static int f_string(render *r, const weir_value *in, const weir_args *a, weir_va
     return 0;
 }
 
-static int f_safe(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_safe(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    *out = in->kind == WEIR_VALUE_STRING ? weir_value_copy(in) : to_string(in);
+    *out = in->kind == WEIR_TVALUE_STRING ? weir_tvalue_copy(in) : to_string(in);
     return 0;
 }
 
-static int f_escape(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_escape(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     weir_buf b = WEIR_BUF_INIT;
     for (size_t i = 0; i < VSTR(&s)->len; i++) {
         char c = VSTR(&s)->data[i];
@@ -357,257 +452,260 @@ static int f_escape(render *r, const weir_value *in, const weir_args *a, weir_va
         default: weir_buf_addch(&b, c);
         }
     }
-    weir_value_free(s);
-    *out = weir_value_string_buf(&b);
+    weir_tvalue_free(s);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int f_default(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_default(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(err);
-    const weir_value *d;
+    const weir_tvalue *d;
     weir_args_get(a, 0, "default_value", &d);
     int boolean = truthy_arg(a, 1, "boolean", 0);
-    if (in->kind == WEIR_VALUE_UNDEFINED || (boolean && !weir_value_truthy(in)))
-        *out = d ? weir_value_copy(d) : weir_value_string("");
+    if (in->kind == WEIR_TVALUE_UNDEFINED || (boolean && !weir_tvalue_truthy(in)))
+        *out = d ? weir_tvalue_copy(d) : weir_tvalue_string("");
     else
-        *out = weir_value_copy(in);
+        *out = weir_tvalue_copy(in);
     return 0;
 }
 
-static int f_length(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_length(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
     switch (in->kind) {
-    case WEIR_VALUE_STRING:
-        *out = weir_value_int((int64_t)utf8_len(VSTR(in)->data, VSTR(in)->len));
+    case WEIR_TVALUE_STRING:
+        *out = weir_tvalue_int((int64_t)utf8_len(VSTR(in)->data, VSTR(in)->len));
         return 0;
-    case WEIR_VALUE_LIST:
-        *out = weir_value_int((int64_t)VLIST(in)->len);
+    case WEIR_TVALUE_LIST:
+        *out = weir_tvalue_int((int64_t)VLIST(in)->len);
         return 0;
-    case WEIR_VALUE_DICT:
-        *out = weir_value_int((int64_t)VDICT(in)->len);
+    case WEIR_TVALUE_DICT:
+        *out = weir_tvalue_int((int64_t)VDICT(in)->len);
         return 0;
-    case WEIR_VALUE_UNDEFINED:
+    case WEIR_TVALUE_UNDEFINED:
         if (strict_undef(r, in, err))
             return WEIR_EINVALID;
-        *out = weir_value_int(0);
+        *out = weir_tvalue_int(0);
         return 0;
     default:
         return weir_error_set(err, WEIR_EINVALID, "object of type '%s' has no len()",
-                              weir_value_type_name(in));
+                              weir_tvalue_type_name(in));
     }
 }
 
-static int f_list(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_list(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
-    weir_value l;
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     /* always a new list, as list() is */
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = 0; i < VLIST(&l)->len; i++)
-        weir_value_list_push(out, weir_value_copy(&VLIST(&l)->items[i]));
-    weir_value_free(l);
+        weir_tvalue_list_push(out, weir_tvalue_copy(&VLIST(&l)->items[i]));
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_join(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_join(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    const weir_value *sep = arg(a, 0, "d"), *attr = arg(a, 1, "attribute");
-    weir_value l;
+    const weir_tvalue *sep = arg(a, 0, "d"), *attr = arg(a, 1, "attribute");
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     weir_buf b = WEIR_BUF_INIT;
     for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
         if (i && sep)
-            weir_value_to_buf(sep, &b);
+            weir_tvalue_to_buf(sep, &b);
         if (attr) {
-            weir_value x;
+            weir_tvalue x;
             if ((rc = get_path(r, &VLIST(&l)->items[i], attr, &x, err)))
                 break;
-            weir_value_to_buf(&x, &b);
-            weir_value_free(x);
+            weir_tvalue_to_buf(&x, &b);
+            weir_tvalue_free(x);
         } else
-            weir_value_to_buf(&VLIST(&l)->items[i], &b);
+            weir_tvalue_to_buf(&VLIST(&l)->items[i], &b);
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (!rc)
-        *out = weir_value_string_buf(&b);
+        *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return rc;
 }
 
-static int f_first(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_first(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
-    weir_value l;
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
-    *out = VLIST(&l)->len ? weir_value_copy(&VLIST(&l)->items[0])
-                          : weir_value_undefined_hint("No first item, sequence was empty.");
-    weir_value_free(l);
+    *out = VLIST(&l)->len ? weir_tvalue_copy(&VLIST(&l)->items[0])
+                          : weir_tvalue_undefined_hint("No first item, sequence was empty.");
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_last(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_last(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
-    weir_value l;
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     size_t n = VLIST(&l)->len;
-    *out = n ? weir_value_copy(&VLIST(&l)->items[n - 1])
-             : weir_value_undefined_hint("No last item, sequence was empty.");
-    weir_value_free(l);
+    *out = n ? weir_tvalue_copy(&VLIST(&l)->items[n - 1])
+             : weir_tvalue_undefined_hint("No last item, sequence was empty.");
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_reverse(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_reverse(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
-    if (in->kind == WEIR_VALUE_STRING) {
-        weir_value l;
+    if (in->kind == WEIR_TVALUE_STRING) {
+        weir_tvalue l;
         int rc = iter_list(r, in, &l, err);
         if (rc)
             return rc;
         weir_buf b = WEIR_BUF_INIT;
         for (size_t i = VLIST(&l)->len; i > 0; i--)
-            weir_value_to_buf(&VLIST(&l)->items[i - 1], &b);
-        weir_value_free(l);
-        *out = weir_value_string_buf(&b);
+            weir_tvalue_to_buf(&VLIST(&l)->items[i - 1], &b);
+        weir_tvalue_free(l);
+        *out = weir_tvalue_string_buf(&b);
         weir_buf_release(&b);
         return 0;
     }
-    weir_value l;
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = VLIST(&l)->len; i > 0; i--)
-        weir_value_list_push(out, weir_value_copy(&VLIST(&l)->items[i - 1]));
-    weir_value_free(l);
+        weir_tvalue_list_push(out, weir_tvalue_copy(&VLIST(&l)->items[i - 1]));
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_sort(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_sort(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    weir_value l;
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     rc = sort_list(r, &l, truthy_arg(a, 0, "reverse", 0), truthy_arg(a, 1, "case_sensitive", 0),
                    arg(a, 2, "attribute"), out, err);
-    weir_value_free(l);
+    weir_tvalue_free(l);
     return rc;
 }
 
-static weir_value fold_key(const weir_value *v, int cs)
+static weir_tvalue fold_key(const weir_tvalue *v, int cs)
 {
-    if (!cs && v->kind == WEIR_VALUE_STRING)
+    if (!cs && v->kind == WEIR_TVALUE_STRING)
         return map_case(v, 1);
-    return weir_value_copy(v);
+    return weir_tvalue_copy(v);
 }
 
-static int f_unique(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_unique(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     int cs = truthy_arg(a, 0, "case_sensitive", 0);
-    const weir_value *attr = arg(a, 1, "attribute");
-    weir_value l, seen = weir_value_dict();
+    const weir_tvalue *attr = arg(a, 1, "attribute");
+    weir_tvalue l, seen = weir_tvalue_dict();
     int rc = iter_list(r, in, &l, err);
     if (rc) {
-        weir_value_free(seen);
+        weir_tvalue_free(seen);
         return rc;
     }
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-        const weir_value *x = &VLIST(&l)->items[i];
-        weir_value k;
+        const weir_tvalue *x = &VLIST(&l)->items[i];
+        weir_tvalue k;
         if (attr) {
-            weir_value t;
+            weir_tvalue t;
             if ((rc = get_path(r, x, attr, &t, err)))
                 break;
             k = fold_key(&t, cs);
-            weir_value_free(t);
+            weir_tvalue_free(t);
         } else
             k = fold_key(x, cs);
-        if (k.kind >= WEIR_VALUE_LIST && !weir_value_is_tuple(&k)) {
-            weir_value_free(k);
+        if (k.kind >= WEIR_TVALUE_LIST && !weir_tvalue_is_tuple(&k)) {
+            weir_tvalue_free(k);
             rc = weir_error_set(err, WEIR_EINVALID, "unhashable type");
             break;
         }
-        if (!weir_value_dict_getv(&seen, &k)) {
-            weir_value_dict_setv(&seen, k, weir_value_none());
-            weir_value_list_push(out, weir_value_copy(x));
+        if (!weir_tvalue_dict_getv(&seen, &k)) {
+            weir_tvalue_dict_setv(&seen, k, weir_tvalue_none());
+            weir_tvalue_list_push(out, weir_tvalue_copy(x));
         } else
-            weir_value_free(k);
+            weir_tvalue_free(k);
     }
-    weir_value_free(l);
-    weir_value_free(seen);
+    weir_tvalue_free(l);
+    weir_tvalue_free(seen);
     if (rc)
-        weir_value_free(*out);
+        weir_tvalue_free(*out);
     return rc;
 }
 
-static int minmax(render *r, const weir_value *in, const weir_args *a, weir_value *out,
+static int minmax(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out,
                   weir_error *err, int want_max)
 {
     int cs = truthy_arg(a, 0, "case_sensitive", 0);
-    const weir_value *attr = arg(a, 1, "attribute");
-    weir_value l;
+    const weir_tvalue *attr = arg(a, 1, "attribute");
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
-    weir_value best = weir_value_undefined(), bestk = weir_value_undefined();
+    weir_tvalue best = weir_tvalue_undefined(), bestk = weir_tvalue_undefined();
     for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-        const weir_value *x = &VLIST(&l)->items[i];
-        weir_value k;
+        const weir_tvalue *x = &VLIST(&l)->items[i];
+        weir_tvalue k;
         if (attr) {
             if ((rc = get_path(r, x, attr, &k, err)))
                 break;
         } else
-            k = weir_value_copy(x);
+            k = weir_tvalue_copy(x);
         int c = 1;
         if (i && (rc = weir_tpl__compare(&k, &bestk, cs, &c, err))) {
-            weir_value_free(k);
+            weir_tvalue_free(k);
             break;
         }
         if (!i || (want_max ? c > 0 : c < 0)) {
-            weir_value_free(best);
-            weir_value_free(bestk);
-            best = weir_value_copy(x);
+            weir_tvalue_free(best);
+            weir_tvalue_free(bestk);
+            best = weir_tvalue_copy(x);
             bestk = k;
         } else
-            weir_value_free(k);
+            weir_tvalue_free(k);
     }
-    weir_value_free(l);
-    weir_value_free(bestk);
+    size_t count = VLIST(&l)->len;
+    weir_tvalue_free(l);
+    weir_tvalue_free(bestk);
     if (rc) {
-        weir_value_free(best);
+        weir_tvalue_free(best);
         return rc;
     }
-    if (best.kind == WEIR_VALUE_UNDEFINED)
-        best = weir_value_undefined_hint(want_max ? "No biggest item, sequence was empty."
+    if (!count) {
+        weir_tvalue_free(best);
+        best = weir_tvalue_undefined_hint(want_max ? "No biggest item, sequence was empty."
                                                   : "No smallest item, sequence was empty.");
+    }
     *out = best;
     return 0;
 }
 
-static int f_min(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_min(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return minmax(r, in, a, out, err, 0); }
-static int f_max(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_max(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return minmax(r, in, a, out, err, 1); }
 
-static int f_sum(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_sum(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    const weir_value *attr = arg(a, 0, "attribute"), *start = arg(a, 1, "start");
-    weir_value l;
+    const weir_tvalue *attr = arg(a, 0, "attribute"), *start = arg(a, 1, "start");
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
@@ -615,25 +713,25 @@ static int f_sum(render *r, const weir_value *in, const weir_args *a, weir_value
     double sf = 0;
     int isf = 0;
     if (start) {
-        if (start->kind == WEIR_VALUE_FLOAT) { sf = start->u.f; isf = 1; }
-        else if (start->kind == WEIR_VALUE_INT) si = start->u.i;
+        if (start->kind == WEIR_TVALUE_FLOAT) { sf = start->u.f; isf = 1; }
+        else if (start->kind == WEIR_TVALUE_INT) si = start->u.i;
     }
     for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-        weir_value x;
+        weir_tvalue x;
         if (attr) {
             if ((rc = get_path(r, &VLIST(&l)->items[i], attr, &x, err)))
                 break;
         } else
-            x = weir_value_copy(&VLIST(&l)->items[i]);
-        if (x.kind == WEIR_VALUE_INT || x.kind == WEIR_VALUE_BOOL) {
-            int64_t v = x.kind == WEIR_VALUE_INT ? x.u.i : x.u.b;
+            x = weir_tvalue_copy(&VLIST(&l)->items[i]);
+        if (x.kind == WEIR_TVALUE_INT || x.kind == WEIR_TVALUE_BOOL) {
+            int64_t v = x.kind == WEIR_TVALUE_INT ? x.u.i : x.u.b;
             if (isf)
                 sf += (double)v;
             else if (__builtin_add_overflow(si, v, &si)) {
                 isf = 1;
                 sf = (double)si + (double)v;
             }
-        } else if (x.kind == WEIR_VALUE_FLOAT) {
+        } else if (x.kind == WEIR_TVALUE_FLOAT) {
             if (!isf) {
                 sf = (double)si;
                 isf = 1;
@@ -641,12 +739,12 @@ static int f_sum(render *r, const weir_value *in, const weir_args *a, weir_value
             sf += x.u.f;
         } else
             rc = weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for +: 'int' and '%s'",
-                                weir_value_type_name(&x));
-        weir_value_free(x);
+                                weir_tvalue_type_name(&x));
+        weir_tvalue_free(x);
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (!rc)
-        *out = isf ? weir_value_float(sf) : weir_value_int(si);
+        *out = isf ? weir_tvalue_float(sf) : weir_tvalue_int(si);
     return rc;
 }
 
@@ -673,7 +771,7 @@ static int parse_int_str(const char *s, int base, int64_t *out)
     return 0;
 }
 
-static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_int(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t dflt, base;
@@ -681,17 +779,19 @@ static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value
         return WEIR_EINVALID;
     if (base != 0 && (base < 2 || base > 36))
         base = 10;
+    if (in->kind == WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
     switch (in->kind) {
-    case WEIR_VALUE_INT: *out = *in; return 0;
-    case WEIR_VALUE_BOOL: *out = weir_value_int(in->u.b); return 0;
-    case WEIR_VALUE_FLOAT:
-        *out = isfinite(in->u.f) && fabs(in->u.f) < 9e18 ? weir_value_int((int64_t)in->u.f)
-                                                          : weir_value_int(dflt);
+    case WEIR_TVALUE_INT: *out = *in; return 0;
+    case WEIR_TVALUE_BOOL: *out = weir_tvalue_int(in->u.b); return 0;
+    case WEIR_TVALUE_FLOAT:
+        *out = isfinite(in->u.f) && fabs(in->u.f) < 9e18 ? weir_tvalue_int((int64_t)in->u.f)
+                                                          : weir_tvalue_int(dflt);
         return 0;
-    case WEIR_VALUE_STRING: {
+    case WEIR_TVALUE_STRING: {
         int64_t v;
         if (!parse_int_str(VSTR(in)->data, (int)base, &v)) {
-            *out = weir_value_int(v);
+            *out = weir_tvalue_int(v);
             return 0;
         }
         char *end;
@@ -699,7 +799,7 @@ static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value
         while (is_space((unsigned char)*end))
             end++;
         if (end != VSTR(in)->data && !*end && isfinite(d) && fabs(d) < 9e18) {
-            *out = weir_value_int((int64_t)d);
+            *out = weir_tvalue_int((int64_t)d);
             return 0;
         }
         break;
@@ -707,22 +807,24 @@ static int f_int(render *r, const weir_value *in, const weir_args *a, weir_value
     default:
         break;
     }
-    *out = weir_value_int(dflt);
+    *out = weir_tvalue_int(dflt);
     return 0;
 }
 
-static int f_float(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_float(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(err);
-    const weir_value *d = arg(a, 0, "default");
+    WEIR_UNUSED(r);
+    const weir_tvalue *d = arg(a, 0, "default");
     double dflt = 0;
-    if (d && d->kind == WEIR_VALUE_FLOAT) dflt = d->u.f;
-    else if (d && d->kind == WEIR_VALUE_INT) dflt = (double)d->u.i;
+    if (in->kind == WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
+    if (d && d->kind == WEIR_TVALUE_FLOAT) dflt = d->u.f;
+    else if (d && d->kind == WEIR_TVALUE_INT) dflt = (double)d->u.i;
     switch (in->kind) {
-    case WEIR_VALUE_INT: *out = weir_value_float((double)in->u.i); return 0;
-    case WEIR_VALUE_BOOL: *out = weir_value_float(in->u.b); return 0;
-    case WEIR_VALUE_FLOAT: *out = *in; return 0;
-    case WEIR_VALUE_STRING: {
+    case WEIR_TVALUE_INT: *out = weir_tvalue_float((double)in->u.i); return 0;
+    case WEIR_TVALUE_BOOL: *out = weir_tvalue_float(in->u.b); return 0;
+    case WEIR_TVALUE_FLOAT: *out = *in; return 0;
+    case WEIR_TVALUE_STRING: {
         const char *s = VSTR(in)->data;
         char *end;
         while (is_space((unsigned char)*s))
@@ -731,7 +833,7 @@ static int f_float(render *r, const weir_value *in, const weir_args *a, weir_val
         while (is_space((unsigned char)*end))
             end++;
         if (end != s && !*end && !(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
-            *out = weir_value_float(v);
+            *out = weir_tvalue_float(v);
             return 0;
         }
         break;
@@ -739,90 +841,90 @@ static int f_float(render *r, const weir_value *in, const weir_args *a, weir_val
     default:
         break;
     }
-    *out = weir_value_float(dflt);
+    *out = weir_tvalue_float(dflt);
     return 0;
 }
 
-static int f_abs(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_abs(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a);
-    if (in->kind == WEIR_VALUE_INT)
-        *out = in->u.i == INT64_MIN ? weir_value_float(9223372036854775808.0)
-                                    : weir_value_int(in->u.i < 0 ? -in->u.i : in->u.i);
-    else if (in->kind == WEIR_VALUE_BOOL)
-        *out = weir_value_int(in->u.b);
-    else if (in->kind == WEIR_VALUE_FLOAT)
-        *out = weir_value_float(fabs(in->u.f));
+    if (in->kind == WEIR_TVALUE_INT)
+        *out = in->u.i == INT64_MIN ? weir_tvalue_float(9223372036854775808.0)
+                                    : weir_tvalue_int(in->u.i < 0 ? -in->u.i : in->u.i);
+    else if (in->kind == WEIR_TVALUE_BOOL)
+        *out = weir_tvalue_int(in->u.b);
+    else if (in->kind == WEIR_TVALUE_FLOAT)
+        *out = weir_tvalue_float(fabs(in->u.f));
     else
         return weir_error_set(err, WEIR_EINVALID, "bad operand type for abs(): '%s'",
-                              weir_value_type_name(in));
+                              weir_tvalue_type_name(in));
     return 0;
 }
 
-static int f_round(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t prec;
     if (int_arg(a, 0, "precision", 0, &prec, err))
         return WEIR_EINVALID;
-    const weir_value *m = arg(a, 1, "method");
-    const char *method = m ? weir_value_str(m) : "common";
+    const weir_tvalue *m = arg(a, 1, "method");
+    const char *method = m ? weir_tvalue_str(m) : "common";
     double v;
-    if (in->kind == WEIR_VALUE_INT) v = (double)in->u.i;
-    else if (in->kind == WEIR_VALUE_BOOL) v = in->u.b;
-    else if (in->kind == WEIR_VALUE_FLOAT) v = in->u.f;
+    if (in->kind == WEIR_TVALUE_INT) v = (double)in->u.i;
+    else if (in->kind == WEIR_TVALUE_BOOL) v = in->u.b;
+    else if (in->kind == WEIR_TVALUE_FLOAT) v = in->u.f;
     else
         return weir_error_set(err, WEIR_EINVALID, "round() needs a number, not '%s'",
-                              weir_value_type_name(in));
+                              weir_tvalue_type_name(in));
     if (prec > 300) prec = 300;
     if (prec < -300) prec = -300;
     double f = pow(10.0, (double)prec);
     double res;
     if (!strcmp(method, "common")) {
-        /* Python's round() on the decimal digits: round half to even on the
-         * exact binary value, which snprintf does for us. */
-        if (prec >= 0 && prec <= 17) {
+        /* Python's round(): ints stay ints; floats round the exact binary
+         * value half to even, which is what printf does */
+        if (in->kind != WEIR_TVALUE_FLOAT && prec >= 0) {
+            *out = in->kind == WEIR_TVALUE_BOOL ? weir_tvalue_int(in->u.b) : *in;
+            return 0;
+        }
+        if (prec >= 0 && prec <= 17 && isfinite(v)) {
             char buf[400];
             snprintf(buf, sizeof(buf), "%.*f", (int)prec, v);
             res = strtod(buf, NULL);
-            /* Jinja's "common" rounds halves away from zero, but works on
-             * the binary value: 2.5 -> 3.0, 0.125 -> 0.13 (exact halves) */
-            double scaled = v * f;
-            if (fabs(scaled - trunc(scaled)) == 0.5 && isfinite(scaled))
-                res = (scaled < 0 ? floor(scaled) : ceil(scaled)) / f;
         } else
-            res = round(v * f) / f;
+            res = nearbyint(v * f) / f;
     } else if (!strcmp(method, "ceil"))
         res = ceil(v * f) / f;
     else if (!strcmp(method, "floor"))
         res = floor(v * f) / f;
     else
         return weir_error_set(err, WEIR_EINVALID, "method must be common, ceil or floor");
-    *out = weir_value_float(res);
+    *out = weir_tvalue_float(res);
     return 0;
 }
 
 /* JSON as Jinja's tojson writes it: sorted keys, ", " and ": ", HTML-safe. */
-static int json_write(const weir_value *v, weir_buf *b, int indent, int level, weir_error *err)
+static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, weir_error *err)
 {
     switch (v->kind) {
-    case WEIR_VALUE_NONE:
-    case WEIR_VALUE_UNDEFINED:
+    case WEIR_TVALUE_NONE:
         weir_buf_adds(b, "null");
         return 0;
-    case WEIR_VALUE_BOOL:
+    case WEIR_TVALUE_UNDEFINED:
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(v));
+    case WEIR_TVALUE_BOOL:
         weir_buf_adds(b, v->u.b ? "true" : "false");
         return 0;
-    case WEIR_VALUE_INT:
-    case WEIR_VALUE_FLOAT:
-        if (v->kind == WEIR_VALUE_FLOAT && isnan(v->u.f))
+    case WEIR_TVALUE_INT:
+    case WEIR_TVALUE_FLOAT:
+        if (v->kind == WEIR_TVALUE_FLOAT && isnan(v->u.f))
             weir_buf_adds(b, "NaN");
-        else if (v->kind == WEIR_VALUE_FLOAT && isinf(v->u.f))
+        else if (v->kind == WEIR_TVALUE_FLOAT && isinf(v->u.f))
             weir_buf_adds(b, v->u.f < 0 ? "-Infinity" : "Infinity");
         else
-            weir_value_to_buf(v, b);
+            weir_tvalue_to_buf(v, b);
         return 0;
-    case WEIR_VALUE_STRING: {
+    case WEIR_TVALUE_STRING: {
         const unsigned char *p = (const unsigned char *)VSTR(v)->data;
         size_t n = VSTR(v)->len;
         weir_buf_addch(b, '"');
@@ -859,7 +961,7 @@ static int json_write(const weir_value *v, weir_buf *b, int indent, int level, w
         weir_buf_addch(b, '"');
         return 0;
     }
-    case WEIR_VALUE_LIST: {
+    case WEIR_TVALUE_LIST: {
         size_t n = VLIST(v)->len;
         weir_buf_addch(b, '[');
         for (size_t i = 0; i < n; i++) {
@@ -883,7 +985,7 @@ static int json_write(const weir_value *v, weir_buf *b, int indent, int level, w
         weir_buf_addch(b, ']');
         return 0;
     }
-    case WEIR_VALUE_DICT: {
+    case WEIR_TVALUE_DICT: {
         size_t n = VDICT(v)->len;
         /* sort_keys=True */
         size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
@@ -912,9 +1014,9 @@ static int json_write(const weir_value *v, weir_buf *b, int indent, int level, w
                 weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
             } else if (k)
                 weir_buf_addch(b, ' ');
-            weir_value ks = to_string(&VDICT(v)->e[i].key);
+            weir_tvalue ks = to_string(&VDICT(v)->e[i].key);
             json_write(&ks, b, indent, level + 1, err);
-            weir_value_free(ks);
+            weir_tvalue_free(ks);
             weir_buf_adds(b, ": ");
             if (level > 100)
                 rc = weir_error_set(err, WEIR_EINVALID, "value is nested too deeply for tojson");
@@ -933,11 +1035,11 @@ static int json_write(const weir_value *v, weir_buf *b, int indent, int level, w
     }
     default:
         return weir_error_set(err, WEIR_EINVALID, "Object of type %s is not JSON serializable",
-                              weir_value_type_name(v));
+                              weir_tvalue_type_name(v));
     }
 }
 
-static int f_tojson(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_tojson(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t indent;
@@ -948,235 +1050,241 @@ static int f_tojson(render *r, const weir_value *in, const weir_args *a, weir_va
     weir_buf b = WEIR_BUF_INIT;
     int rc = json_write(in, &b, (int)indent, 0, err);
     if (!rc)
-        *out = weir_value_string_buf(&b);
+        *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return rc;
 }
 
-static int f_indent(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_indent(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     if (strict_undef(r, in, err))
         return WEIR_EINVALID;
-    const weir_value *w = arg(a, 0, "width");
+    if (in->kind != WEIR_TVALUE_STRING && in->kind != WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "indent() needs a string, not %s",
+                              weir_tvalue_type_name(in));
+    const weir_tvalue *w = arg(a, 0, "width");
     int first = truthy_arg(a, 1, "first", 0), blank = truthy_arg(a, 2, "blank", 0);
-    weir_value ind;
-    if (w && w->kind == WEIR_VALUE_STRING)
-        ind = weir_value_copy(w);
+    weir_tvalue ind;
+    if (w && w->kind == WEIR_TVALUE_STRING)
+        ind = weir_tvalue_copy(w);
     else {
         int64_t n;
         if (int_arg(a, 0, "width", 4, &n, err))
             return WEIR_EINVALID;
         if (n < 0) n = 0;
         if (n > 1000) n = 1000;
-        ind = weir_value__string_alloc((size_t)n);
+        ind = weir_tvalue__string_alloc((size_t)n);
         memset(VSTR(&ind)->data, ' ', (size_t)n);
     }
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     const char *p = VSTR(&s)->data;
     size_t n = VSTR(&s)->len;
     weir_buf b = WEIR_BUF_INIT;
-    /* lines as Python's splitlines() of s + "\n" */
-    size_t i = 0, line = 0;
-    while (i < n || (i == n && line == 0)) {
+    /* Jinja2 splits s + "\n" into lines: every "\n" ends one, so a final
+     * newline of s leaves an empty last line. The first line is indented
+     * only with first; the others unless empty (or with blank). */
+    size_t i = 0;
+    for (int line = 0; i <= n; line++) {
         const char *e = memchr(p + i, '\n', n - i);
         size_t end = e ? (size_t)(e - p) : n;
-        int empty = end == i;
         if (line)
             weir_buf_addch(&b, '\n');
-        if ((line || first) && (!empty || blank))
+        if (line ? (end > i || blank) : first)
             weir_buf_add(&b, VSTR(&ind)->data, VSTR(&ind)->len);
         weir_buf_add(&b, p + i, end - i);
-        line++;
-        if (!e)
-            break;
         i = end + 1;
-        if (i == n) {
-            /* the trailing newline survives */
-            weir_buf_addch(&b, '\n');
-            break;
-        }
     }
-    weir_value_free(s);
-    weir_value_free(ind);
-    *out = weir_value_string_buf(&b);
+    weir_tvalue_free(s);
+    weir_tvalue_free(ind);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int f_batch(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_batch(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     int64_t n;
     if (int_arg(a, 0, "linecount", 1, &n, err))
         return WEIR_EINVALID;
     if (n <= 0)
         return weir_error_set(err, WEIR_EINVALID, "batch size must be positive");
-    const weir_value *fill = arg(a, 1, "fill_with");
-    weir_value l;
+    const weir_tvalue *fill = arg(a, 1, "fill_with");
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
-    *out = weir_value_list();
-    weir_value cur = weir_value_list();
+    *out = weir_tvalue_list();
+    weir_tvalue cur = weir_tvalue_list();
     for (size_t i = 0; i < VLIST(&l)->len; i++) {
-        weir_value_list_push(&cur, weir_value_copy(&VLIST(&l)->items[i]));
+        weir_tvalue_list_push(&cur, weir_tvalue_copy(&VLIST(&l)->items[i]));
         if ((int64_t)VLIST(&cur)->len == n) {
-            weir_value_list_push(out, cur);
-            cur = weir_value_list();
+            weir_tvalue_list_push(out, cur);
+            cur = weir_tvalue_list();
         }
     }
     if (VLIST(&cur)->len) {
         if (fill)
             while ((int64_t)VLIST(&cur)->len < n)
-                weir_value_list_push(&cur, weir_value_copy(fill));
-        weir_value_list_push(out, cur);
+                weir_tvalue_list_push(&cur, weir_tvalue_copy(fill));
+        weir_tvalue_list_push(out, cur);
     } else
-        weir_value_free(cur);
-    weir_value_free(l);
+        weir_tvalue_free(cur);
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_slice(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_slice(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     int64_t slices;
     if (int_arg(a, 0, "slices", 1, &slices, err))
         return WEIR_EINVALID;
     if (slices <= 0 || slices > 100000)
         return weir_error_set(err, WEIR_EINVALID, "slices must be positive");
-    const weir_value *fill = arg(a, 1, "fill_with");
-    weir_value l;
+    const weir_tvalue *fill = arg(a, 1, "fill_with");
+    weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     int64_t len = (int64_t)VLIST(&l)->len, per = len / slices, extra = len % slices, off = 0;
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (int64_t s = 0; s < slices; s++) {
         int64_t start = off + s * per, end = start + per;
         if (s < extra)
             off++;
         if (s < extra)
             end++;
-        weir_value part = weir_value_list();
+        weir_tvalue part = weir_tvalue_list();
         for (int64_t i = start; i < end; i++)
-            weir_value_list_push(&part, weir_value_copy(&VLIST(&l)->items[i]));
-        if (fill && s >= extra && extra)
-            weir_value_list_push(&part, weir_value_copy(fill));
-        weir_value_list_push(out, part);
+            weir_tvalue_list_push(&part, weir_tvalue_copy(&VLIST(&l)->items[i]));
+        if (fill && s >= extra)
+            weir_tvalue_list_push(&part, weir_tvalue_copy(fill));
+        weir_tvalue_list_push(out, part);
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     return 0;
 }
 
-static int f_items(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_items(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
-    if (in->kind == WEIR_VALUE_UNDEFINED) {
+    if (in->kind == WEIR_TVALUE_UNDEFINED) {
         if (strict_undef(r, in, err))
             return WEIR_EINVALID;
-        *out = weir_value_list();
+        *out = weir_tvalue_list();
         return 0;
     }
-    if (in->kind != WEIR_VALUE_DICT)
+    if (in->kind != WEIR_TVALUE_DICT)
         return weir_error_set(err, WEIR_EINVALID, "can only get item pairs from a mapping");
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = 0; i < VDICT(in)->len; i++) {
-        weir_value t = weir_value_tuple();
-        weir_value_list_push(&t, weir_value_copy(&VDICT(in)->e[i].key));
-        weir_value_list_push(&t, weir_value_copy(&VDICT(in)->e[i].val));
-        weir_value_list_push(out, t);
+        weir_tvalue t = weir_tvalue_tuple();
+        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].key));
+        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].val));
+        weir_tvalue_list_push(out, t);
     }
     return 0;
 }
 
-static int f_dictsort(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_dictsort(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     int cs = truthy_arg(a, 0, "case_sensitive", 0);
-    const weir_value *by = arg(a, 1, "by");
+    const weir_tvalue *by = arg(a, 1, "by");
     int reverse = truthy_arg(a, 2, "reverse", 0);
     int pos = 0;
-    if (by && !strcmp(weir_value_str(by), "value"))
+    if (by && !strcmp(weir_tvalue_str(by), "value"))
         pos = 1;
-    else if (by && strcmp(weir_value_str(by), "key"))
+    else if (by && strcmp(weir_tvalue_str(by), "key"))
         return weir_error_set(err, WEIR_EINVALID, "You can only sort by either \"key\" or \"value\"");
-    weir_value items;
+    weir_tvalue items;
+    if (in->kind == WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
     int rc = f_items(r, in, a, &items, err);
     if (rc)
         return rc;
-    weir_value idx = weir_value_int(pos);
+    weir_tvalue idx = weir_tvalue_int(pos);
     rc = sort_list(r, &items, reverse, cs, &idx, out, err);
-    weir_value_free(items);
+    weir_tvalue_free(items);
     return rc;
 }
 
 /* map(attribute='x', default=d) or map('filter', args...) */
-static int f_map(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_map(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    weir_value l;
+    weir_tvalue l;
+    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
+        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
+        return 0;
+    }
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
-    const weir_value *attr;
+    const weir_tvalue *attr;
     weir_args_get(a, (size_t)-1, "attribute", &attr);
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     if (attr) {
-        const weir_value *dflt;
+        const weir_tvalue *dflt;
         weir_args_get(a, (size_t)-1, "default", &dflt);
         for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-            weir_value x;
+            weir_tvalue x;
             if ((rc = get_path(r, &VLIST(&l)->items[i], attr, &x, err)))
                 break;
-            if (x.kind == WEIR_VALUE_UNDEFINED && dflt) {
-                weir_value_free(x);
-                x = weir_value_copy(dflt);
+            if (x.kind == WEIR_TVALUE_UNDEFINED && dflt) {
+                weir_tvalue_free(x);
+                x = weir_tvalue_copy(dflt);
             }
-            weir_value_list_push(out, x);
+            weir_tvalue_list_push(out, x);
         }
     } else if (a->npos) {
-        const char *fname = weir_value_str(&a->pos[0]);
+        const char *fname = weir_tvalue_str(&a->pos[0]);
         weir_args rest = *a;
         rest.pos++;
         rest.npos--;
         for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-            weir_value x;
+            weir_tvalue x;
             if ((rc = weir_tpl__apply_filter(r, fname, &VLIST(&l)->items[i], &rest, &x, err)))
                 break;
-            weir_value_list_push(out, x);
+            weir_tvalue_list_push(out, x);
         }
     } else {
         for (size_t i = 0; i < VLIST(&l)->len; i++)
-            weir_value_list_push(out, weir_value_copy(&VLIST(&l)->items[i]));
+            weir_tvalue_list_push(out, weir_tvalue_copy(&VLIST(&l)->items[i]));
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (rc)
-        weir_value_free(*out);
+        weir_tvalue_free(*out);
     return rc;
 }
 
-static int select_common(render *r, const weir_value *in, const weir_args *a, weir_value *out,
+static int select_common(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out,
                          weir_error *err, int want, int by_attr)
 {
-    weir_value l;
+    weir_tvalue l;
+    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
+        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
+        return 0;
+    }
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     size_t k = 0;
-    const weir_value *attr = NULL;
+    const weir_tvalue *attr = NULL;
     if (by_attr) {
         if (!a->npos) {
-            weir_value_free(l);
+            weir_tvalue_free(l);
             return weir_error_set(err, WEIR_EINVALID, "missing parameter for attribute name");
         }
         attr = &a->pos[k++];
     }
-    const char *test = k < a->npos ? weir_value_str(&a->pos[k++]) : NULL;
+    const char *test = k < a->npos ? weir_tvalue_str(&a->pos[k++]) : NULL;
     weir_args rest = *a;
     rest.pos += k;
     rest.npos -= k;
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = 0; i < VLIST(&l)->len && !rc; i++) {
-        const weir_value *x = &VLIST(&l)->items[i];
-        weir_value v = weir_value_copy(x);
+        const weir_tvalue *x = &VLIST(&l)->items[i];
+        weir_tvalue v = weir_tvalue_copy(x);
         if (attr) {
-            weir_value_free(v);
+            weir_tvalue_free(v);
             if ((rc = get_path(r, x, attr, &v, err)))
                 break;
         }
@@ -1184,59 +1292,65 @@ static int select_common(render *r, const weir_value *in, const weir_args *a, we
         if (test)
             rc = weir_tpl__apply_test(r, test, &v, &rest, &res, err);
         else
-            res = weir_value_truthy(&v);
-        weir_value_free(v);
+            res = weir_tvalue_truthy(&v);
+        weir_tvalue_free(v);
         if (!rc && !!res == want)
-            weir_value_list_push(out, weir_value_copy(x));
+            weir_tvalue_list_push(out, weir_tvalue_copy(x));
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (rc)
-        weir_value_free(*out);
+        weir_tvalue_free(*out);
     return rc;
 }
 
-static int f_select(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_select(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return select_common(r, in, a, out, err, 1, 0); }
-static int f_reject(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_reject(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return select_common(r, in, a, out, err, 0, 0); }
-static int f_selectattr(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_selectattr(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return select_common(r, in, a, out, err, 1, 1); }
-static int f_rejectattr(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_rejectattr(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 { return select_common(r, in, a, out, err, 0, 1); }
 
-static int f_attr(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_attr(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    const weir_value *name = arg(a, 0, "name");
+    const weir_tvalue *name = arg(a, 0, "name");
     if (!name)
         return weir_error_set(err, WEIR_EINVALID, "attr() takes a name");
-    return weir_tpl__getattr(r, in, weir_value_str(name), out, err);
+    /* attr() looks up attributes only, never dict items */
+    if (in->kind == WEIR_TVALUE_DICT && !weir_tvalue_is_namespace(in) &&
+        weir_tpl__find_method(in, weir_tvalue_str(name)) < 0) {
+        *out = weir_tvalue_undefined_hint("no such attribute");
+        return 0;
+    }
+    return weir_tpl__getattr(r, in, weir_tvalue_str(name), out, err);
 }
 
-static int f_format(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_format(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     /* "%s, %s"|format(a, b) is the % operator; keywords make a dict */
-    weir_value t;
+    weir_tvalue t;
     if (a->nkw && !a->npos) {
-        t = weir_value_dict();
+        t = weir_tvalue_dict();
         for (size_t i = 0; i < a->nkw; i++)
-            weir_value_dict_set(&t, a->kw_names[i], weir_value_copy(&a->kw[i]));
+            weir_tvalue_dict_set(&t, a->kw_names[i], weir_tvalue_copy(&a->kw[i]));
     } else {
-        t = weir_value_tuple();
+        t = weir_tvalue_tuple();
         for (size_t i = 0; i < a->npos; i++)
-            weir_value_list_push(&t, weir_value_copy(&a->pos[i]));
+            weir_tvalue_list_push(&t, weir_tvalue_copy(&a->pos[i]));
     }
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     int rc = weir_tpl__percent(&s, &t, out, err);
-    weir_value_free(s);
-    weir_value_free(t);
+    weir_tvalue_free(s);
+    weir_tvalue_free(t);
     return rc;
 }
 
-static int f_wordcount(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_wordcount(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     int64_t n = 0;
     int inword = 0;
     for (size_t i = 0; i < VSTR(&s)->len; i++) {
@@ -1246,18 +1360,18 @@ static int f_wordcount(render *r, const weir_value *in, const weir_args *a, weir
             n++;
         inword = w;
     }
-    weir_value_free(s);
-    *out = weir_value_int(n);
+    weir_tvalue_free(s);
+    *out = weir_tvalue_int(n);
     return 0;
 }
 
-static int f_center(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_center(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t width;
     if (int_arg(a, 0, "width", 80, &width, err))
         return WEIR_EINVALID;
-    weir_value s = to_string(in);
+    weir_tvalue s = to_string(in);
     int64_t len = (int64_t)utf8_len(VSTR(&s)->data, VSTR(&s)->len);
     if (width > 100000)
         width = 100000;
@@ -1270,22 +1384,34 @@ static int f_center(render *r, const weir_value *in, const weir_args *a, weir_va
     weir_buf_addchars(&b, ' ', (size_t)left);
     weir_buf_add(&b, VSTR(&s)->data, VSTR(&s)->len);
     weir_buf_addchars(&b, ' ', (size_t)(pad - left));
-    weir_value_free(s);
-    *out = weir_value_string_buf(&b);
+    weir_tvalue_free(s);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int f_truncate(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_truncate(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t length, leeway;
     if (int_arg(a, 0, "length", 255, &length, err) || int_arg(a, 3, "leeway", 5, &leeway, err))
         return WEIR_EINVALID;
     int killwords = truthy_arg(a, 1, "killwords", 0);
-    const weir_value *endv = arg(a, 2, "end");
-    weir_value s = to_string(in);
-    const char *end = endv ? weir_value_str(endv) : "...";
+    const weir_tvalue *endv = arg(a, 2, "end");
+    if (in->kind == WEIR_TVALUE_LIST || in->kind == WEIR_TVALUE_DICT) {
+        /* Jinja2 measures them with len() and slices: short ones pass */
+        size_t n = in->kind == WEIR_TVALUE_LIST ? VLIST(in)->len : VDICT(in)->len;
+        if ((int64_t)n <= length + leeway) {
+            *out = weir_tvalue_copy(in);
+            return 0;
+        }
+        return weir_error_set(err, WEIR_EINVALID, "cannot truncate a %s", weir_tvalue_type_name(in));
+    }
+    if (in->kind != WEIR_TVALUE_STRING && in->kind != WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "object of type '%s' has no len()",
+                              weir_tvalue_type_name(in));
+    weir_tvalue s = to_string(in);
+    const char *end = endv ? weir_tvalue_str(endv) : "...";
     int64_t n = (int64_t)VSTR(&s)->len, en = (int64_t)strlen(end);
     if (n <= length + leeway) {
         *out = s;
@@ -1309,63 +1435,63 @@ static int f_truncate(render *r, const weir_value *in, const weir_args *a, weir_
     }
     weir_buf_add(&b, p, (size_t)cut);
     weir_buf_adds(&b, end);
-    weir_value_free(s);
-    *out = weir_value_string_buf(&b);
+    weir_tvalue_free(s);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int f_pprint(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_pprint(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
     weir_buf b = WEIR_BUF_INIT;
-    weir_value_repr_buf(in, &b);
-    *out = weir_value_string_buf(&b);
+    weir_tvalue_repr_buf(in, &b);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
 
-static int f_groupby(render *r, const weir_value *in, const weir_args *a, weir_value *out, weir_error *err)
+static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    const weir_value *attr = arg(a, 0, "attribute");
+    const weir_tvalue *attr = arg(a, 0, "attribute");
     if (!attr)
         return weir_error_set(err, WEIR_EINVALID, "groupby() takes an attribute");
-    weir_value sorted, l;
+    weir_tvalue sorted, l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     rc = sort_list(r, &l, 0, 1, attr, &sorted, err);
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (rc)
         return rc;
-    *out = weir_value_list();
-    weir_value group = weir_value_undefined(), key = weir_value_undefined();
+    *out = weir_tvalue_list();
+    weir_tvalue group = weir_tvalue_undefined(), key = weir_tvalue_undefined();
     for (size_t i = 0; i < VLIST(&sorted)->len && !rc; i++) {
-        weir_value k;
+        weir_tvalue k;
         if ((rc = get_path(r, &VLIST(&sorted)->items[i], attr, &k, err)))
             break;
-        if (group.kind == WEIR_VALUE_UNDEFINED || !weir_value_equal(&k, &key)) {
-            if (group.kind != WEIR_VALUE_UNDEFINED) {
-                weir_value t = weir_value_tuple();
-                weir_value_list_push(&t, key);
-                weir_value_list_push(&t, group);
-                weir_value_list_push(out, t);
+        if (group.kind == WEIR_TVALUE_UNDEFINED || !weir_tvalue_equal(&k, &key)) {
+            if (group.kind != WEIR_TVALUE_UNDEFINED) {
+                weir_tvalue t = weir_tvalue_tuple();
+                weir_tvalue_list_push(&t, key);
+                weir_tvalue_list_push(&t, group);
+                weir_tvalue_list_push(out, t);
             } else
-                weir_value_free(key);
-            group = weir_value_list();
+                weir_tvalue_free(key);
+            group = weir_tvalue_list();
             key = k;
         } else
-            weir_value_free(k);
-        weir_value_list_push(&group, weir_value_copy(&VLIST(&sorted)->items[i]));
+            weir_tvalue_free(k);
+        weir_tvalue_list_push(&group, weir_tvalue_copy(&VLIST(&sorted)->items[i]));
     }
-    if (group.kind != WEIR_VALUE_UNDEFINED) {
-        weir_value t = weir_value_tuple();
-        weir_value_list_push(&t, key);
-        weir_value_list_push(&t, group);
-        weir_value_list_push(out, t);
+    if (group.kind != WEIR_TVALUE_UNDEFINED) {
+        weir_tvalue t = weir_tvalue_tuple();
+        weir_tvalue_list_push(&t, key);
+        weir_tvalue_list_push(&t, group);
+        weir_tvalue_list_push(out, t);
     } else
-        weir_value_free(key);
-    weir_value_free(sorted);
+        weir_tvalue_free(key);
+    weir_tvalue_free(sorted);
     return rc;
 }
 
@@ -1398,11 +1524,11 @@ builtin_fn weir_tpl__find_filter(const char *name)
 
 /* --- tests ---------------------------------------------------------------------- */
 
-typedef int (*tfn)(render *r, const weir_value *in, const weir_args *a, int *res,
+typedef int (*tfn)(render *r, const weir_tvalue *in, const weir_args *a, int *res,
                    weir_error *err);
 
 #define KIND_TEST(fname, expr)                                                          \
-    static int fname(render *r, const weir_value *in, const weir_args *a, int *res,     \
+    static int fname(render *r, const weir_tvalue *in, const weir_args *a, int *res,     \
                      weir_error *err)                                                   \
     {                                                                                   \
         WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);                               \
@@ -1410,98 +1536,134 @@ typedef int (*tfn)(render *r, const weir_value *in, const weir_args *a, int *res
         return 0;                                                                       \
     }
 
-KIND_TEST(t_defined, in->kind != WEIR_VALUE_UNDEFINED)
-KIND_TEST(t_undefined, in->kind == WEIR_VALUE_UNDEFINED)
-KIND_TEST(t_none, in->kind == WEIR_VALUE_NONE)
-KIND_TEST(t_boolean, in->kind == WEIR_VALUE_BOOL)
-KIND_TEST(t_false, in->kind == WEIR_VALUE_BOOL && !in->u.b)
-KIND_TEST(t_true, in->kind == WEIR_VALUE_BOOL && in->u.b)
-KIND_TEST(t_integer, in->kind == WEIR_VALUE_INT)
-KIND_TEST(t_float, in->kind == WEIR_VALUE_FLOAT)
-KIND_TEST(t_number, in->kind == WEIR_VALUE_INT || in->kind == WEIR_VALUE_FLOAT ||
-                        in->kind == WEIR_VALUE_BOOL)
-KIND_TEST(t_string, in->kind == WEIR_VALUE_STRING)
-KIND_TEST(t_mapping, in->kind == WEIR_VALUE_DICT)
-KIND_TEST(t_iterable, in->kind == WEIR_VALUE_STRING || in->kind == WEIR_VALUE_LIST ||
-                          in->kind == WEIR_VALUE_DICT || in->kind == WEIR_VALUE_UNDEFINED)
-KIND_TEST(t_sequence, in->kind == WEIR_VALUE_STRING || in->kind == WEIR_VALUE_LIST ||
-                          in->kind == WEIR_VALUE_DICT)
-KIND_TEST(t_callable, in->kind == WEIR_VALUE_FUNC)
+KIND_TEST(t_defined, in->kind != WEIR_TVALUE_UNDEFINED)
+KIND_TEST(t_undefined, in->kind == WEIR_TVALUE_UNDEFINED)
+KIND_TEST(t_none, in->kind == WEIR_TVALUE_NONE)
+KIND_TEST(t_boolean, in->kind == WEIR_TVALUE_BOOL)
+KIND_TEST(t_false, in->kind == WEIR_TVALUE_BOOL && !in->u.b)
+KIND_TEST(t_true, in->kind == WEIR_TVALUE_BOOL && in->u.b)
+KIND_TEST(t_integer, in->kind == WEIR_TVALUE_INT)
+KIND_TEST(t_float, in->kind == WEIR_TVALUE_FLOAT)
+KIND_TEST(t_number, in->kind == WEIR_TVALUE_INT || in->kind == WEIR_TVALUE_FLOAT ||
+                        in->kind == WEIR_TVALUE_BOOL)
+KIND_TEST(t_string, in->kind == WEIR_TVALUE_STRING)
+KIND_TEST(t_mapping, in->kind == WEIR_TVALUE_DICT)
+KIND_TEST(t_iterable, in->kind == WEIR_TVALUE_STRING || in->kind == WEIR_TVALUE_LIST ||
+                          in->kind == WEIR_TVALUE_DICT || in->kind == WEIR_TVALUE_UNDEFINED)
+KIND_TEST(t_sequence, in->kind == WEIR_TVALUE_STRING || in->kind == WEIR_TVALUE_LIST ||
+                          in->kind == WEIR_TVALUE_DICT || in->kind == WEIR_TVALUE_UNDEFINED)
+KIND_TEST(t_callable, in->kind == WEIR_TVALUE_FUNC || in->kind == WEIR_TVALUE_UNDEFINED)
 KIND_TEST(t_escaped, in == NULL)
 
-static int t_lower(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+/* Python's str.islower()/isupper(): some cased letter, none of the other case */
+static int cased_test(const weir_tvalue *in, int want_lower)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in), l = map_case(&s, 1);
-    *res = weir_value_equal(&s, &l);
-    weir_value_free(s);
-    weir_value_free(l);
-    return 0;
-}
-
-static int t_upper(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    weir_value s = to_string(in), u = map_case(&s, 0);
-    *res = weir_value_equal(&s, &u);
-    weir_value_free(s);
-    weir_value_free(u);
-    return 0;
-}
-
-static int need_int(const weir_value *in, int64_t *v, weir_error *err)
-{
-    if (in->kind == WEIR_VALUE_INT) { *v = in->u.i; return 0; }
-    if (in->kind == WEIR_VALUE_BOOL) { *v = in->u.b; return 0; }
-    if (in->kind == WEIR_VALUE_FLOAT && in->u.f == floor(in->u.f) && fabs(in->u.f) < 9e18) {
-        *v = (int64_t)in->u.f;
-        return 0;
+    weir_tvalue s = to_string(in);
+    int cased = 0, wrong = 0;
+    const unsigned char *p = (const unsigned char *)VSTR(&s)->data;
+    size_t n = VSTR(&s)->len;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        i += utf8_next(p + i, n - i, &c);
+        int lower = cp_upper(c) != c, upper = cp_lower(c) != c;
+        if (lower) {
+            cased |= want_lower;
+            wrong |= !want_lower;
+        } else if (upper) {
+            cased |= !want_lower;
+            wrong |= want_lower;
+        }
     }
-    if (in->kind == WEIR_VALUE_UNDEFINED)
-        return weir_error_set(err, WEIR_EINVALID, "%s", weir_value_undefined_message(in));
-    return weir_error_set(err, WEIR_EINVALID, "a number is required, not '%s'",
-                          weir_value_type_name(in));
+    weir_tvalue_free(s);
+    return cased && !wrong;
 }
 
-static int t_odd(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_lower(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int64_t v;
-    if (need_int(in, &v, err))
-        return WEIR_EINVALID;
-    *res = (v % 2) != 0;
+    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
+    *res = cased_test(in, 1);
     return 0;
 }
 
-static int t_even(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_upper(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int64_t v;
-    if (need_int(in, &v, err))
-        return WEIR_EINVALID;
-    *res = (v % 2) == 0;
+    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
+    *res = cased_test(in, 0);
     return 0;
 }
 
-static int t_divisibleby(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+/* value % d as Python computes it, for ints and floats */
+static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, int *is_zero,
+                       double *rem, weir_error *err)
+{
+    if (in->kind == WEIR_TVALUE_UNDEFINED)
+        return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
+    double x, y = dv ? (dv->kind == WEIR_TVALUE_FLOAT ? dv->u.f : dv->kind == WEIR_TVALUE_INT
+                            ? (double)dv->u.i : dv->kind == WEIR_TVALUE_BOOL ? dv->u.b : NAN)
+                     : (double)d;
+    if (in->kind == WEIR_TVALUE_INT) x = (double)in->u.i;
+    else if (in->kind == WEIR_TVALUE_BOOL) x = in->u.b;
+    else if (in->kind == WEIR_TVALUE_FLOAT) x = in->u.f;
+    else
+        return weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for %%: '%s' and 'int'",
+                              weir_tvalue_type_name(in));
+    if (isnan(y))
+        return weir_error_set(err, WEIR_EINVALID, "a number is required");
+    if (y == 0)
+        return weir_error_set(err, WEIR_EINVALID, "integer division or modulo by zero");
+    if (in->kind != WEIR_TVALUE_FLOAT && (!dv || dv->kind != WEIR_TVALUE_FLOAT)) {
+        int64_t iv = in->kind == WEIR_TVALUE_INT ? in->u.i : in->u.b;
+        int64_t id = dv ? (dv->kind == WEIR_TVALUE_INT ? dv->u.i : dv->u.b) : d;
+        int64_t m = id == -1 ? 0 : iv % id;
+        if (m != 0 && ((m < 0) != (id < 0)))
+            m += id;
+        *rem = (double)m;
+    } else {
+        double m = fmod(x, y);
+        if (m != 0 && ((m < 0) != (y < 0)))
+            m += y;
+        *rem = m;
+    }
+    *is_zero = *rem == 0;
+    return 0;
+}
+
+static int t_odd(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+{
+    WEIR_UNUSED(r); WEIR_UNUSED(a);
+    int z;
+    double rem;
+    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
+        return WEIR_EINVALID;
+    *res = rem == 1;
+    return 0;
+}
+
+static int t_even(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+{
+    WEIR_UNUSED(r); WEIR_UNUSED(a);
+    int z;
+    double rem;
+    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
+        return WEIR_EINVALID;
+    *res = z;
+    return 0;
+}
+
+static int t_divisibleby(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r);
-    int64_t v, d;
-    const weir_value *num = arg(a, 0, "num");
+    const weir_tvalue *num = arg(a, 0, "num");
+    double rem;
     if (!num)
         return weir_error_set(err, WEIR_EINVALID, "divisibleby needs a number");
-    if (need_int(in, &v, err) || need_int(num, &d, err))
-        return WEIR_EINVALID;
-    if (d == 0)
-        return weir_error_set(err, WEIR_EINVALID, "integer division or modulo by zero");
-    *res = d == -1 || v % d == 0;
-    return 0;
+    return py_mod_zero(in, num, 0, res, &rem, err);
 }
 
-static int t_sameas(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_sameas(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r); WEIR_UNUSED(err);
-    const weir_value *o;
+    const weir_tvalue *o;
     weir_args_get(a, 0, "other", &o);
     if (!o) {
         *res = 0;
@@ -1509,22 +1671,22 @@ static int t_sameas(render *r, const weir_value *in, const weir_args *a, int *re
     }
     if (in->kind != o->kind)
         *res = 0;
-    else if (in->kind >= WEIR_VALUE_STRING)
+    else if (in->kind >= WEIR_TVALUE_STRING)
         *res = in->u.o == o->u.o;
     else
-        *res = weir_value_equal(in, o);
+        *res = weir_tvalue_equal(in, o);
     return 0;
 }
 
-static int cmp_test(const weir_value *in, const weir_args *a, int op, int *res, weir_error *err)
+static int cmp_test(const weir_tvalue *in, const weir_args *a, int op, int *res, weir_error *err)
 {
-    const weir_value *o;
+    const weir_tvalue *o;
     weir_args_get(a, 0, "other", &o);
-    weir_value u = weir_value_undefined();
+    weir_tvalue u = weir_tvalue_undefined();
     if (!o)
         o = &u;
     if (op == 'E' || op == 'N') {
-        *res = weir_value_equal(in, o) == (op == 'E');
+        *res = weir_tvalue_equal(in, o) == (op == 'E');
         return 0;
     }
     int c;
@@ -1535,7 +1697,7 @@ static int cmp_test(const weir_value *in, const weir_args *a, int op, int *res, 
 }
 
 #define CMP_TEST(fname, op)                                                              \
-    static int fname(render *r, const weir_value *in, const weir_args *a, int *res,      \
+    static int fname(render *r, const weir_tvalue *in, const weir_args *a, int *res,      \
                      weir_error *err)                                                    \
     {                                                                                    \
         WEIR_UNUSED(r);                                                                  \
@@ -1548,37 +1710,37 @@ CMP_TEST(t_le, 'L')
 CMP_TEST(t_gt, '>')
 CMP_TEST(t_ge, 'G')
 
-static int t_in(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_in(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(r);
-    const weir_value *seq = arg(a, 0, "seq");
+    const weir_tvalue *seq = arg(a, 0, "seq");
     *res = 0;
     if (!seq)
         return 0;
-    if (seq->kind == WEIR_VALUE_STRING) {
-        if (in->kind != WEIR_VALUE_STRING)
+    if (seq->kind == WEIR_TVALUE_STRING) {
+        if (in->kind != WEIR_TVALUE_STRING)
             return weir_error_set(err, WEIR_EINVALID, "'in <string>' requires string as left operand");
         *res = weir_tpl__memmem(VSTR(seq)->data, VSTR(seq)->len, VSTR(in)->data,
                                 VSTR(in)->len) != NULL;
-    } else if (seq->kind == WEIR_VALUE_LIST) {
+    } else if (seq->kind == WEIR_TVALUE_LIST) {
         for (size_t i = 0; i < VLIST(seq)->len && !*res; i++)
-            *res = weir_value_equal(&VLIST(seq)->items[i], in);
-    } else if (seq->kind == WEIR_VALUE_DICT)
-        *res = weir_value_dict_getv(seq, in) != NULL;
+            *res = weir_tvalue_equal(&VLIST(seq)->items[i], in);
+    } else if (seq->kind == WEIR_TVALUE_DICT)
+        *res = weir_tvalue_dict_getv(seq, in) != NULL;
     return 0;
 }
 
-static int t_filter(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_filter(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_VALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL;
+    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL;
     return 0;
 }
 
-static int t_test(render *r, const weir_value *in, const weir_args *a, int *res, weir_error *err)
+static int t_test(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
     WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_VALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL;
+    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL;
     return 0;
 }
 
@@ -1598,6 +1760,19 @@ static const struct {
     { "test", t_test }, { "true", t_true }, { "undefined", t_undefined }, { "upper", t_upper },
 };
 
+const char *weir_tpl__suggest(const char *name, int want_tests)
+{
+    const char *names[64];
+    size_t n = 0;
+    if (want_tests)
+        for (size_t i = 0; i < WEIR_ARRAY_SIZE(tests) && n < 64; i++)
+            names[n++] = tests[i].name;
+    else
+        for (size_t i = 0; i < WEIR_ARRAY_SIZE(filters) && n < 64; i++)
+            names[n++] = filters[i].name;
+    return weir_str_suggest(name, names, n);
+}
+
 builtin_test weir_tpl__find_test(const char *name)
 {
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(tests); i++)
@@ -1608,7 +1783,7 @@ builtin_test weir_tpl__find_test(const char *name)
 
 /* --- methods of str, list and dict ----------------------------------------------- */
 
-typedef int (*mfn)(render *r, const weir_value *self, const weir_args *a, weir_value *out,
+typedef int (*mfn)(render *r, const weir_tvalue *self, const weir_args *a, weir_tvalue *out,
                    weir_error *err);
 
 static int need_args(const weir_args *a, size_t min, size_t max, const char *name,
@@ -1621,51 +1796,51 @@ static int need_args(const weir_args *a, size_t min, size_t max, const char *nam
     return 0;
 }
 
-static int need_str(const weir_value *v, const char *what, weir_error *err)
+static int need_str(const weir_tvalue *v, const char *what, weir_error *err)
 {
-    if (!v || v->kind != WEIR_VALUE_STRING)
+    if (!v || v->kind != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "%s must be str, not %s", what,
-                              v ? weir_value_type_name(v) : "nothing");
+                              v ? weir_tvalue_type_name(v) : "nothing");
     return 0;
 }
 
-static int m_upper(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_upper(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "upper", err)) return WEIR_EINVALID; *out = map_case(s, 0); return 0; }
-static int m_lower(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lower(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "lower", err)) return WEIR_EINVALID; *out = map_case(s, 1); return 0; }
-static int m_capitalize(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_capitalize(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "capitalize", err)) return WEIR_EINVALID; *out = map_case(s, 2); return 0; }
-static int m_title(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_title(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "title", err)) return WEIR_EINVALID; *out = map_case(s, 4); return 0; }
 
-static int strip_common(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err,
+static int strip_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                         int l, int rgt)
 {
     if (need_args(a, 0, 1, "strip", err))
         return WEIR_EINVALID;
-    const weir_value *c = arg(a, 0, "chars");
-    if (c && c->kind == WEIR_VALUE_NONE)
+    const weir_tvalue *c = arg(a, 0, "chars");
+    if (c && c->kind == WEIR_TVALUE_NONE)
         c = NULL;
     *out = strip(s, c, l, rgt);
     return 0;
 }
-static int m_strip(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_strip(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 1, 1); }
-static int m_lstrip(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 1, 0); }
-static int m_rstrip(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_rstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 0, 1); }
 
-static int split_common(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err,
+static int split_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                         int from_right)
 {
     if (need_args(a, 0, 2, "split", err))
         return WEIR_EINVALID;
-    const weir_value *sep = arg(a, 0, "sep");
+    const weir_tvalue *sep = arg(a, 0, "sep");
     int64_t maxsplit;
     if (int_arg(a, 1, "maxsplit", -1, &maxsplit, err))
         return WEIR_EINVALID;
-    if (sep && sep->kind == WEIR_VALUE_NONE)
+    if (sep && sep->kind == WEIR_TVALUE_NONE)
         sep = NULL;
     if (sep && need_str(sep, "separator", err))
         return WEIR_EINVALID;
@@ -1673,7 +1848,7 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
         return weir_error_set(err, WEIR_EINVALID, "empty separator");
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len;
-    weir_value parts = weir_value_list();
+    weir_tvalue parts = weir_tvalue_list();
     int64_t done = 0;
     if (!from_right) {
         size_t i = 0;
@@ -1687,13 +1862,13 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
                     size_t e = n;
                     while (e > i && is_space((unsigned char)p[e - 1]))
                         e--;
-                    weir_value_list_push(&parts, str_n(p + i, e - i));
+                    weir_tvalue_list_push(&parts, str_n(p + i, e - i));
                     break;
                 }
                 size_t j = i;
                 while (j < n && !is_space((unsigned char)p[j]))
                     j++;
-                weir_value_list_push(&parts, str_n(p + i, j - i));
+                weir_tvalue_list_push(&parts, str_n(p + i, j - i));
                 done++;
                 i = j;
             }
@@ -1704,10 +1879,10 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
                                     ? weir_tpl__memmem(p + i, n - i, VSTR(sep)->data, sn)
                                     : NULL;
                 if (!f) {
-                    weir_value_list_push(&parts, str_n(p + i, n - i));
+                    weir_tvalue_list_push(&parts, str_n(p + i, n - i));
                     break;
                 }
-                weir_value_list_push(&parts, str_n(p + i, (size_t)(f - p) - i));
+                weir_tvalue_list_push(&parts, str_n(p + i, (size_t)(f - p) - i));
                 i = (size_t)(f - p) + sn;
                 done++;
             }
@@ -1716,7 +1891,7 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
         return 0;
     }
     /* rsplit: collect from the right, then reverse */
-    weir_value rev = weir_value_list();
+    weir_tvalue rev = weir_tvalue_list();
     size_t e = n;
     if (!sep) {
         for (;;) {
@@ -1728,13 +1903,13 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
                 size_t b = 0;
                 while (b < e && is_space((unsigned char)p[b]))
                     b++;
-                weir_value_list_push(&rev, str_n(p + b, e - b));
+                weir_tvalue_list_push(&rev, str_n(p + b, e - b));
                 break;
             }
             size_t b = e;
             while (b > 0 && !is_space((unsigned char)p[b - 1]))
                 b--;
-            weir_value_list_push(&rev, str_n(p + b, e - b));
+            weir_tvalue_list_push(&rev, str_n(p + b, e - b));
             done++;
             e = b;
         }
@@ -1749,26 +1924,26 @@ static int split_common(const weir_value *s, const weir_args *a, weir_value *out
                         break;
                     }
             if (f < 0) {
-                weir_value_list_push(&rev, str_n(p, e));
+                weir_tvalue_list_push(&rev, str_n(p, e));
                 break;
             }
-            weir_value_list_push(&rev, str_n(p + f + sn, e - (size_t)f - sn));
+            weir_tvalue_list_push(&rev, str_n(p + f + sn, e - (size_t)f - sn));
             e = (size_t)f;
             done++;
         }
     }
     for (size_t k = VLIST(&rev)->len; k > 0; k--)
-        weir_value_list_push(&parts, weir_value_copy(&VLIST(&rev)->items[k - 1]));
-    weir_value_free(rev);
+        weir_tvalue_list_push(&parts, weir_tvalue_copy(&VLIST(&rev)->items[k - 1]));
+    weir_tvalue_free(rev);
     *out = parts;
     return 0;
 }
-static int m_split(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_split(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return split_common(s, a, out, err, 0); }
-static int m_rsplit(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_rsplit(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return split_common(s, a, out, err, 1); }
 
-static int m_splitlines(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_splitlines(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 0, 1, "splitlines", err))
@@ -1776,7 +1951,7 @@ static int m_splitlines(render *r, const weir_value *s, const weir_args *a, weir
     int keep = truthy_arg(a, 0, "keepends", 0);
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, i = 0;
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     while (i < n) {
         size_t j = i;
         while (j < n && p[j] != '\n' && p[j] != '\r')
@@ -1784,18 +1959,18 @@ static int m_splitlines(render *r, const weir_value *s, const weir_args *a, weir
         size_t e = j;
         if (j < n)
             j += (p[j] == '\r' && j + 1 < n && p[j + 1] == '\n') ? 2 : 1;
-        weir_value_list_push(out, str_n(p + i, (keep ? j : e) - i));
+        weir_tvalue_list_push(out, str_n(p + i, (keep ? j : e) - i));
         i = j;
     }
     return 0;
 }
 
-static int m_replace(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_replace(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 2, 3, "replace", err))
         return WEIR_EINVALID;
-    const weir_value *o = arg(a, 0, "old"), *n = arg(a, 1, "new");
+    const weir_tvalue *o = arg(a, 0, "old"), *n = arg(a, 1, "new");
     if (need_str(o, "replace() argument 1", err) || need_str(n, "replace() argument 2", err))
         return WEIR_EINVALID;
     int64_t count;
@@ -1805,16 +1980,16 @@ static int m_replace(render *r, const weir_value *s, const weir_args *a, weir_va
     return 0;
 }
 
-static int affix(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err, int end)
+static int affix(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err, int end)
 {
     if (need_args(a, 1, 1, end ? "endswith" : "startswith", err))
         return WEIR_EINVALID;
-    const weir_value *x = &a->pos[0];
+    const weir_tvalue *x = &a->pos[0];
     if (!a->npos)
         x = &a->kw[0];
-    const weir_value *cands = x;
+    const weir_tvalue *cands = x;
     size_t nc = 1;
-    if (x->kind == WEIR_VALUE_LIST && weir_value_is_tuple(x)) {
+    if (x->kind == WEIR_TVALUE_LIST && weir_tvalue_is_tuple(x)) {
         cands = VLIST(x)->items;
         nc = VLIST(x)->len;
     }
@@ -1825,21 +2000,21 @@ static int affix(const weir_value *s, const weir_args *a, weir_value *out, weir_
         size_t n = VSTR(&cands[i])->len, sn = VSTR(s)->len;
         res = n <= sn && !memcmp(VSTR(s)->data + (end ? sn - n : 0), VSTR(&cands[i])->data, n);
     }
-    *out = weir_value_bool(res);
+    *out = weir_tvalue_bool(res);
     return 0;
 }
-static int m_startswith(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_startswith(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return affix(s, a, out, err, 0); }
-static int m_endswith(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_endswith(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return affix(s, a, out, err, 1); }
 
-static int find_common(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err,
+static int find_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                        int mode)
 {
     /* mode 0 find, 1 rfind, 2 index, 3 count */
     if (need_args(a, 1, 1, "find", err))
         return WEIR_EINVALID;
-    const weir_value *x = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     if (need_str(x, "argument", err))
         return WEIR_EINVALID;
     const char *p = VSTR(s)->data;
@@ -1856,7 +2031,7 @@ static int find_common(const weir_value *s, const weir_args *a, weir_value *out,
                 c++;
                 i = (size_t)(f - p) + xn;
             }
-        *out = weir_value_int(c);
+        *out = weir_tvalue_int(c);
         return 0;
     }
     ssize_t pos = -1;
@@ -1872,19 +2047,19 @@ static int find_common(const weir_value *s, const weir_args *a, weir_value *out,
     }
     if (pos < 0 && mode == 2)
         return weir_error_set(err, WEIR_EINVALID, "substring not found");
-    *out = weir_value_int(pos < 0 ? -1 : (int64_t)utf8_len(p, (size_t)pos));
+    *out = weir_tvalue_int(pos < 0 ? -1 : (int64_t)utf8_len(p, (size_t)pos));
     return 0;
 }
-static int m_find(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_find(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return find_common(s, a, out, err, 0); }
-static int m_rfind(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_rfind(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return find_common(s, a, out, err, 1); }
-static int m_sindex(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_sindex(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return find_common(s, a, out, err, 2); }
-static int m_scount(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_scount(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return find_common(s, a, out, err, 3); }
 
-static int char_class(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err,
+static int char_class(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                       int (*cls)(int))
 {
     if (need_args(a, 0, 0, "is...", err))
@@ -1893,83 +2068,77 @@ static int char_class(const weir_value *s, const weir_args *a, weir_value *out, 
     int res = n > 0;
     for (size_t i = 0; i < n && res; i++)
         res = cls((unsigned char)VSTR(s)->data[i]) != 0;
-    *out = weir_value_bool(res);
+    *out = weir_tvalue_bool(res);
     return 0;
 }
-static int m_isdigit(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_isdigit(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return char_class(s, a, out, err, isdigit); }
-static int m_isalpha(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_isalpha(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return char_class(s, a, out, err, isalpha); }
-static int m_isalnum(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_isalnum(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return char_class(s, a, out, err, isalnum); }
-static int m_isspace(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_isspace(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return char_class(s, a, out, err, isspace); }
 
-static int m_islower(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_islower(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    int res;
-    if (t_lower(r, s, a, &res, err))
+    WEIR_UNUSED(r);
+    if (need_args(a, 0, 0, "islower", err))
         return WEIR_EINVALID;
-    int cased = 0;
-    for (size_t i = 0; i < VSTR(s)->len; i++)
-        cased |= isalpha((unsigned char)VSTR(s)->data[i]);
-    *out = weir_value_bool(res && cased);
+    *out = weir_tvalue_bool(cased_test(s, 1));
     return 0;
 }
 
-static int m_isupper(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_isupper(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    int res;
-    if (t_upper(r, s, a, &res, err))
+    WEIR_UNUSED(r);
+    if (need_args(a, 0, 0, "isupper", err))
         return WEIR_EINVALID;
-    int cased = 0;
-    for (size_t i = 0; i < VSTR(s)->len; i++)
-        cased |= isalpha((unsigned char)VSTR(s)->data[i]);
-    *out = weir_value_bool(res && cased);
+    *out = weir_tvalue_bool(cased_test(s, 0));
     return 0;
 }
 
-static int m_join(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_join(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     if (need_args(a, 1, 1, "join", err))
         return WEIR_EINVALID;
-    weir_value l;
+    weir_tvalue l;
     if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &l, err))
         return WEIR_EINVALID;
     weir_buf b = WEIR_BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < VLIST(&l)->len; i++) {
-        const weir_value *x = &VLIST(&l)->items[i];
-        if (x->kind != WEIR_VALUE_STRING) {
+        const weir_tvalue *x = &VLIST(&l)->items[i];
+        if (x->kind != WEIR_TVALUE_STRING) {
             rc = weir_error_set(err, WEIR_EINVALID, "sequence item %zu: expected str instance, %s found",
-                                i, weir_value_type_name(x));
+                                i, weir_tvalue_type_name(x));
             break;
         }
         if (i)
             weir_buf_add(&b, VSTR(s)->data, VSTR(s)->len);
         weir_buf_add(&b, VSTR(x)->data, VSTR(x)->len);
     }
-    weir_value_free(l);
+    weir_tvalue_free(l);
     if (!rc)
-        *out = weir_value_string_buf(&b);
+        *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return rc;
 }
 
-static int pad_common(const weir_value *s, const weir_args *a, weir_value *out, weir_error *err,
+static int pad_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                       int mode)
 {
     /* 0 ljust, 1 rjust, 2 center, 3 zfill */
     int64_t width;
     if (need_args(a, 1, mode == 3 ? 1 : 2, "ljust", err) || int_arg(a, 0, "width", 0, &width, err))
         return WEIR_EINVALID;
-    const weir_value *fc = arg(a, 1, "fillchar");
+    const weir_tvalue *fc = arg(a, 1, "fillchar");
     char fill = mode == 3 ? '0' : fc && VSTR(fc)->len == 1 ? VSTR(fc)->data[0] : ' ';
     int64_t len = (int64_t)utf8_len(VSTR(s)->data, VSTR(s)->len);
     if (width > 100000)
         width = 100000;
     if (width <= len) {
-        *out = weir_value_copy(s);
+        *out = weir_tvalue_copy(s);
         return 0;
     }
     int64_t pad = width - len, left = mode == 1 || mode == 3 ? pad : mode == 0 ? 0 : pad / 2 + (pad & width & 1);
@@ -1984,28 +2153,28 @@ static int pad_common(const weir_value *s, const weir_args *a, weir_value *out, 
     weir_buf_addchars(&b, fill, (size_t)left);
     weir_buf_add(&b, p, n);
     weir_buf_addchars(&b, fill, (size_t)(pad - left));
-    *out = weir_value_string_buf(&b);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
 }
-static int m_ljust(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_ljust(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return pad_common(s, a, out, err, 0); }
-static int m_rjust(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_rjust(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return pad_common(s, a, out, err, 1); }
-static int m_center(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_center(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return pad_common(s, a, out, err, 2); }
-static int m_zfill(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_zfill(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return pad_common(s, a, out, err, 3); }
 
 /* One replacement field of str.format: value v with spec. */
-static int format_field(const weir_value *v, const char *spec, size_t sn, char conv, weir_buf *b,
+static int format_field(const weir_tvalue *v, const char *spec, size_t sn, char conv, weir_buf *b,
                         weir_error *err)
 {
     weir_buf tmp = WEIR_BUF_INIT;
     if (conv == 'r')
-        weir_value_repr_buf(v, &tmp);
-    else if (conv != 's' && sn && (v->kind == WEIR_VALUE_INT || v->kind == WEIR_VALUE_FLOAT ||
-                                   v->kind == WEIR_VALUE_BOOL)) {
+        weir_tvalue_repr_buf(v, &tmp);
+    else if (conv != 's' && sn && (v->kind == WEIR_TVALUE_INT || v->kind == WEIR_TVALUE_FLOAT ||
+                                   v->kind == WEIR_TVALUE_BOOL)) {
         /* [[fill]align][sign][0][width][,][.precision][type] for numbers */
         char fill = ' ', align = '>', sign = '-', type = 0;
         size_t i = 0;
@@ -2028,11 +2197,11 @@ static int format_field(const weir_value *v, const char *spec, size_t sn, char c
             weir_buf_release(&tmp);
             return weir_error_set(err, WEIR_EINVALID, "invalid format specifier");
         }
-        double d = v->kind == WEIR_VALUE_FLOAT ? v->u.f : v->kind == WEIR_VALUE_INT ? (double)v->u.i : v->u.b;
-        int neg = d < 0 || (v->kind == WEIR_VALUE_INT && v->u.i < 0);
+        double d = v->kind == WEIR_TVALUE_FLOAT ? v->u.f : v->kind == WEIR_TVALUE_INT ? (double)v->u.i : v->u.b;
+        int neg = d < 0 || (v->kind == WEIR_TVALUE_INT && v->u.i < 0);
         weir_buf digits = WEIR_BUF_INIT;
-        if (type == 'd' || (!type && v->kind != WEIR_VALUE_FLOAT && prec < 0)) {
-            int64_t iv = v->kind == WEIR_VALUE_INT ? v->u.i : (int64_t)d;
+        if (type == 'd' || (!type && v->kind != WEIR_TVALUE_FLOAT && prec < 0)) {
+            int64_t iv = v->kind == WEIR_TVALUE_INT ? v->u.i : (int64_t)d;
             weir_buf_addf(&digits, "%" PRIu64, iv < 0 ? (uint64_t)0 - (uint64_t)iv : (uint64_t)iv);
         } else if (type == 'f' || type == 'F' || type == '%') {
             weir_buf_addf(&digits, "%.*f", prec < 0 ? 6 : prec, fabs(type == '%' ? d * 100 : d));
@@ -2043,7 +2212,7 @@ static int format_field(const weir_value *v, const char *spec, size_t sn, char c
             if (prec >= 0)
                 weir_buf_addf(&digits, "%.*g", prec, fabs(d));
             else
-                weir_value__float_repr(fabs(d), &digits);
+                weir_tvalue__float_repr(fabs(d), &digits);
         } else {
             weir_buf_release(&digits);
             weir_buf_release(&tmp);
@@ -2082,7 +2251,7 @@ static int format_field(const weir_value *v, const char *spec, size_t sn, char c
         weir_buf_release(&tmp);
         return 0;
     } else
-        weir_value_to_buf(v, &tmp);
+        weir_tvalue_to_buf(v, &tmp);
     /* strings: [[fill]align][width][.precision] */
     char fill = ' ', align = '<';
     size_t i = 0;
@@ -2115,7 +2284,7 @@ static int format_field(const weir_value *v, const char *spec, size_t sn, char c
     return 0;
 }
 
-static int m_format(render *r, const weir_value *s, const weir_args *a, weir_value *out, weir_error *err)
+static int m_format(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, auto_idx = 0;
@@ -2164,7 +2333,7 @@ static int m_format(render *r, const weir_value *s, const weir_args *a, weir_val
             snprintf(rest, sizeof(rest), "%s", dot);
             *dot = '\0';
         }
-        const weir_value *v = NULL;
+        const weir_tvalue *v = NULL;
         if (!*name) {
             if (auto_idx < a->npos)
                 v = &a->pos[auto_idx];
@@ -2182,10 +2351,10 @@ static int m_format(render *r, const weir_value *s, const weir_args *a, weir_val
             rc = weir_error_set(err, WEIR_EINVALID, "format field '%s' has no value", name);
             break;
         }
-        weir_value cur = weir_value_copy(v);
+        weir_tvalue cur = weir_tvalue_copy(v);
         char *q = rest;
         while (*q && !rc) {
-            weir_value next;
+            weir_tvalue next;
             if (*q == '.') {
                 char *end = strpbrk(q + 1, ".[");
                 char part[128];
@@ -2200,71 +2369,71 @@ static int m_format(render *r, const weir_value *s, const weir_args *a, weir_val
                 }
                 char part[128];
                 snprintf(part, sizeof(part), "%.*s", (int)(end - q - 1), q + 1);
-                weir_value key;
+                weir_tvalue key;
                 char *num_end;
                 long long idx = strtoll(part, &num_end, 10);
-                key = *part && !*num_end ? weir_value_int(idx) : weir_value_string(part);
-                const weir_value *x = cur.kind == WEIR_VALUE_DICT ? weir_value_dict_getv(&cur, &key) : NULL;
-                if (cur.kind == WEIR_VALUE_LIST && key.kind == WEIR_VALUE_INT && idx >= 0 &&
+                key = *part && !*num_end ? weir_tvalue_int(idx) : weir_tvalue_string(part);
+                const weir_tvalue *x = cur.kind == WEIR_TVALUE_DICT ? weir_tvalue_dict_getv(&cur, &key) : NULL;
+                if (cur.kind == WEIR_TVALUE_LIST && key.kind == WEIR_TVALUE_INT && idx >= 0 &&
                     (size_t)idx < VLIST(&cur)->len)
                     x = &VLIST(&cur)->items[idx];
-                next = x ? weir_value_copy(x) : weir_value_undefined();
-                weir_value_free(key);
+                next = x ? weir_tvalue_copy(x) : weir_tvalue_undefined();
+                weir_tvalue_free(key);
                 q = end + 1;
             }
             if (!rc) {
-                weir_value_free(cur);
+                weir_tvalue_free(cur);
                 cur = next;
             }
         }
         if (!rc)
             rc = format_field(&cur, spec, sn, conv, &b, err);
-        weir_value_free(cur);
+        weir_tvalue_free(cur);
         i = (size_t)(e - p);
     }
     if (!rc)
-        *out = weir_value_string_buf(&b);
+        *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return rc;
 }
 
 /* list methods */
 
-static int m_append(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 1, "append", err))
         return WEIR_EINVALID;
     if (VLIST(l)->len >= ((size_t)1 << 24))
         return weir_error_set(err, WEIR_ETOOBIG, "list is too long");
-    weir_value tmp = *l;
-    if (weir_value_list_push(&tmp, weir_value_copy(a->npos ? &a->pos[0] : &a->kw[0])))
+    weir_tvalue tmp = *l;
+    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(a->npos ? &a->pos[0] : &a->kw[0])))
         return weir_error_set(err, WEIR_EINVALID, "cannot append a list to itself");
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
-static int m_extend(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_extend(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     if (need_args(a, 1, 1, "extend", err))
         return WEIR_EINVALID;
-    weir_value items;
+    weir_tvalue items;
     if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &items, err))
         return WEIR_EINVALID;
-    weir_value tmp = *l;
+    weir_tvalue tmp = *l;
     int rc = 0;
     if (VLIST(l)->len + VLIST(&items)->len > ((size_t)1 << 24))
         rc = weir_error_set(err, WEIR_ETOOBIG, "list is too long");
     for (size_t i = 0; i < VLIST(&items)->len && !rc; i++)
-        if (weir_value_list_push(&tmp, weir_value_copy(&VLIST(&items)->items[i])))
+        if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(&VLIST(&items)->items[i])))
             rc = weir_error_set(err, WEIR_EINVALID, "cannot put a list into itself");
-    weir_value_free(items);
+    weir_tvalue_free(items);
     if (!rc)
-        *out = weir_value_none();
+        *out = weir_tvalue_none();
     return rc;
 }
 
-static int m_lpop(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lpop(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t i;
@@ -2276,19 +2445,19 @@ static int m_lpop(render *r, const weir_value *l, const weir_args *a, weir_value
     if (i < 0 || i >= (int64_t)v->len)
         return weir_error_set(err, WEIR_EINVALID, v->len ? "pop index out of range" : "pop from empty list");
     *out = v->items[i];
-    memmove(&v->items[i], &v->items[i + 1], (v->len - (size_t)i - 1) * sizeof(weir_value));
+    memmove(&v->items[i], &v->items[i + 1], (v->len - (size_t)i - 1) * sizeof(weir_tvalue));
     v->len--;
     return 0;
 }
 
-static int m_insert(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_insert(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     int64_t i;
     if (need_args(a, 2, 2, "insert", err) || int_arg(a, 0, "index", 0, &i, err))
         return WEIR_EINVALID;
-    weir_value tmp = *l;
-    if (weir_value_list_push(&tmp, weir_value_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1])))
+    weir_tvalue tmp = *l;
+    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1])))
         return weir_error_set(err, WEIR_EINVALID, "cannot insert a list into itself");
     vlist *v = VLIST(l);
     int64_t n = (int64_t)v->len - 1;
@@ -2298,251 +2467,251 @@ static int m_insert(render *r, const weir_value *l, const weir_args *a, weir_val
         i = 0;
     if (i > n)
         i = n;
-    weir_value x = v->items[n];
-    memmove(&v->items[i + 1], &v->items[i], (size_t)(n - i) * sizeof(weir_value));
+    weir_tvalue x = v->items[n];
+    memmove(&v->items[i + 1], &v->items[i], (size_t)(n - i) * sizeof(weir_tvalue));
     v->items[i] = x;
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
-static int m_remove(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_remove(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 1, "remove", err))
         return WEIR_EINVALID;
     vlist *v = VLIST(l);
-    const weir_value *x = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     for (size_t i = 0; i < v->len; i++)
-        if (weir_value_equal(&v->items[i], x)) {
-            weir_value gone = v->items[i];
-            memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_value));
+        if (weir_tvalue_equal(&v->items[i], x)) {
+            weir_tvalue gone = v->items[i];
+            memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_tvalue));
             v->len--;
-            weir_value_free(gone);
-            *out = weir_value_none();
+            weir_tvalue_free(gone);
+            *out = weir_tvalue_none();
             return 0;
         }
     return weir_error_set(err, WEIR_EINVALID, "list.remove(x): x not in list");
 }
 
-static int m_lindex(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lindex(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 1, "index", err))
         return WEIR_EINVALID;
-    const weir_value *x = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     for (size_t i = 0; i < VLIST(l)->len; i++)
-        if (weir_value_equal(&VLIST(l)->items[i], x)) {
-            *out = weir_value_int((int64_t)i);
+        if (weir_tvalue_equal(&VLIST(l)->items[i], x)) {
+            *out = weir_tvalue_int((int64_t)i);
             return 0;
         }
     return weir_error_set(err, WEIR_EINVALID, "value is not in list");
 }
 
-static int m_lcount(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lcount(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 1, "count", err))
         return WEIR_EINVALID;
-    const weir_value *x = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     int64_t c = 0;
     for (size_t i = 0; i < VLIST(l)->len; i++)
-        c += weir_value_equal(&VLIST(l)->items[i], x);
-    *out = weir_value_int(c);
+        c += weir_tvalue_equal(&VLIST(l)->items[i], x);
+    *out = weir_tvalue_int(c);
     return 0;
 }
 
-static int m_lreverse(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lreverse(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 0, 0, "reverse", err))
         return WEIR_EINVALID;
     vlist *v = VLIST(l);
     for (size_t i = 0; i < v->len / 2; i++) {
-        weir_value t = v->items[i];
+        weir_tvalue t = v->items[i];
         v->items[i] = v->items[v->len - 1 - i];
         v->items[v->len - 1 - i] = t;
     }
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
-static int m_lsort(render *r, const weir_value *l, const weir_args *a, weir_value *out, weir_error *err)
+static int m_lsort(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    weir_value sorted;
+    weir_tvalue sorted;
     int reverse = truthy_arg(a, (size_t)-1, "reverse", 0);
     if (sort_list(r, l, reverse, 1, NULL, &sorted, err))
         return WEIR_EINVALID;
     /* swap contents: the sorted list holds the same items */
     vlist *v = VLIST(l), *s = VLIST(&sorted);
     for (size_t i = 0; i < v->len; i++) {
-        weir_value t = v->items[i];
+        weir_tvalue t = v->items[i];
         v->items[i] = s->items[i];
         s->items[i] = t;
     }
-    weir_value_free(sorted);
-    *out = weir_value_none();
+    weir_tvalue_free(sorted);
+    *out = weir_tvalue_none();
     return 0;
 }
 
-static int m_copy(render *r, const weir_value *c, const weir_args *a, weir_value *out, weir_error *err)
+static int m_copy(render *r, const weir_tvalue *c, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 0, 0, "copy", err))
         return WEIR_EINVALID;
-    if (c->kind == WEIR_VALUE_LIST) {
-        *out = weir_value_list();
+    if (c->kind == WEIR_TVALUE_LIST) {
+        *out = weir_tvalue_list();
         for (size_t i = 0; i < VLIST(c)->len; i++)
-            weir_value_list_push(out, weir_value_copy(&VLIST(c)->items[i]));
+            weir_tvalue_list_push(out, weir_tvalue_copy(&VLIST(c)->items[i]));
     } else {
-        *out = weir_value_dict();
+        *out = weir_tvalue_dict();
         for (size_t i = 0; i < VDICT(c)->len; i++)
-            weir_value_dict_setv(out, weir_value_copy(&VDICT(c)->e[i].key),
-                                 weir_value_copy(&VDICT(c)->e[i].val));
+            weir_tvalue_dict_setv(out, weir_tvalue_copy(&VDICT(c)->e[i].key),
+                                 weir_tvalue_copy(&VDICT(c)->e[i].val));
     }
     return 0;
 }
 
-static int m_clear(render *r, const weir_value *c, const weir_args *a, weir_value *out, weir_error *err)
+static int m_clear(render *r, const weir_tvalue *c, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 0, 0, "clear", err))
         return WEIR_EINVALID;
-    if (c->kind == WEIR_VALUE_LIST) {
+    if (c->kind == WEIR_TVALUE_LIST) {
         vlist *v = VLIST(c);
         size_t n = v->len;
         v->len = 0;
         for (size_t i = 0; i < n; i++)
-            weir_value_free(v->items[i]);
+            weir_tvalue_free(v->items[i]);
     } else {
-        weir_value tmp = *c;
+        weir_tvalue tmp = *c;
         while (VDICT(c)->len) {
-            weir_value k = weir_value_copy(&VDICT(c)->e[0].key);
-            weir_value_dict_del(&tmp, &k, NULL);
-            weir_value_free(k);
+            weir_tvalue k = weir_tvalue_copy(&VDICT(c)->e[0].key);
+            weir_tvalue_dict_del(&tmp, &k, NULL);
+            weir_tvalue_free(k);
         }
     }
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
 /* dict methods */
 
-static int m_get(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_get(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 2, "get", err))
         return WEIR_EINVALID;
-    const weir_value *k = a->npos ? &a->pos[0] : &a->kw[0];
-    const weir_value *v = weir_value_dict_getv(d, k);
+    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *v = weir_tvalue_dict_getv(d, k);
     if (v)
-        *out = weir_value_copy(v);
+        *out = weir_tvalue_copy(v);
     else if (a->npos + a->nkw > 1)
-        *out = weir_value_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1]);
+        *out = weir_tvalue_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1]);
     else
-        *out = weir_value_none();
+        *out = weir_tvalue_none();
     return 0;
 }
 
-static int dict_view(const weir_value *d, const weir_args *a, weir_value *out, weir_error *err,
+static int dict_view(const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err,
                      int what)
 {
     if (need_args(a, 0, 0, what == 0 ? "keys" : what == 1 ? "values" : "items", err))
         return WEIR_EINVALID;
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (size_t i = 0; i < VDICT(d)->len; i++) {
         if (what == 0)
-            weir_value_list_push(out, weir_value_copy(&VDICT(d)->e[i].key));
+            weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].key));
         else if (what == 1)
-            weir_value_list_push(out, weir_value_copy(&VDICT(d)->e[i].val));
+            weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].val));
         else {
-            weir_value t = weir_value_tuple();
-            weir_value_list_push(&t, weir_value_copy(&VDICT(d)->e[i].key));
-            weir_value_list_push(&t, weir_value_copy(&VDICT(d)->e[i].val));
-            weir_value_list_push(out, t);
+            weir_tvalue t = weir_tvalue_tuple();
+            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].key));
+            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].val));
+            weir_tvalue_list_push(out, t);
         }
     }
     return 0;
 }
-static int m_keys(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_keys(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return dict_view(d, a, out, err, 0); }
-static int m_values(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_values(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return dict_view(d, a, out, err, 1); }
-static int m_items(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_items(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return dict_view(d, a, out, err, 2); }
 
-static int m_update(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_update(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    weir_value tmp = *d;
+    weir_tvalue tmp = *d;
     if (a->npos > 1)
         return weir_error_set(err, WEIR_EINVALID, "update expected at most 1 argument");
     if (a->npos) {
-        const weir_value *o = &a->pos[0];
-        if (o->kind == WEIR_VALUE_DICT) {
+        const weir_tvalue *o = &a->pos[0];
+        if (o->kind == WEIR_TVALUE_DICT) {
             for (size_t i = 0; i < VDICT(o)->len; i++)
-                if (weir_value_dict_setv(&tmp, weir_value_copy(&VDICT(o)->e[i].key),
-                                         weir_value_copy(&VDICT(o)->e[i].val)))
+                if (weir_tvalue_dict_setv(&tmp, weir_tvalue_copy(&VDICT(o)->e[i].key),
+                                         weir_tvalue_copy(&VDICT(o)->e[i].val)))
                     return weir_error_set(err, WEIR_EINVALID, "cannot put a dict into itself");
-        } else if (o->kind == WEIR_VALUE_LIST) {
+        } else if (o->kind == WEIR_TVALUE_LIST) {
             for (size_t i = 0; i < VLIST(o)->len; i++) {
-                const weir_value *p = &VLIST(o)->items[i];
-                if (p->kind != WEIR_VALUE_LIST || VLIST(p)->len != 2)
+                const weir_tvalue *p = &VLIST(o)->items[i];
+                if (p->kind != WEIR_TVALUE_LIST || VLIST(p)->len != 2)
                     return weir_error_set(err, WEIR_EINVALID,
                                           "dictionary update sequence element has wrong length");
-                if (weir_value_dict_setv(&tmp, weir_value_copy(&VLIST(p)->items[0]),
-                                         weir_value_copy(&VLIST(p)->items[1])))
+                if (weir_tvalue_dict_setv(&tmp, weir_tvalue_copy(&VLIST(p)->items[0]),
+                                         weir_tvalue_copy(&VLIST(p)->items[1])))
                     return weir_error_set(err, WEIR_EINVALID, "cannot put a dict into itself");
             }
         } else
             return weir_error_set(err, WEIR_EINVALID, "'%s' object is not iterable",
-                                  weir_value_type_name(o));
+                                  weir_tvalue_type_name(o));
     }
     for (size_t i = 0; i < a->nkw; i++)
-        if (weir_value_dict_set(&tmp, a->kw_names[i], weir_value_copy(&a->kw[i])))
+        if (weir_tvalue_dict_set(&tmp, a->kw_names[i], weir_tvalue_copy(&a->kw[i])))
             return weir_error_set(err, WEIR_EINVALID, "cannot put a dict into itself");
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
-static int m_dpop(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_dpop(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 2, "pop", err))
         return WEIR_EINVALID;
-    weir_value tmp = *d;
-    const weir_value *k = a->npos ? &a->pos[0] : &a->kw[0];
-    if (!weir_value_dict_del(&tmp, k, out))
+    weir_tvalue tmp = *d;
+    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    if (!weir_tvalue_dict_del(&tmp, k, out))
         return 0;
     if (a->npos + a->nkw > 1) {
-        *out = weir_value_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1]);
+        *out = weir_tvalue_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1]);
         return 0;
     }
     weir_buf b = WEIR_BUF_INIT;
-    weir_value_repr_buf(k, &b);
+    weir_tvalue_repr_buf(k, &b);
     int rc = weir_error_set(err, WEIR_ENOTFOUND, "key %s not found", b.ptr);
     weir_buf_release(&b);
     return rc;
 }
 
-static int m_setdefault(render *r, const weir_value *d, const weir_args *a, weir_value *out, weir_error *err)
+static int m_setdefault(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
     if (need_args(a, 1, 2, "setdefault", err))
         return WEIR_EINVALID;
-    const weir_value *k = &a->pos[0];
+    const weir_tvalue *k = &a->pos[0];
     if (!a->npos)
         k = &a->kw[0];
-    const weir_value *v = weir_value_dict_getv(d, k);
+    const weir_tvalue *v = weir_tvalue_dict_getv(d, k);
     if (v) {
-        *out = weir_value_copy(v);
+        *out = weir_tvalue_copy(v);
         return 0;
     }
-    weir_value dv = a->npos + a->nkw > 1 ? weir_value_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1])
-                                         : weir_value_none();
-    weir_value tmp = *d;
-    *out = weir_value_copy(&dv);
-    if (weir_value_dict_setv(&tmp, weir_value_copy(k), dv)) {
-        weir_value_free(*out);
+    weir_tvalue dv = a->npos + a->nkw > 1 ? weir_tvalue_copy(a->npos > 1 ? &a->pos[1] : &a->kw[a->nkw - 1])
+                                         : weir_tvalue_none();
+    weir_tvalue tmp = *d;
+    *out = weir_tvalue_copy(&dv);
+    if (weir_tvalue_dict_setv(&tmp, weir_tvalue_copy(k), dv)) {
+        weir_tvalue_free(*out);
         return weir_error_set(err, WEIR_EINVALID, "cannot put a dict into itself");
     }
     return 0;
@@ -2576,15 +2745,15 @@ static const struct {
     { "setdefault", K_DICT, m_setdefault },
 };
 
-int weir_tpl__find_method(const weir_value *self, const char *name)
+int weir_tpl__find_method(const weir_tvalue *self, const char *name)
 {
-    int k = self->kind == WEIR_VALUE_STRING ? K_STR
-            : self->kind == WEIR_VALUE_LIST ? K_LIST
-            : self->kind == WEIR_VALUE_DICT ? K_DICT : 0;
+    int k = self->kind == WEIR_TVALUE_STRING ? K_STR
+            : self->kind == WEIR_TVALUE_LIST ? K_LIST
+            : self->kind == WEIR_TVALUE_DICT ? K_DICT : 0;
     if (!k)
         return -1;
     /* tuples have only index and count */
-    if (k == K_LIST && weir_value_is_tuple(self) && strcmp(name, "index") && strcmp(name, "count"))
+    if (k == K_LIST && weir_tvalue_is_tuple(self) && strcmp(name, "index") && strcmp(name, "count"))
         return -1;
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(methods); i++)
         if ((methods[i].kinds & k) && !strcmp(methods[i].name, name))
@@ -2597,8 +2766,8 @@ const char *weir_tpl__method_name(int method)
     return method >= 0 && (size_t)method < WEIR_ARRAY_SIZE(methods) ? methods[method].name : "";
 }
 
-int weir_tpl__call_method(render *r, const weir_value *self, int method, const weir_args *args,
-                          weir_value *out, weir_error *err)
+int weir_tpl__call_method(render *r, const weir_tvalue *self, int method, const weir_args *args,
+                          weir_tvalue *out, weir_error *err)
 {
     if (method < 0 || (size_t)method >= WEIR_ARRAY_SIZE(methods))
         return weir_error_set(err, WEIR_EINVALID, "unknown method");
@@ -2609,19 +2778,19 @@ int weir_tpl__call_method(render *r, const weir_value *self, int method, const w
 
 #define MAX_RANGE 100000
 
-static int g_range(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int g_range(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     int64_t v[3] = { 0, 0, 1 };
     if (a->npos < 1 || a->npos > 3 || a->nkw)
         return weir_error_set(err, WEIR_EINVALID, "range expected 1 to 3 integer arguments");
     for (size_t i = 0; i < a->npos; i++) {
-        const weir_value *x = &a->pos[i];
-        if (x->kind == WEIR_VALUE_INT) v[i] = x->u.i;
-        else if (x->kind == WEIR_VALUE_BOOL) v[i] = x->u.b;
+        const weir_tvalue *x = &a->pos[i];
+        if (x->kind == WEIR_TVALUE_INT) v[i] = x->u.i;
+        else if (x->kind == WEIR_TVALUE_BOOL) v[i] = x->u.b;
         else
             return weir_error_set(err, WEIR_EINVALID, "'%s' object cannot be interpreted as an integer",
-                                  weir_value_type_name(x));
+                                  weir_tvalue_type_name(x));
     }
     int64_t start = 0, stop, stp = 1;
     if (a->npos == 1)
@@ -2639,51 +2808,51 @@ static int g_range(void *ud, const weir_args *a, weir_value *out, weir_error *er
     if (count > MAX_RANGE)
         return weir_error_set(err, WEIR_ETOOBIG, "range too big, maximum size for range is %d",
                               MAX_RANGE);
-    *out = weir_value_list();
+    *out = weir_tvalue_list();
     for (int64_t i = start; stp > 0 ? i < stop : i > stop; i += stp)
-        weir_value_list_push(out, weir_value_int(i));
+        weir_tvalue_list_push(out, weir_tvalue_int(i));
     return 0;
 }
 
-static int g_dict(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int g_dict(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
-    *out = weir_value_dict();
+    *out = weir_tvalue_dict();
     if (a->npos > 1)
         return weir_error_set(err, WEIR_EINVALID, "dict expected at most 1 argument");
     int rc = 0;
     if (a->npos)
-        rc = m_update(NULL, out, a, &(weir_value){ 0 }, err);
+        rc = m_update(NULL, out, a, &(weir_tvalue){ 0 }, err);
     else
         for (size_t i = 0; i < a->nkw; i++)
-            weir_value_dict_set(out, a->kw_names[i], weir_value_copy(&a->kw[i]));
+            weir_tvalue_dict_set(out, a->kw_names[i], weir_tvalue_copy(&a->kw[i]));
     return rc;
 }
 
-static int g_namespace(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int g_namespace(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
-    *out = weir_value_namespace();
-    if (a->npos && a->pos[0].kind == WEIR_VALUE_DICT) {
-        const weir_value *d = &a->pos[0];
+    *out = weir_tvalue_namespace();
+    if (a->npos && a->pos[0].kind == WEIR_TVALUE_DICT) {
+        const weir_tvalue *d = &a->pos[0];
         for (size_t i = 0; i < VDICT(d)->len; i++)
-            weir_value_dict_setv(out, weir_value_copy(&VDICT(d)->e[i].key),
-                                 weir_value_copy(&VDICT(d)->e[i].val));
+            weir_tvalue_dict_setv(out, weir_tvalue_copy(&VDICT(d)->e[i].key),
+                                 weir_tvalue_copy(&VDICT(d)->e[i].val));
     } else if (a->npos)
         return weir_error_set(err, WEIR_EINVALID, "namespace() takes a dict or keywords");
     for (size_t i = 0; i < a->nkw; i++)
-        weir_value_dict_set(out, a->kw_names[i], weir_value_copy(&a->kw[i]));
+        weir_tvalue_dict_set(out, a->kw_names[i], weir_tvalue_copy(&a->kw[i]));
     return 0;
 }
 
-int weir_tpl__builtin_global(const char *name, weir_value *out)
+int weir_tpl__builtin_global(const char *name, weir_tvalue *out)
 {
     if (!strcmp(name, "range"))
-        *out = weir_value_function("range", g_range, NULL);
+        *out = weir_tvalue_function("range", g_range, NULL);
     else if (!strcmp(name, "dict"))
-        *out = weir_value_function("dict", g_dict, NULL);
+        *out = weir_tvalue_function("dict", g_dict, NULL);
     else if (!strcmp(name, "namespace"))
-        *out = weir_value_function("namespace", g_namespace, NULL);
+        *out = weir_tvalue_function("namespace", g_namespace, NULL);
     else
         return 0;
     return 1;

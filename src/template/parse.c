@@ -261,10 +261,11 @@ static int lex_number(parser *p, lexer *lx)
 }
 
 /* Tokens of one tag, up to its end delimiter. Returns 0 and sets *strip. */
-static int lex_tag(parser *p, lexer *lx, char close, int end_type, int *strip_after)
+static int lex_tag(parser *p, lexer *lx, size_t open, char close, int end_type,
+                   int *strip_after)
 {
+    char stack[MAX_NESTING];
     int depth = 0;
-    size_t open = lx->i;
     for (;;) {
         while (lx->i < lx->n && is_ws(lx->s[lx->i]))
             lx->i++;
@@ -318,10 +319,17 @@ static int lex_tag(parser *p, lexer *lx, char close, int end_type, int *strip_af
         case '>': if (c1 == '=') { op = OP_GE; w = 2; } else op = '>'; break;
         case '(': case '[': case '{':
             op = c;
-            depth++;
+            if (depth == MAX_NESTING)
+                return lex_error(p, lx, lx->i, "brackets nested too deeply");
+            stack[depth++] = c == '(' ? ')' : c == '[' ? ']' : '}';
             break;
         case ')': case ']': case '}':
             op = c;
+            if (depth > 0 && stack[depth - 1] != c) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "unexpected '%c', expected '%c'", c, stack[depth - 1]);
+                return lex_error(p, lx, lx->i, msg);
+            }
             if (depth > 0)
                 depth--;
             break;
@@ -451,7 +459,7 @@ static int lex(parser *p)
         }
         size_t first = p->toks.len;
         push_tok(p, &lx, kind == '{' ? T_VBEGIN : T_BBEGIN, tag);
-        if (lex_tag(p, &lx, kind == '{' ? '}' : '%', kind == '{' ? T_VEND : T_BEND, &lstrip))
+        if (lex_tag(p, &lx, tag, kind == '{' ? '}' : '%', kind == '{' ? T_VEND : T_BEND, &lstrip))
             return WEIR_EINVALID;
         /* {% raw %} */
         if (kind == '%' && p->toks.len == first + 3 && p->toks.items[first + 1].type == T_NAME &&
@@ -579,9 +587,11 @@ static uint64_t name_hash(const char *s)
     return (uint64_t)weir_hash_str(s, strlen(s));
 }
 
-static node *mkconst(parser *p, token *at, weir_value v)
+static node *mkconst(parser *p, token *at, weir_tvalue v)
 {
     node *n = mknode(p, N_CONST, at);
+    if (p->t->shared)
+        weir_tvalue__make_immortal(&v);
     n->val = v;
     weir_vec_push(&p->t->consts, v);
     return n;
@@ -658,11 +668,11 @@ static int primary(parser *p, node **out)
     case T_NAME: {
         const char *s = t->s;
         if (!strcmp(s, "true") || !strcmp(s, "True"))
-            *out = mkconst(p, t, weir_value_bool(1));
+            *out = mkconst(p, t, weir_tvalue_bool(1));
         else if (!strcmp(s, "false") || !strcmp(s, "False"))
-            *out = mkconst(p, t, weir_value_bool(0));
+            *out = mkconst(p, t, weir_tvalue_bool(0));
         else if (!strcmp(s, "none") || !strcmp(s, "None"))
-            *out = mkconst(p, t, weir_value_none());
+            *out = mkconst(p, t, weir_tvalue_none());
         else {
             node *n = mknode(p, N_NAME, t);
             n->name = s;
@@ -685,16 +695,16 @@ static int primary(parser *p, node **out)
             weir_buf_add(&b, cur(p)->s, cur(p)->len);
             advance(p);
         }
-        *out = mkconst(p, t, weir_value_string_buf(&b));
+        *out = mkconst(p, t, weir_tvalue_string_buf(&b));
         weir_buf_release(&b);
         return 0;
     }
     case T_INT:
-        *out = mkconst(p, t, weir_value_int(t->i));
+        *out = mkconst(p, t, weir_tvalue_int(t->i));
         advance(p);
         return 0;
     case T_FLOAT:
-        *out = mkconst(p, t, weir_value_float(t->f));
+        *out = mkconst(p, t, weir_tvalue_float(t->f));
         advance(p);
         return 0;
     case T_OP:
@@ -799,6 +809,8 @@ static int postfix(parser *p, node **io)
             token *a = cur(p);
             if (a->type == T_NAME) {
                 node *n = mknode(p, N_GETATTR, t);
+                n->line = (*io)->line;
+                n->col = (*io)->col;
                 n->a = *io;
                 n->name = a->s;
                 advance(p);
@@ -806,7 +818,7 @@ static int postfix(parser *p, node **io)
             } else if (a->type == T_INT) {
                 node *n = mknode(p, N_GETITEM, t);
                 n->a = *io;
-                n->b = mkconst(p, a, weir_value_int(a->i));
+                n->b = mkconst(p, a, weir_tvalue_int(a->i));
                 advance(p);
                 *io = n;
             } else
@@ -833,6 +845,8 @@ static int postfix(parser *p, node **io)
             }
             advance(p);
             node *n = mknode(p, N_GETITEM, t);
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             n->a = *io;
             if (items.len == 1) {
                 n->b = items.items[0];
@@ -846,6 +860,8 @@ static int postfix(parser *p, node **io)
         } else if (is_op(t, '(')) {
             advance(p);
             node *n = mknode(p, N_CALL, t);
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             n->a = *io;
             if ((rc = call_args(p, n)))
                 return rc;
@@ -877,8 +893,14 @@ static int filter_one(parser *p, node **io)
     int rc;
     if ((rc = dotted_name(p, &n->name)))
         return rc;
-    if (!weir_tpl__find_filter(n->name) && !weir_map_get(&p->t->env->filters, n->name))
+    /* host filters win over built-in ones; those are resolved now */
+    if (!weir_map_get(&p->t->env->filters, n->name) &&
+        !(n->filter = weir_tpl__find_filter(n->name))) {
+        const char *hint = weir_tpl__suggest(n->name, 0);
+        if (hint)
+            return fail(p, t, "no filter named '%s' (did you mean '%s'?)", n->name, hint);
         return fail(p, t, "no filter named '%s'", n->name);
+    }
     n->a = *io;
     if (is_op(cur(p), '(')) {
         advance(p);
@@ -901,8 +923,12 @@ static int test_one(parser *p, node **io)
     token *nt = cur(p);
     if ((rc = dotted_name(p, &n->name)))
         return rc;
-    if (!weir_tpl__find_test(n->name))
+    if (!(n->test = weir_tpl__find_test(n->name))) {
+        const char *hint = weir_tpl__suggest(n->name, 1);
+        if (hint)
+            return fail(p, nt, "no test named '%s' (did you mean '%s'?)", n->name, hint);
         return fail(p, nt, "no test named '%s'", n->name);
+    }
     n->a = *io;
     token *c = cur(p);
     if (is_op(c, '(')) {
@@ -1187,7 +1213,11 @@ static int tuple_expr(parser *p, node **out, int simplified, int with_condexpr,
             (items.len && is_op(c, '=')) || (explicit_parens && items.len == 0 && is_op(c, ')')))
             break;
         node *e;
-        if (simplified) {
+        if (simplified && is_op(c, '(')) {
+            advance(p);
+            if ((rc = tuple_expr(p, &e, 1, 0, 1)) || (rc = expect_op(p, ')')))
+                break;
+        } else if (simplified) {
             if (c->type != T_NAME) {
                 rc = unexpected(p, "a name");
                 break;
@@ -1258,7 +1288,8 @@ static int parse_if(parser *p, token *open, node **out)
     node *n = mknode(p, N_IF, open);
     *out = n;
     int rc;
-    if ((rc = expr(p, &n->a)) || (rc = block_end(p)))
+    /* as in Jinja2, the condition may not itself be an inline if */
+    if ((rc = tuple_expr(p, &n->a, 0, 0, 0)) || (rc = block_end(p)))
         return rc;
     static const char *const ends[] = { "elif", "else", "endif" };
     nodevec b = WEIR_VEC_INIT;

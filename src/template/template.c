@@ -10,16 +10,16 @@
 
 static void free_value_ptr(void *p)
 {
-    weir_value *v = p;
-    weir_value_free(*v);
+    weir_tvalue *v = p;
+    weir_tvalue_free(*v);
     free(v);
 }
 
-static void map_put_value(weir_map *m, const char *name, weir_value v)
+static void map_put_value(weir_map *m, const char *name, weir_tvalue v)
 {
-    weir_value *slot = weir_xmalloc(sizeof(*slot));
+    weir_tvalue *slot = weir_xmalloc(sizeof(*slot));
     *slot = v;
-    weir_value *old = weir_map_put(m, name, slot);
+    weir_tvalue *old = weir_map_put(m, name, slot);
     if (old)
         free_value_ptr(old);
 }
@@ -46,7 +46,7 @@ weir_template_env *weir_template_env_new(void)
     env->max_output = (size_t)64 << 20;
     static const char *const builtins[] = { "range", "dict", "namespace" };
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(builtins); i++) {
-        weir_value v;
+        weir_tvalue v;
         if (weir_tpl__builtin_global(builtins[i], &v))
             map_put_value(&env->globals, builtins[i], v);
     }
@@ -77,7 +77,7 @@ void weir_template_env_free(weir_template_env *env)
     free(env);
 }
 
-void weir_template_env_set_global(weir_template_env *env, const char *name, weir_value val)
+void weir_template_env_set_global(weir_template_env *env, const char *name, weir_tvalue val)
 {
     map_put_value(&env->globals, name, val);
 }
@@ -85,13 +85,13 @@ void weir_template_env_set_global(weir_template_env *env, const char *name, weir
 void weir_template_env_add_function(weir_template_env *env, const char *name, weir_host_fn fn,
                                     void *ud)
 {
-    map_put_value(&env->globals, name, weir_value_function(name, fn, ud));
+    map_put_value(&env->globals, name, weir_tvalue_function(name, fn, ud));
 }
 
 void weir_template_env_add_filter(weir_template_env *env, const char *name, weir_host_fn fn,
                                   void *ud)
 {
-    map_put_value(&env->filters, name, weir_value_function(name, fn, ud));
+    map_put_value(&env->filters, name, weir_tvalue_function(name, fn, ud));
 }
 
 void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag, const char *prefix,
@@ -112,6 +112,11 @@ void weir_template_env_set_strict(weir_template_env *env, int strict)
     env->strict = strict;
 }
 
+void weir_template_env_set_lenient(weir_template_env *env, int lenient)
+{
+    env->lenient = lenient;
+}
+
 void weir_template_env_set_limits(weir_template_env *env, int max_depth, size_t max_output,
                                   uint64_t max_steps)
 {
@@ -129,11 +134,12 @@ void weir_template_env_trace_calls(weir_template_env *env, const char *name)
 
 /* --- compiling ---------------------------------------------------------------- */
 
-int weir_template_compile(weir_template_env *env, const char *file, const char *src, size_t len,
-                          weir_template **out, weir_error *err)
+static int compile(weir_template_env *env, const char *file, const char *src, size_t len,
+                   int shared, weir_template **out, weir_error *err)
 {
     weir_template *t = weir_xcalloc(1, sizeof(*t));
     t->env = env;
+    t->shared = shared;
     weir_arena_init(&t->arena, 0);
     t->name = weir_xstrdup(file ? file : "<string>");
     /* Jinja2 reads "\r\n" and "\r" as "\n" and, without
@@ -163,12 +169,18 @@ int weir_template_compile(weir_template_env *env, const char *file, const char *
     return 0;
 }
 
+int weir_template_compile(weir_template_env *env, const char *file, const char *src, size_t len,
+                          weir_template **out, weir_error *err)
+{
+    return compile(env, file, src, len, 0, out, err);
+}
+
 void weir_template_free(weir_template *t)
 {
     if (!t)
         return;
     for (size_t i = 0; i < t->consts.len; i++)
-        weir_value_free(t->consts.items[i]);
+        weir_tvalue__free_immortal(t->consts.items[i]);
     weir_vec_release(&t->consts);
     weir_arena_release(&t->arena);
     free(t->name);
@@ -182,14 +194,14 @@ const char *weir_template_name(const weir_template *t)
 
 /* --- rendering ---------------------------------------------------------------- */
 
-int weir_template_render(const weir_template *t, const weir_value *ctx, weir_buf *out,
-                         weir_value *calls, weir_error *err)
+int weir_template_render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
+                         weir_tvalue *calls, weir_error *err)
 {
     return weir_tpl__render(t, ctx, out, calls, err);
 }
 
 int weir_template_render_string(weir_template_env *env, const char *file, const char *src,
-                                size_t len, const weir_value *ctx, weir_buf *out,
+                                size_t len, const weir_tvalue *ctx, weir_buf *out,
                                 weir_error *err)
 {
     weir_template *t;
@@ -207,15 +219,15 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns, const 
                                   const char *src, size_t len, weir_error *err)
 {
     weir_template *t;
-    int rc = weir_template_compile(env, file, src, len, &t, err);
+    int rc = compile(env, file, src, len, 1, &t, err);
     if (rc)
         return rc;
     weir_vec_push(&env->files, t);
-    weir_value *space = NULL;
+    weir_tvalue *space = NULL;
     if (ns && *ns) {
         space = weir_map_get(&env->namespaces, ns);
         if (!space) {
-            map_put_value(&env->namespaces, ns, weir_value_dict());
+            map_put_value(&env->namespaces, ns, weir_tvalue_dict());
             space = weir_map_get(&env->namespaces, ns);
         }
     }
@@ -223,36 +235,36 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns, const 
         const node *m = t->body[i];
         if (m->type != N_MACRO)
             continue;
-        weir_value fn = weir_tpl__macro_value(t, m);
+        weir_tvalue fn = weir_tpl__macro_value(t, m);
         if (space)
-            weir_value_dict_set(space, m->name, fn);
+            weir_tvalue_dict_set(space, m->name, fn);
         else
             map_put_value(&env->macros, m->name, fn);
     }
     return 0;
 }
 
-int weir_template_env_get_macro(weir_template_env *env, const char *name, weir_value *out,
+int weir_template_env_get_macro(weir_template_env *env, const char *name, weir_tvalue *out,
                                 weir_error *err)
 {
     const char *dot = strchr(name, '.');
-    const weir_value *v = NULL;
+    const weir_tvalue *v = NULL;
     if (dot) {
         char ns[256];
         snprintf(ns, sizeof(ns), "%.*s", (int)(dot - name < 255 ? dot - name : 255), name);
-        weir_value *space = weir_map_get(&env->namespaces, ns);
+        weir_tvalue *space = weir_map_get(&env->namespaces, ns);
         if (space)
-            v = weir_value_dict_get(space, dot + 1);
+            v = weir_tvalue_dict_get(space, dot + 1);
     } else
         v = weir_map_get(&env->macros, name);
     if (!v)
         return weir_error_set(err, WEIR_ENOTFOUND, "no macro named '%s'", name);
-    *out = weir_value_copy(v);
+    *out = weir_tvalue_copy(v);
     return 0;
 }
 
-int weir_template_env_call(weir_template_env *env, const weir_value *fn, const weir_args *args,
-                           const weir_value *ctx, weir_value *out, weir_error *err)
+int weir_template_env_call(weir_template_env *env, const weir_tvalue *fn, const weir_args *args,
+                           const weir_tvalue *ctx, weir_tvalue *out, weir_error *err)
 {
     weir_args none = { NULL, 0, NULL, NULL, 0 };
     return weir_tpl__env_call(env, fn, args ? args : &none, ctx, out, err);

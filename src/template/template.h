@@ -17,7 +17,9 @@
  *
  * Lifetimes: a template belongs to its environment, which must outlive it.
  * Macros loaded with weir_template_env_load_macros() live in the
- * environment. Values follow value.h's ownership rules.
+ * environment; values that renders hand out may share constant strings with
+ * those macro files, so free them before the environment. Values follow
+ * value.h's ownership rules.
  *
  * Threads: after setup, one environment may render from many threads at
  * once (each render has its own state) as long as no thread loads macros or
@@ -51,7 +53,7 @@ weir_template_env *weir_template_env_new(void);
 void weir_template_env_free(weir_template_env *env);
 
 /* Makes name a global variable; val is consumed. Replaces an earlier one. */
-void weir_template_env_set_global(weir_template_env *env, const char *name, weir_value val);
+void weir_template_env_set_global(weir_template_env *env, const char *name, weir_tvalue val);
 /* Registers a global function (shorthand for set_global of a function). */
 void weir_template_env_add_function(weir_template_env *env, const char *name,
                                     weir_host_fn fn, void *ud);
@@ -71,6 +73,12 @@ void weir_template_env_add_macro_tag(weir_template_env *env, const char *tag,
 
 /* Strict mode: printing, iterating or testing an undefined value is an error. */
 void weir_template_env_set_strict(weir_template_env *env, int strict);
+/*
+ * Lenient mode, as dbt's parse phase: an attribute, item or call of an
+ * undefined value is undefined instead of an error (arguments are still
+ * evaluated, so traced calls inside are recorded). Off by default.
+ */
+void weir_template_env_set_lenient(weir_template_env *env, int lenient);
 /* Limits: macro call depth (default 200), output bytes (default 64 MiB),
  * evaluation steps per render (default 0: unlimited). */
 void weir_template_env_set_limits(weir_template_env *env, int max_depth,
@@ -95,16 +103,16 @@ int weir_template_env_load_macros(weir_template_env *env, const char *ns,
  * callable value, or WEIR_ENOTFOUND.
  */
 int weir_template_env_get_macro(weir_template_env *env, const char *name,
-                                weir_value *out, weir_error *err);
+                                weir_tvalue *out, weir_error *err);
 /*
  * Calls a callable value (a macro from weir_template_env_get_macro, or any
  * function) with args, under the render context ctx (a dict, borrowed, or
  * NULL). *out receives the result: a macro's output as a string, or the
  * value it returned.
  */
-int weir_template_env_call(weir_template_env *env, const weir_value *fn,
-                           const weir_args *args, const weir_value *ctx,
-                           weir_value *out, weir_error *err);
+int weir_template_env_call(weir_template_env *env, const weir_tvalue *fn,
+                           const weir_args *args, const weir_tvalue *ctx,
+                           weir_tvalue *out, weir_error *err);
 
 /* --- templates ---------------------------------------------------------- */
 
@@ -123,12 +131,12 @@ const char *weir_template_name(const weir_template *t);
  * per call of a traced function: [name, [positional args], {keyword args}].
  * On error, out holds what was rendered before it.
  */
-int weir_template_render(const weir_template *t, const weir_value *ctx, weir_buf *out,
-                         weir_value *calls, weir_error *err);
+int weir_template_render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
+                         weir_tvalue *calls, weir_error *err);
 
 /* Compiles and renders in one call (`weir compile --inline`). */
 int weir_template_render_string(weir_template_env *env, const char *file,
-                                const char *src, size_t len, const weir_value *ctx,
+                                const char *src, size_t len, const weir_tvalue *ctx,
                                 weir_buf *out, weir_error *err);
 
 /*

@@ -19,6 +19,12 @@ enum {
     OP_IN = 'i', OP_NOTIN = 'n', OP_NOT = '!'
 };
 
+typedef struct render render;
+typedef int (*builtin_fn)(render *r, const weir_tvalue *in, const weir_args *args,
+                          weir_tvalue *out, weir_error *err);
+typedef int (*builtin_test)(render *r, const weir_tvalue *in, const weir_args *args,
+                            int *result, weir_error *err);
+
 typedef enum {
     /* expressions */
     N_CONST, N_NAME, N_LIST, N_TUPLE, N_DICT, N_GETATTR, N_GETITEM, N_SLICE,
@@ -46,7 +52,9 @@ struct node {
     size_t len;          /* length of name (text nodes) */
     uint64_t hash;       /* of name, for frame lookups */
     int *ops;            /* comparison operators */
-    weir_value val;      /* constants (owned by the template) */
+    weir_tvalue val;      /* constants (owned by the template) */
+    builtin_fn filter;   /* a built-in filter, resolved when parsed */
+    builtin_test test;   /* a test, resolved when parsed */
 };
 
 struct weir_template {
@@ -57,7 +65,8 @@ struct weir_template {
     size_t srclen;
     node **body;
     size_t n;
-    WEIR_VEC(weir_value) consts;
+    WEIR_VEC(weir_tvalue) consts;
+    int shared;         /* a macro file owned by the environment */
 };
 
 typedef struct {
@@ -66,14 +75,15 @@ typedef struct {
 } macro_tag;
 
 struct weir_template_env {
-    weir_map globals;    /* name -> weir_value * */
-    weir_map filters;    /* name -> weir_value * (host filters) */
+    weir_map globals;    /* name -> weir_tvalue * */
+    weir_map filters;    /* name -> weir_tvalue * (host filters) */
     weir_map tags;       /* tag -> macro_tag * */
-    weir_map macros;     /* global macros: name -> weir_value * */
-    weir_map namespaces; /* ns -> weir_value * (a dict of macros) */
+    weir_map macros;     /* global macros: name -> weir_tvalue * */
+    weir_map namespaces; /* ns -> weir_tvalue * (a dict of macros) */
     WEIR_VEC(weir_template *) files;
     weir_strvec traced;
     int strict;
+    int lenient;
     int max_depth;
     size_t max_output;
     uint64_t max_steps;
@@ -89,52 +99,49 @@ int weir_tpl__error_at(const weir_template *t, unsigned line, unsigned col, int 
 int weir_tpl__locate(const weir_template *t, unsigned line, unsigned col, weir_error *err);
 
 /* eval.c: the render state is opaque to builtins except through these. */
-typedef struct render render;
 /* Calls a callable with evaluated arguments; *out gets a new reference. */
-int weir_tpl__call_value(render *r, const weir_value *fn, const weir_args *args,
-                         weir_value *out, weir_error *err);
+int weir_tpl__call_value(render *r, const weir_tvalue *fn, const weir_args *args,
+                         weir_tvalue *out, weir_error *err);
 int weir_tpl__strict(render *r);
 /* Renders a list of arguments for select()/map() filter forms. */
-int weir_tpl__apply_filter(render *r, const char *name, const weir_value *in,
-                           const weir_args *args, weir_value *out, weir_error *err);
-int weir_tpl__apply_test(render *r, const char *name, const weir_value *in,
+int weir_tpl__apply_filter(render *r, const char *name, const weir_tvalue *in,
+                           const weir_args *args, weir_tvalue *out, weir_error *err);
+int weir_tpl__apply_test(render *r, const char *name, const weir_tvalue *in,
                          const weir_args *args, int *result, weir_error *err);
 /* Python's rich comparison used by sort/min/max; sets *cmp, or errors. */
-int weir_tpl__compare(const weir_value *a, const weir_value *b, int case_sensitive,
+int weir_tpl__compare(const weir_tvalue *a, const weir_tvalue *b, int case_sensitive,
                       int *cmp, weir_error *err);
 /* Getattr as templates see it (dict key, method, loop field...). */
-int weir_tpl__getattr(render *r, const weir_value *obj, const char *name,
-                      weir_value *out, weir_error *err);
+int weir_tpl__getattr(render *r, const weir_tvalue *obj, const char *name,
+                      weir_tvalue *out, weir_error *err);
 /* Iterates any iterable into a new list (strings by character, dicts by key). */
-int weir_tpl__to_list(render *r, const weir_value *v, weir_value *out, weir_error *err);
+int weir_tpl__to_list(render *r, const weir_tvalue *v, weir_tvalue *out, weir_error *err);
 
 /* builtins.c */
-typedef int (*builtin_fn)(render *r, const weir_value *in, const weir_args *args,
-                          weir_value *out, weir_error *err);
 builtin_fn weir_tpl__find_filter(const char *name);
-typedef int (*builtin_test)(render *r, const weir_value *in, const weir_args *args,
-                            int *result, weir_error *err);
+/* The nearest built-in filter or test name to a misspelt one, or NULL. */
+const char *weir_tpl__suggest(const char *name, int tests);
 builtin_test weir_tpl__find_test(const char *name);
 /* Methods of str, list and dict: returns a method id or -1. */
-int weir_tpl__find_method(const weir_value *self, const char *name);
-int weir_tpl__call_method(render *r, const weir_value *self, int method,
-                          const weir_args *args, weir_value *out, weir_error *err);
+int weir_tpl__find_method(const weir_tvalue *self, const char *name);
+int weir_tpl__call_method(render *r, const weir_tvalue *self, int method,
+                          const weir_args *args, weir_tvalue *out, weir_error *err);
 const char *weir_tpl__method_name(int method);
 /* Global functions every template has: range, dict, namespace, ... */
-int weir_tpl__builtin_global(const char *name, weir_value *out);
+int weir_tpl__builtin_global(const char *name, weir_tvalue *out);
 
 
 /* eval.c: entry points used by template.c */
-int weir_tpl__render(const weir_template *t, const weir_value *ctx, weir_buf *out,
-                     weir_value *calls, weir_error *err);
-int weir_tpl__env_call(weir_template_env *env, const weir_value *fn, const weir_args *args,
-                       const weir_value *ctx, weir_value *out, weir_error *err);
+int weir_tpl__render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
+                     weir_tvalue *calls, weir_error *err);
+int weir_tpl__env_call(weir_template_env *env, const weir_tvalue *fn, const weir_args *args,
+                       const weir_tvalue *ctx, weir_tvalue *out, weir_error *err);
 /* Python's "fmt % arg" on strings. */
-int weir_tpl__percent(const weir_value *fmt, const weir_value *arg, weir_value *out,
+int weir_tpl__percent(const weir_tvalue *fmt, const weir_tvalue *arg, weir_tvalue *out,
                       weir_error *err);
 /* memmem, which POSIX lacks. */
 const char *weir_tpl__memmem(const char *h, size_t hn, const char *n, size_t nn);
 /* A macro value for a macro node of template t. */
-weir_value weir_tpl__macro_value(const weir_template *t, const node *m);
+weir_tvalue weir_tpl__macro_value(const weir_template *t, const node *m);
 
 #endif

@@ -14,154 +14,177 @@ static void obj_init(vobj *o, int type)
     o->rc = 1;
     o->type = (uint8_t)type;
     o->flags = 0;
+    o->depth = 1;
 }
 
-static weir_value mk(weir_value_kind k, vobj *o)
+static unsigned depth_of(const weir_tvalue *v)
 {
-    weir_value v;
+    return v->kind >= WEIR_TVALUE_LIST ? v->u.o->depth : 0;
+}
+
+static weir_tvalue mk(weir_tvalue_kind k, vobj *o)
+{
+    weir_tvalue v;
     v.kind = k;
     v.u.o = o;
     return v;
 }
 
-weir_value weir_value_undefined(void)
+weir_tvalue weir_tvalue_undefined(void)
 {
-    return mk(WEIR_VALUE_UNDEFINED, NULL);
+    return mk(WEIR_TVALUE_UNDEFINED, NULL);
 }
 
-weir_value weir_value_undefined_hint(const char *hint)
+weir_tvalue weir_tvalue_undefined_hint(const char *hint)
 {
-    weir_value s = weir_value_string(hint);
-    return mk(WEIR_VALUE_UNDEFINED, s.u.o);
+    weir_tvalue s = weir_tvalue_string(hint);
+    return mk(WEIR_TVALUE_UNDEFINED, s.u.o);
 }
 
-weir_value weir_value_none(void)
+weir_tvalue weir_tvalue_none(void)
 {
-    return mk(WEIR_VALUE_NONE, NULL);
+    return mk(WEIR_TVALUE_NONE, NULL);
 }
 
-weir_value weir_value_bool(int b)
+weir_tvalue weir_tvalue_bool(int b)
 {
-    weir_value v;
-    v.kind = WEIR_VALUE_BOOL;
+    weir_tvalue v;
+    v.kind = WEIR_TVALUE_BOOL;
     v.u.i = 0;
     v.u.b = !!b;
     return v;
 }
 
-weir_value weir_value_int(int64_t i)
+weir_tvalue weir_tvalue_int(int64_t i)
 {
-    weir_value v;
-    v.kind = WEIR_VALUE_INT;
+    weir_tvalue v;
+    v.kind = WEIR_TVALUE_INT;
     v.u.i = i;
     return v;
 }
 
-weir_value weir_value_float(double f)
+weir_tvalue weir_tvalue_float(double f)
 {
-    weir_value v;
-    v.kind = WEIR_VALUE_FLOAT;
+    weir_tvalue v;
+    v.kind = WEIR_TVALUE_FLOAT;
     v.u.f = f;
     return v;
 }
 
-weir_value weir_value__string_alloc(size_t n)
+weir_tvalue weir_tvalue__string_alloc(size_t n)
 {
     vstr *s = weir_xmalloc(weir_size_add(sizeof(vstr), weir_size_add(n, 1)));
     obj_init(&s->h, OBJ_STR);
     s->len = n;
     s->hash = 0;
     s->data[n] = '\0';
-    return mk(WEIR_VALUE_STRING, &s->h);
+    return mk(WEIR_TVALUE_STRING, &s->h);
 }
 
-weir_value weir_value_string_n(const char *p, size_t n)
+weir_tvalue weir_tvalue_string_n(const char *p, size_t n)
 {
-    weir_value v = weir_value__string_alloc(n);
+    weir_tvalue v = weir_tvalue__string_alloc(n);
     if (n)
         memcpy(VSTR(&v)->data, p, n);
     return v;
 }
 
-weir_value weir_value_string(const char *s)
+weir_tvalue weir_tvalue_string(const char *s)
 {
-    return weir_value_string_n(s, strlen(s));
+    return weir_tvalue_string_n(s, strlen(s));
 }
 
-weir_value weir_value_string_buf(weir_buf *b)
+weir_tvalue weir_tvalue_string_buf(weir_buf *b)
 {
-    weir_value v = weir_value_string_n(b->ptr, b->len);
+    weir_tvalue v = weir_tvalue_string_n(b->ptr, b->len);
     weir_buf_reset(b);
     return v;
 }
 
-weir_value weir_value_list(void)
+weir_tvalue weir_tvalue_list(void)
 {
     vlist *l = weir_xcalloc(1, sizeof(*l));
     obj_init(&l->h, OBJ_LIST);
-    return mk(WEIR_VALUE_LIST, &l->h);
+    return mk(WEIR_TVALUE_LIST, &l->h);
 }
 
-weir_value weir_value_tuple(void)
+weir_tvalue weir_tvalue_tuple(void)
 {
-    weir_value v = weir_value_list();
+    weir_tvalue v = weir_tvalue_list();
     v.u.o->flags |= OBJF_TUPLE;
     return v;
 }
 
-weir_value weir_value_dict(void)
+weir_tvalue weir_tvalue_dict(void)
 {
     vdict *d = weir_xcalloc(1, sizeof(*d));
     obj_init(&d->h, OBJ_DICT);
-    return mk(WEIR_VALUE_DICT, &d->h);
+    return mk(WEIR_TVALUE_DICT, &d->h);
 }
 
-weir_value weir_value_namespace(void)
+weir_tvalue weir_tvalue_namespace(void)
 {
-    weir_value v = weir_value_dict();
+    weir_tvalue v = weir_tvalue_dict();
     v.u.o->flags |= OBJF_NAMESPACE;
     return v;
 }
 
-weir_value weir_value__func_new(int kind, const char *name)
+weir_tvalue weir_tvalue__func_new(int kind, const char *name)
 {
     vfunc *f = weir_xcalloc(1, sizeof(*f));
     obj_init(&f->h, OBJ_FUNC);
     f->kind = kind;
     f->name = weir_xstrdup(name ? name : "");
-    f->self = weir_value_undefined();
-    f->attrs = weir_value_undefined();
-    return mk(WEIR_VALUE_FUNC, &f->h);
+    f->self = weir_tvalue_undefined();
+    f->attrs = weir_tvalue_undefined();
+    return mk(WEIR_TVALUE_FUNC, &f->h);
 }
 
-weir_value weir_value_function(const char *name, weir_host_fn fn, void *ud)
+weir_tvalue weir_tvalue_function(const char *name, weir_host_fn fn, void *ud)
 {
-    weir_value v = weir_value__func_new(FN_HOST, name);
+    weir_tvalue v = weir_tvalue__func_new(FN_HOST, name);
     VFUNC(&v)->fn = fn;
     VFUNC(&v)->ud = ud;
     return v;
 }
 
-weir_value weir_value__loop_new(void)
+weir_tvalue weir_tvalue__loop_new(void)
 {
     vloop *l = weir_xcalloc(1, sizeof(*l));
     obj_init(&l->h, OBJ_LOOP);
-    l->prev = weir_value_undefined();
-    l->next = weir_value_undefined();
-    l->last_changed = weir_value_undefined();
-    return mk(WEIR_VALUE_LOOP, &l->h);
+    l->prev = weir_tvalue_undefined();
+    l->next = weir_tvalue_undefined();
+    l->last_changed = weir_tvalue_undefined();
+    return mk(WEIR_TVALUE_LOOP, &l->h);
 }
 
-static int has_obj(const weir_value *v)
+static int has_obj(const weir_tvalue *v)
 {
-    return v->kind >= WEIR_VALUE_STRING || (v->kind == WEIR_VALUE_UNDEFINED && v->u.o);
+    return v->kind >= WEIR_TVALUE_STRING || (v->kind == WEIR_TVALUE_UNDEFINED && v->u.o);
 }
 
-weir_value weir_value_copy(const weir_value *v)
+#define IMMORTAL UINT32_MAX
+
+weir_tvalue weir_tvalue_copy(const weir_tvalue *v)
 {
-    if (has_obj(v))
+    if (has_obj(v) && v->u.o->rc != IMMORTAL)
         __atomic_add_fetch(&v->u.o->rc, 1, __ATOMIC_RELAXED);
     return *v;
+}
+
+void weir_tvalue__make_immortal(weir_tvalue *v)
+{
+    if (v->kind == WEIR_TVALUE_STRING)
+        v->u.o->rc = IMMORTAL;
+}
+
+void weir_tvalue__free_immortal(weir_tvalue v)
+{
+    if (has_obj(&v) && v.u.o->rc == IMMORTAL) {
+        v.u.o->rc = 1;
+        weir_tvalue_free(v);
+    } else
+        weir_tvalue_free(v);
 }
 
 static void obj_destroy(vobj *o)
@@ -172,15 +195,15 @@ static void obj_destroy(vobj *o)
     case OBJ_LIST: {
         vlist *l = (vlist *)o;
         for (size_t i = 0; i < l->len; i++)
-            weir_value_free(l->items[i]);
+            weir_tvalue_free(l->items[i]);
         free(l->items);
         break;
     }
     case OBJ_DICT: {
         vdict *d = (vdict *)o;
         for (size_t i = 0; i < d->len; i++) {
-            weir_value_free(d->e[i].key);
-            weir_value_free(d->e[i].val);
+            weir_tvalue_free(d->e[i].key);
+            weir_tvalue_free(d->e[i].val);
         }
         free(d->e);
         free(d->index);
@@ -189,24 +212,24 @@ static void obj_destroy(vobj *o)
     case OBJ_FUNC: {
         vfunc *f = (vfunc *)o;
         free(f->name);
-        weir_value_free(f->self);
-        weir_value_free(f->attrs);
+        weir_tvalue_free(f->self);
+        weir_tvalue_free(f->attrs);
         break;
     }
     case OBJ_LOOP: {
         vloop *l = (vloop *)o;
-        weir_value_free(l->prev);
-        weir_value_free(l->next);
-        weir_value_free(l->last_changed);
+        weir_tvalue_free(l->prev);
+        weir_tvalue_free(l->next);
+        weir_tvalue_free(l->last_changed);
         break;
     }
     }
     free(o);
 }
 
-void weir_value_free(weir_value v)
+void weir_tvalue_free(weir_tvalue v)
 {
-    if (!has_obj(&v))
+    if (!has_obj(&v) || v.u.o->rc == IMMORTAL)
         return;
     if (__atomic_sub_fetch(&v.u.o->rc, 1, __ATOMIC_ACQ_REL) == 0)
         obj_destroy(v.u.o);
@@ -214,74 +237,74 @@ void weir_value_free(weir_value v)
 
 /* --- questions ------------------------------------------------------------ */
 
-int weir_value_is_tuple(const weir_value *v)
+int weir_tvalue_is_tuple(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_LIST && (v->u.o->flags & OBJF_TUPLE);
+    return v->kind == WEIR_TVALUE_LIST && (v->u.o->flags & OBJF_TUPLE);
 }
 
-int weir_value_is_namespace(const weir_value *v)
+int weir_tvalue_is_namespace(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_DICT && (v->u.o->flags & OBJF_NAMESPACE);
+    return v->kind == WEIR_TVALUE_DICT && (v->u.o->flags & OBJF_NAMESPACE);
 }
 
-int weir_value_truthy(const weir_value *v)
+int weir_tvalue_truthy(const weir_tvalue *v)
 {
     switch (v->kind) {
-    case WEIR_VALUE_UNDEFINED:
-    case WEIR_VALUE_NONE:
+    case WEIR_TVALUE_UNDEFINED:
+    case WEIR_TVALUE_NONE:
         return 0;
-    case WEIR_VALUE_BOOL:
+    case WEIR_TVALUE_BOOL:
         return v->u.b;
-    case WEIR_VALUE_INT:
+    case WEIR_TVALUE_INT:
         return v->u.i != 0;
-    case WEIR_VALUE_FLOAT:
+    case WEIR_TVALUE_FLOAT:
         return v->u.f != 0.0;
-    case WEIR_VALUE_STRING:
+    case WEIR_TVALUE_STRING:
         return VSTR(v)->len != 0;
-    case WEIR_VALUE_LIST:
+    case WEIR_TVALUE_LIST:
         return VLIST(v)->len != 0;
-    case WEIR_VALUE_DICT:
-        return VDICT(v)->len != 0 || weir_value_is_namespace(v);
+    case WEIR_TVALUE_DICT:
+        return VDICT(v)->len != 0 || weir_tvalue_is_namespace(v);
     default:
         return 1;
     }
 }
 
-const char *weir_value_type_name(const weir_value *v)
+const char *weir_tvalue_type_name(const weir_tvalue *v)
 {
     switch (v->kind) {
-    case WEIR_VALUE_UNDEFINED: return "Undefined";
-    case WEIR_VALUE_NONE: return "NoneType";
-    case WEIR_VALUE_BOOL: return "bool";
-    case WEIR_VALUE_INT: return "int";
-    case WEIR_VALUE_FLOAT: return "float";
-    case WEIR_VALUE_STRING: return "str";
-    case WEIR_VALUE_LIST: return weir_value_is_tuple(v) ? "tuple" : "list";
-    case WEIR_VALUE_DICT: return weir_value_is_namespace(v) ? "Namespace" : "dict";
-    case WEIR_VALUE_FUNC: return "function";
-    case WEIR_VALUE_LOOP: return "LoopContext";
+    case WEIR_TVALUE_UNDEFINED: return "Undefined";
+    case WEIR_TVALUE_NONE: return "NoneType";
+    case WEIR_TVALUE_BOOL: return "bool";
+    case WEIR_TVALUE_INT: return "int";
+    case WEIR_TVALUE_FLOAT: return "float";
+    case WEIR_TVALUE_STRING: return "str";
+    case WEIR_TVALUE_LIST: return weir_tvalue_is_tuple(v) ? "tuple" : "list";
+    case WEIR_TVALUE_DICT: return weir_tvalue_is_namespace(v) ? "Namespace" : "dict";
+    case WEIR_TVALUE_FUNC: return "function";
+    case WEIR_TVALUE_LOOP: return "LoopContext";
     }
     return "object";
 }
 
-const char *weir_value_undefined_message(const weir_value *v)
+const char *weir_tvalue_undefined_message(const weir_tvalue *v)
 {
-    if (v->kind == WEIR_VALUE_UNDEFINED && v->u.o)
+    if (v->kind == WEIR_TVALUE_UNDEFINED && v->u.o)
         return ((vstr *)v->u.o)->data;
     return "value is undefined";
 }
 
-static int num_of(const weir_value *v, double *d, int64_t *i)
+static int num_of(const weir_tvalue *v, double *d, int64_t *i)
 {
     switch (v->kind) {
-    case WEIR_VALUE_BOOL: *i = v->u.b; *d = v->u.b; return 1;
-    case WEIR_VALUE_INT: *i = v->u.i; *d = (double)v->u.i; return 1;
-    case WEIR_VALUE_FLOAT: *d = v->u.f; return 2;
+    case WEIR_TVALUE_BOOL: *i = v->u.b; *d = v->u.b; return 1;
+    case WEIR_TVALUE_INT: *i = v->u.i; *d = (double)v->u.i; return 1;
+    case WEIR_TVALUE_FLOAT: *d = v->u.f; return 2;
     default: return 0;
     }
 }
 
-int weir_value_equal(const weir_value *a, const weir_value *b)
+int weir_tvalue_equal(const weir_tvalue *a, const weir_tvalue *b)
 {
     double da, db;
     int64_t ia = 0, ib = 0;
@@ -294,32 +317,32 @@ int weir_value_equal(const weir_value *a, const weir_value *b)
     if (a->kind != b->kind)
         return 0;
     switch (a->kind) {
-    case WEIR_VALUE_UNDEFINED:
-    case WEIR_VALUE_NONE:
+    case WEIR_TVALUE_UNDEFINED:
+    case WEIR_TVALUE_NONE:
         return 1;
-    case WEIR_VALUE_STRING:
+    case WEIR_TVALUE_STRING:
         return VSTR(a)->len == VSTR(b)->len &&
                memcmp(VSTR(a)->data, VSTR(b)->data, VSTR(a)->len) == 0;
-    case WEIR_VALUE_LIST: {
+    case WEIR_TVALUE_LIST: {
         vlist *x = VLIST(a), *y = VLIST(b);
         if (x == y)
             return 1;
-        if (x->len != y->len || weir_value_is_tuple(a) != weir_value_is_tuple(b))
+        if (x->len != y->len || weir_tvalue_is_tuple(a) != weir_tvalue_is_tuple(b))
             return 0;
         for (size_t i = 0; i < x->len; i++)
-            if (!weir_value_equal(&x->items[i], &y->items[i]))
+            if (!weir_tvalue_equal(&x->items[i], &y->items[i]))
                 return 0;
         return 1;
     }
-    case WEIR_VALUE_DICT: {
+    case WEIR_TVALUE_DICT: {
         vdict *x = VDICT(a);
         if (x == VDICT(b))
             return 1;
         if (x->len != VDICT(b)->len)
             return 0;
         for (size_t i = 0; i < x->len; i++) {
-            const weir_value *o = weir_value_dict_getv(b, &x->e[i].key);
-            if (!o || !weir_value_equal(o, &x->e[i].val))
+            const weir_tvalue *o = weir_tvalue_dict_getv(b, &x->e[i].key);
+            if (!o || !weir_tvalue_equal(o, &x->e[i].val))
                 return 0;
         }
         return 1;
@@ -331,67 +354,71 @@ int weir_value_equal(const weir_value *a, const weir_value *b)
 
 /* --- strings ---------------------------------------------------------------- */
 
-const char *weir_value_str(const weir_value *v)
+const char *weir_tvalue_str(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_STRING ? VSTR(v)->data : "";
+    return v->kind == WEIR_TVALUE_STRING ? VSTR(v)->data : "";
 }
 
-size_t weir_value_str_len(const weir_value *v)
+size_t weir_tvalue_str_len(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_STRING ? VSTR(v)->len : 0;
+    return v->kind == WEIR_TVALUE_STRING ? VSTR(v)->len : 0;
 }
 
 /* --- lists ------------------------------------------------------------------ */
 
-size_t weir_value_list_len(const weir_value *v)
+size_t weir_tvalue_list_len(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_LIST ? VLIST(v)->len : 0;
+    return v->kind == WEIR_TVALUE_LIST ? VLIST(v)->len : 0;
 }
 
-const weir_value *weir_value_list_at(const weir_value *v, size_t i)
+const weir_tvalue *weir_tvalue_list_at(const weir_tvalue *v, size_t i)
 {
     return &VLIST(v)->items[i];
 }
 
-int weir_value__reaches(const weir_value *v, const vobj *target)
+int weir_tvalue__reaches(const weir_tvalue *v, const vobj *target)
 {
-    if (v->kind < WEIR_VALUE_LIST)
+    if (v->kind < WEIR_TVALUE_LIST)
         return 0;
     if (v->u.o == target)
         return 1;
     switch (v->kind) {
-    case WEIR_VALUE_LIST:
+    case WEIR_TVALUE_LIST:
         for (size_t i = 0; i < VLIST(v)->len; i++)
-            if (weir_value__reaches(&VLIST(v)->items[i], target))
+            if (weir_tvalue__reaches(&VLIST(v)->items[i], target))
                 return 1;
         return 0;
-    case WEIR_VALUE_DICT:
+    case WEIR_TVALUE_DICT:
         for (size_t i = 0; i < VDICT(v)->len; i++)
-            if (weir_value__reaches(&VDICT(v)->e[i].val, target))
+            if (weir_tvalue__reaches(&VDICT(v)->e[i].val, target))
                 return 1;
         return 0;
-    case WEIR_VALUE_FUNC:
-        return weir_value__reaches(&VFUNC(v)->self, target) ||
-               weir_value__reaches(&VFUNC(v)->attrs, target);
-    case WEIR_VALUE_LOOP:
-        return weir_value__reaches(&VLOOP(v)->prev, target) ||
-               weir_value__reaches(&VLOOP(v)->next, target) ||
-               weir_value__reaches(&VLOOP(v)->last_changed, target);
+    case WEIR_TVALUE_FUNC:
+        return weir_tvalue__reaches(&VFUNC(v)->self, target) ||
+               weir_tvalue__reaches(&VFUNC(v)->attrs, target);
+    case WEIR_TVALUE_LOOP:
+        return weir_tvalue__reaches(&VLOOP(v)->prev, target) ||
+               weir_tvalue__reaches(&VLOOP(v)->next, target) ||
+               weir_tvalue__reaches(&VLOOP(v)->last_changed, target);
     default:
         return 0;
     }
 }
 
-int weir_value_list_push(weir_value *list, weir_value item)
+int weir_tvalue_list_push(weir_tvalue *list, weir_tvalue item)
 {
     vlist *l = VLIST(list);
-    if (weir_value__reaches(&item, &l->h)) {
-        weir_value_free(item);
+    /* with one reference (ours), nothing inside item can point back to l */
+    if (depth_of(&item) >= WEIR_TVALUE_MAX_DEPTH ||
+        (l->h.rc != 1 && weir_tvalue__reaches(&item, &l->h))) {
+        weir_tvalue_free(item);
         return WEIR_EINVALID;
     }
+    if (depth_of(&item) + 1 > l->h.depth)
+        l->h.depth = (uint16_t)(depth_of(&item) + 1);
     if (l->len == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
-        l->items = weir_xrealloc(l->items, weir_size_mul(l->cap, sizeof(weir_value)));
+        l->items = weir_xrealloc(l->items, weir_size_mul(l->cap, sizeof(weir_tvalue)));
     }
     l->items[l->len++] = item;
     return 0;
@@ -407,7 +434,7 @@ static uint64_t mix(uint64_t h)
     return h ? h : 1;
 }
 
-uint64_t weir_value__hash(const weir_value *v)
+uint64_t weir_tvalue__hash(const weir_tvalue *v)
 {
     double d;
     int64_t i = 0;
@@ -424,19 +451,19 @@ uint64_t weir_value__hash(const weir_value *v)
         return mix(bits);
     }
     switch (v->kind) {
-    case WEIR_VALUE_STRING: {
+    case WEIR_TVALUE_STRING: {
         vstr *s = VSTR(v);
         if (!s->hash)
             s->hash = mix((uint64_t)weir_hash_str(s->data, s->len));
         return s->hash;
     }
-    case WEIR_VALUE_LIST: {
+    case WEIR_TVALUE_LIST: {
         uint64_t h = 0x12345;
         for (size_t k = 0; k < VLIST(v)->len; k++)
-            h = h * 31 + weir_value__hash(&VLIST(v)->items[k]);
+            h = h * 31 + weir_tvalue__hash(&VLIST(v)->items[k]);
         return mix(h);
     }
-    case WEIR_VALUE_NONE:
+    case WEIR_TVALUE_NONE:
         return 0x4e4f4e45;
     default:
         return mix((uint64_t)(uintptr_t)v->u.o);
@@ -459,40 +486,40 @@ static void reindex(vdict *d)
     }
 }
 
-static ssize_t dict_find(const vdict *d, const weir_value *key, uint64_t h)
+static ssize_t dict_find(const vdict *d, const weir_tvalue *key, uint64_t h)
 {
     if (!d->icap) {
         for (size_t i = 0; i < d->len; i++)
-            if (d->e[i].hash == h && weir_value_equal(&d->e[i].key, key))
+            if (d->e[i].hash == h && weir_tvalue_equal(&d->e[i].key, key))
                 return (ssize_t)i;
         return -1;
     }
     size_t s = h & (d->icap - 1);
     while (d->index[s]) {
         size_t i = d->index[s] - 1;
-        if (d->e[i].hash == h && weir_value_equal(&d->e[i].key, key))
+        if (d->e[i].hash == h && weir_tvalue_equal(&d->e[i].key, key))
             return (ssize_t)i;
         s = (s + 1) & (d->icap - 1);
     }
     return -1;
 }
 
-size_t weir_value_dict_len(const weir_value *v)
+size_t weir_tvalue_dict_len(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_DICT ? VDICT(v)->len : 0;
+    return v->kind == WEIR_TVALUE_DICT ? VDICT(v)->len : 0;
 }
 
-const weir_value *weir_value_dict_getv(const weir_value *dict, const weir_value *key)
+const weir_tvalue *weir_tvalue_dict_getv(const weir_tvalue *dict, const weir_tvalue *key)
 {
-    if (dict->kind != WEIR_VALUE_DICT)
+    if (dict->kind != WEIR_TVALUE_DICT)
         return NULL;
-    ssize_t i = dict_find(VDICT(dict), key, weir_value__hash(key));
+    ssize_t i = dict_find(VDICT(dict), key, weir_tvalue__hash(key));
     return i < 0 ? NULL : &VDICT(dict)->e[i].val;
 }
 
-const weir_value *weir_value_dict_get(const weir_value *dict, const char *key)
+const weir_tvalue *weir_tvalue_dict_get(const weir_tvalue *dict, const char *key)
 {
-    if (dict->kind != WEIR_VALUE_DICT)
+    if (dict->kind != WEIR_TVALUE_DICT)
         return NULL;
     /* A stack string header avoids allocating for the lookup. */
     size_t n = strlen(key);
@@ -500,8 +527,8 @@ const weir_value *weir_value_dict_get(const weir_value *dict, const char *key)
     uint64_t h = mix((uint64_t)weir_hash_str(key, n));
     if (!d->icap) {
         for (size_t i = 0; i < d->len; i++) {
-            const weir_value *k = &d->e[i].key;
-            if (d->e[i].hash == h && k->kind == WEIR_VALUE_STRING && VSTR(k)->len == n &&
+            const weir_tvalue *k = &d->e[i].key;
+            if (d->e[i].hash == h && k->kind == WEIR_TVALUE_STRING && VSTR(k)->len == n &&
                 memcmp(VSTR(k)->data, key, n) == 0)
                 return &d->e[i].val;
         }
@@ -510,8 +537,8 @@ const weir_value *weir_value_dict_get(const weir_value *dict, const char *key)
     size_t s = h & (d->icap - 1);
     while (d->index[s]) {
         size_t i = d->index[s] - 1;
-        const weir_value *k = &d->e[i].key;
-        if (d->e[i].hash == h && k->kind == WEIR_VALUE_STRING && VSTR(k)->len == n &&
+        const weir_tvalue *k = &d->e[i].key;
+        if (d->e[i].hash == h && k->kind == WEIR_TVALUE_STRING && VSTR(k)->len == n &&
             memcmp(VSTR(k)->data, key, n) == 0)
             return &d->e[i].val;
         s = (s + 1) & (d->icap - 1);
@@ -519,19 +546,23 @@ const weir_value *weir_value_dict_get(const weir_value *dict, const char *key)
     return NULL;
 }
 
-int weir_value_dict_setv(weir_value *dict, weir_value key, weir_value val)
+int weir_tvalue_dict_setv(weir_tvalue *dict, weir_tvalue key, weir_tvalue val)
 {
     vdict *d = VDICT(dict);
-    if (weir_value__reaches(&val, &d->h) || weir_value__reaches(&key, &d->h)) {
-        weir_value_free(key);
-        weir_value_free(val);
+    if (depth_of(&val) >= WEIR_TVALUE_MAX_DEPTH || depth_of(&key) >= WEIR_TVALUE_MAX_DEPTH ||
+        (d->h.rc != 1 && (weir_tvalue__reaches(&val, &d->h) || weir_tvalue__reaches(&key, &d->h)))) {
+        weir_tvalue_free(key);
+        weir_tvalue_free(val);
         return WEIR_EINVALID;
     }
-    uint64_t h = weir_value__hash(&key);
+    unsigned dd = WEIR_MAX(depth_of(&val), depth_of(&key)) + 1;
+    if (dd > d->h.depth)
+        d->h.depth = (uint16_t)dd;
+    uint64_t h = weir_tvalue__hash(&key);
     ssize_t i = dict_find(d, &key, h);
     if (i >= 0) {
-        weir_value_free(key);
-        weir_value_free(d->e[i].val);
+        weir_tvalue_free(key);
+        weir_tvalue_free(d->e[i].val);
         d->e[i].val = val;
         return 0;
     }
@@ -554,22 +585,22 @@ int weir_value_dict_setv(weir_value *dict, weir_value key, weir_value val)
     return 0;
 }
 
-int weir_value_dict_set(weir_value *dict, const char *key, weir_value val)
+int weir_tvalue_dict_set(weir_tvalue *dict, const char *key, weir_tvalue val)
 {
-    return weir_value_dict_setv(dict, weir_value_string(key), val);
+    return weir_tvalue_dict_setv(dict, weir_tvalue_string(key), val);
 }
 
-int weir_value_dict_del(weir_value *dict, const weir_value *key, weir_value *out)
+int weir_tvalue_dict_del(weir_tvalue *dict, const weir_tvalue *key, weir_tvalue *out)
 {
     vdict *d = VDICT(dict);
-    ssize_t i = dict_find(d, key, weir_value__hash(key));
+    ssize_t i = dict_find(d, key, weir_tvalue__hash(key));
     if (i < 0)
         return WEIR_ENOTFOUND;
-    weir_value_free(d->e[i].key);
+    weir_tvalue_free(d->e[i].key);
     if (out)
         *out = d->e[i].val;
     else
-        weir_value_free(d->e[i].val);
+        weir_tvalue_free(d->e[i].val);
     memmove(&d->e[i], &d->e[i + 1], (d->len - (size_t)i - 1) * sizeof(ventry));
     d->len--;
     if (d->icap)
@@ -577,33 +608,35 @@ int weir_value_dict_del(weir_value *dict, const weir_value *key, weir_value *out
     return 0;
 }
 
-const weir_value *weir_value_dict_key_at(const weir_value *dict, size_t i)
+const weir_tvalue *weir_tvalue_dict_key_at(const weir_tvalue *dict, size_t i)
 {
     return &VDICT(dict)->e[i].key;
 }
 
-const weir_value *weir_value_dict_value_at(const weir_value *dict, size_t i)
+const weir_tvalue *weir_tvalue_dict_value_at(const weir_tvalue *dict, size_t i)
 {
     return &VDICT(dict)->e[i].val;
 }
 
 /* --- functions -------------------------------------------------------------- */
 
-int weir_value_func_set_attr(weir_value *func, const char *name, weir_value val)
+int weir_tvalue_func_set_attr(weir_tvalue *func, const char *name, weir_tvalue val)
 {
     vfunc *f = VFUNC(func);
-    if (f->attrs.kind != WEIR_VALUE_DICT)
-        f->attrs = weir_value_dict();
-    return weir_value_dict_set(&f->attrs, name, val);
+    if (f->attrs.kind != WEIR_TVALUE_DICT)
+        f->attrs = weir_tvalue_dict();
+    int rc = weir_tvalue_dict_set(&f->attrs, name, val);
+    f->h.depth = (uint16_t)(f->attrs.u.o->depth + 1);
+    return rc;
 }
 
-const char *weir_value_func_name(const weir_value *v)
+const char *weir_tvalue_func_name(const weir_tvalue *v)
 {
-    return v->kind == WEIR_VALUE_FUNC ? VFUNC(v)->name : "";
+    return v->kind == WEIR_TVALUE_FUNC ? VFUNC(v)->name : "";
 }
 
 int weir_args_get(const weir_args *args, size_t pos, const char *name,
-                  const weir_value **out)
+                  const weir_tvalue **out)
 {
     *out = NULL;
     if (pos < args->npos) {
@@ -621,7 +654,7 @@ int weir_args_get(const weir_args *args, size_t pos, const char *name,
 
 /* --- str() and repr() ------------------------------------------------------- */
 
-void weir_value__float_repr(double f, weir_buf *out)
+void weir_tvalue__float_repr(double f, weir_buf *out)
 {
     if (isnan(f)) {
         weir_buf_adds(out, "nan");
@@ -700,28 +733,28 @@ static int repr_str(const char *s, size_t n, weir_buf *out)
     return weir_buf_addch(out, q);
 }
 
-static int to_buf(const weir_value *v, weir_buf *out, int repr, int depth)
+static int to_buf(const weir_tvalue *v, weir_buf *out, int repr, int depth)
 {
     if (out->toobig)
         return WEIR_ETOOBIG;
     switch (v->kind) {
-    case WEIR_VALUE_UNDEFINED:
-        return 0;
-    case WEIR_VALUE_NONE:
+    case WEIR_TVALUE_UNDEFINED:
+        return repr ? weir_buf_adds(out, "Undefined") : 0;
+    case WEIR_TVALUE_NONE:
         return weir_buf_adds(out, "None");
-    case WEIR_VALUE_BOOL:
+    case WEIR_TVALUE_BOOL:
         return weir_buf_adds(out, v->u.b ? "True" : "False");
-    case WEIR_VALUE_INT:
+    case WEIR_TVALUE_INT:
         return weir_buf_addf(out, "%" PRId64, v->u.i);
-    case WEIR_VALUE_FLOAT:
-        weir_value__float_repr(v->u.f, out);
+    case WEIR_TVALUE_FLOAT:
+        weir_tvalue__float_repr(v->u.f, out);
         return out->toobig ? WEIR_ETOOBIG : 0;
-    case WEIR_VALUE_STRING:
+    case WEIR_TVALUE_STRING:
         if (repr)
             return repr_str(VSTR(v)->data, VSTR(v)->len, out);
         return weir_buf_add(out, VSTR(v)->data, VSTR(v)->len);
-    case WEIR_VALUE_LIST: {
-        int tuple = weir_value_is_tuple(v);
+    case WEIR_TVALUE_LIST: {
+        int tuple = weir_tvalue_is_tuple(v);
         vlist *l = VLIST(v);
         if (depth > 64)
             return weir_buf_adds(out, "[...]");
@@ -735,11 +768,11 @@ static int to_buf(const weir_value *v, weir_buf *out, int repr, int depth)
             weir_buf_addch(out, ',');
         return weir_buf_addch(out, tuple ? ')' : ']');
     }
-    case WEIR_VALUE_DICT: {
+    case WEIR_TVALUE_DICT: {
         vdict *d = VDICT(v);
         if (depth > 64)
             return weir_buf_adds(out, "{...}");
-        if (weir_value_is_namespace(v))
+        if (weir_tvalue_is_namespace(v))
             weir_buf_adds(out, "<Namespace ");
         weir_buf_addch(out, '{');
         for (size_t i = 0; i < d->len; i++) {
@@ -750,89 +783,95 @@ static int to_buf(const weir_value *v, weir_buf *out, int repr, int depth)
             to_buf(&d->e[i].val, out, 1, depth + 1);
         }
         weir_buf_addch(out, '}');
-        if (weir_value_is_namespace(v))
+        if (weir_tvalue_is_namespace(v))
             weir_buf_addch(out, '>');
         return out->toobig ? WEIR_ETOOBIG : 0;
     }
-    case WEIR_VALUE_FUNC:
+    case WEIR_TVALUE_FUNC:
+        if (VFUNC(v)->kind == FN_MACRO)
+            return weir_buf_addf(out, "<Macro '%s'>", VFUNC(v)->name);
+        if (VFUNC(v)->kind == FN_CALLER)
+            return weir_buf_adds(out, "<Macro anonymous>");
         return weir_buf_addf(out, "<function %s>", VFUNC(v)->name);
-    case WEIR_VALUE_LOOP:
+    case WEIR_TVALUE_LOOP:
         return weir_buf_addf(out, "<LoopContext %" PRId64 "/%" PRId64 ">",
                              VLOOP(v)->index0 + 1, VLOOP(v)->length);
     }
     return 0;
 }
 
-int weir_value_to_buf(const weir_value *v, weir_buf *out)
+int weir_tvalue_to_buf(const weir_tvalue *v, weir_buf *out)
 {
     return to_buf(v, out, 0, 0);
 }
 
-int weir_value_repr_buf(const weir_value *v, weir_buf *out)
+int weir_tvalue_repr_buf(const weir_tvalue *v, weir_buf *out)
 {
     return to_buf(v, out, 1, 0);
 }
 
 /* --- JSON ------------------------------------------------------------------- */
 
-weir_value weir_value_from_json(const json_t *j)
+weir_tvalue weir_tvalue_from_json(const json_t *j)
 {
+    /* jansson itself refuses to parse JSON nested deeper than 2048; values
+     * deeper than WEIR_TVALUE_MAX_DEPTH are cut off (the push refuses them) */
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
-        weir_value d = weir_value_dict();
+        weir_tvalue d = weir_tvalue_dict();
         const char *k;
         json_t *x;
         json_object_foreach((json_t *)j, k, x)
-            weir_value_dict_set(&d, k, weir_value_from_json(x));
+            weir_tvalue_dict_set(&d, k, weir_tvalue_from_json(x));
         return d;
     }
     case JSON_ARRAY: {
-        weir_value l = weir_value_list();
+        weir_tvalue l = weir_tvalue_list();
         size_t i;
         json_t *x;
         json_array_foreach(j, i, x)
-            weir_value_list_push(&l, weir_value_from_json(x));
+            weir_tvalue_list_push(&l, weir_tvalue_from_json(x));
         return l;
     }
     case JSON_STRING:
-        return weir_value_string_n(json_string_value(j), json_string_length(j));
+        return weir_tvalue_string_n(json_string_value(j), json_string_length(j));
     case JSON_INTEGER:
-        return weir_value_int((int64_t)json_integer_value(j));
+        return weir_tvalue_int((int64_t)json_integer_value(j));
     case JSON_REAL:
-        return weir_value_float(json_real_value(j));
+        return weir_tvalue_float(json_real_value(j));
     case JSON_TRUE:
-        return weir_value_bool(1);
+        return weir_tvalue_bool(1);
     case JSON_FALSE:
-        return weir_value_bool(0);
+        return weir_tvalue_bool(0);
     default:
-        return weir_value_none();
+        return weir_tvalue_none();
     }
 }
 
-json_t *weir_value_to_json(const weir_value *v)
+json_t *weir_tvalue_to_json(const weir_tvalue *v)
 {
     switch (v->kind) {
-    case WEIR_VALUE_BOOL:
+    case WEIR_TVALUE_BOOL:
         return json_boolean(v->u.b);
-    case WEIR_VALUE_INT:
+    case WEIR_TVALUE_INT:
         return json_integer((json_int_t)v->u.i);
-    case WEIR_VALUE_FLOAT:
+    case WEIR_TVALUE_FLOAT:
         return json_real(v->u.f);
-    case WEIR_VALUE_STRING:
+    case WEIR_TVALUE_STRING:
         return json_stringn_nocheck(VSTR(v)->data, VSTR(v)->len);
-    case WEIR_VALUE_LIST: {
+    case WEIR_TVALUE_LIST: {
         json_t *a = json_array();
         for (size_t i = 0; i < VLIST(v)->len; i++)
-            json_array_append_new(a, weir_value_to_json(&VLIST(v)->items[i]));
+            json_array_append_new(a, weir_tvalue_to_json(&VLIST(v)->items[i]));
         return a;
     }
-    case WEIR_VALUE_DICT: {
+    case WEIR_TVALUE_DICT: {
         json_t *o = json_object();
         weir_buf k = WEIR_BUF_INIT;
         for (size_t i = 0; i < VDICT(v)->len; i++) {
             weir_buf_reset(&k);
-            weir_value_to_buf(&VDICT(v)->e[i].key, &k);
-            json_object_set_new(o, k.ptr, weir_value_to_json(&VDICT(v)->e[i].val));
+            weir_tvalue_to_buf(&VDICT(v)->e[i].key, &k);
+            json_object_set_new(o, k.ptr, weir_tvalue_to_json(&VDICT(v)->e[i].val));
         }
         weir_buf_release(&k);
         return o;

@@ -10,11 +10,15 @@
 enum { OBJ_STR, OBJ_LIST, OBJ_DICT, OBJ_FUNC, OBJ_LOOP };
 enum { OBJF_TUPLE = 1, OBJF_NAMESPACE = 2 };
 
-typedef struct weir_value_obj {
+typedef struct weir_tvalue_obj {
     uint32_t rc;
     uint8_t type;
     uint8_t flags;
+    uint16_t depth; /* containers: 1 + the deepest container inside (at most) */
 } vobj;
+
+/* Containers nest at most this deep, so that recursion over values is bounded. */
+#define WEIR_TVALUE_MAX_DEPTH 200
 
 typedef struct {
     vobj h;
@@ -26,11 +30,11 @@ typedef struct {
 typedef struct {
     vobj h;
     size_t len, cap;
-    weir_value *items;
+    weir_tvalue *items;
 } vlist;
 
 typedef struct {
-    weir_value key, val;
+    weir_tvalue key, val;
     uint64_t hash;
 } ventry;
 
@@ -54,16 +58,18 @@ typedef struct {
     const void *macro;    /* FN_MACRO, FN_CALLER: the AST node */
     const void *tpl;      /* the template that defined it */
     struct frame *frame;  /* FN_CALLER: the caller's frame while alive */
-    weir_value self;      /* FN_METHOD: the receiver */
+    weir_tvalue self;      /* FN_METHOD: the receiver */
     int method;           /* FN_METHOD: which method */
-    weir_value attrs;     /* a dict, or undefined */
+    weir_tvalue attrs;     /* a dict, or undefined */
 } vfunc;
 
 typedef struct {
     vobj h;
     int64_t index0, length, depth0;
-    weir_value prev, next;
-    weir_value last_changed; /* for loop.changed() */
+    const void *node;     /* a recursive loop's for node, while it runs */
+    struct frame *frame;  /* and the frame it runs in */
+    weir_tvalue prev, next;
+    weir_tvalue last_changed; /* for loop.changed() */
     int has_changed;
 } vloop;
 
@@ -74,16 +80,20 @@ typedef struct {
 #define VLOOP(v) ((vloop *)(v)->u.o)
 
 /* Hash of a hashable value (strings, numbers, bool, none, tuples). */
-uint64_t weir_value__hash(const weir_value *v);
+uint64_t weir_tvalue__hash(const weir_tvalue *v);
 /* 1 when v is container and target is reachable from it (or v is target). */
-int weir_value__reaches(const weir_value *v, const vobj *target);
+int weir_tvalue__reaches(const weir_tvalue *v, const vobj *target);
 /* Python's repr of a float into out. */
-void weir_value__float_repr(double f, weir_buf *out);
+void weir_tvalue__float_repr(double f, weir_buf *out);
 /* A new string of n uninitialised bytes (the caller fills data). */
-weir_value weir_value__string_alloc(size_t n);
+weir_tvalue weir_tvalue__string_alloc(size_t n);
 /* Function objects of the engine's own kinds. */
-weir_value weir_value__func_new(int kind, const char *name);
+weir_tvalue weir_tvalue__func_new(int kind, const char *name);
+/* Immortal values are not reference counted (constants of macro files,
+ * which threads share): copy and free leave them alone. */
+void weir_tvalue__make_immortal(weir_tvalue *v);
+void weir_tvalue__free_immortal(weir_tvalue v);
 /* Creates a loop object. */
-weir_value weir_value__loop_new(void);
+weir_tvalue weir_tvalue__loop_new(void);
 
 #endif

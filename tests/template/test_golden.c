@@ -2,7 +2,8 @@
  * test_golden.c: runs the golden corpus the .test files of tests/data/template.
  *
  * A .test file holds cases, each starting with a line "=== name" (words
- * after the name are options: "strict" turns strict mode on). Lines
+ * after the name are options: "strict" turns strict mode on, "lenient"
+ * lenient mode, "nojinja" keeps a case out of the check against Jinja2). Lines
  * starting with "#" right after it are comments (where Jinja2 is subtle,
  * they say why). Then sections, each a "--- kind" line and its content up
  * to the next marker line, without the final line break (an empty last
@@ -25,7 +26,7 @@
 typedef struct {
     char *name;
     unsigned line;
-    int strict;
+    int strict, lenient;
     weir_buf tpl, ctx, out, err, calls;
     int has_out, has_err, has_calls;
     weir_strvec macro_ns, macro_src;
@@ -60,9 +61,10 @@ static int run_case(gcase *c, weir_buf *report)
     weir_template *t = NULL;
     weir_error err = WEIR_ERROR_INIT;
     weir_buf out = WEIR_BUF_INIT, ferr = WEIR_BUF_INIT;
-    weir_value ctx = weir_value_undefined(), calls = weir_value_undefined();
+    weir_tvalue ctx = weir_tvalue_undefined(), calls = weir_tvalue_undefined();
     int failed = 0, rc = 0;
     weir_template_env_set_strict(env, c->strict);
+    weir_template_env_set_lenient(env, c->lenient);
     weir_template_env_set_limits(env, 0, 1 << 20, 10000000);
     if (c->ctx.len) {
         json_t *j;
@@ -71,7 +73,7 @@ static int run_case(gcase *c, weir_buf *report)
             failed = 1;
             goto cleanup;
         }
-        ctx = weir_value_from_json(j);
+        ctx = weir_tvalue_from_json(j);
         json_decref(j);
     }
     for (size_t i = 0; i < c->macro_src.len && !rc; i++)
@@ -105,13 +107,16 @@ static int run_case(gcase *c, weir_buf *report)
     } else if (c->has_err) {
         weir_buf_addf(report, "  expected an error, got output:\n[%s]\n", out.ptr);
         failed = 1;
+    } else if (!c->has_out && !c->has_calls) {
+        weir_buf_addf(report, "  the case has no expected output, error or calls\n");
+        failed = 1;
     } else if (c->has_out && strcmp(out.ptr, c->out.ptr) != 0) {
         weir_buf_addf(report, "  output differs\n  expected: [%s]\n  got:      [%s]\n", c->out.ptr,
                       out.ptr);
         failed = 1;
     }
     if (!rc && c->has_calls) {
-        json_t *j = weir_value_to_json(&calls);
+        json_t *j = weir_tvalue_to_json(&calls);
         weir_buf got = WEIR_BUF_INIT;
         weir_json_dump(j, 0, &got);
         json_decref(j);
@@ -123,8 +128,8 @@ static int run_case(gcase *c, weir_buf *report)
         weir_buf_release(&got);
     }
 cleanup:
-    weir_value_free(ctx);
-    weir_value_free(calls);
+    weir_tvalue_free(ctx);
+    weir_tvalue_free(calls);
     weir_template_free(t);
     weir_template_env_free(env);
     weir_error_release(&err);
@@ -137,6 +142,8 @@ static void finish_case(gcase *c, const char *path, int *total, int *fails, weir
 {
     weir_buf why = WEIR_BUF_INIT;
     (*total)++;
+    if (getenv("WEIR_GOLDEN_VERBOSE"))
+        fprintf(stderr, "case %s:%u: %s\n", path, c->line, c->name);
     if (run_case(c, &why)) {
         (*fails)++;
         weir_buf_addf(report, "FAIL %s:%u: %s\n%s", path, c->line, c->name, why.ptr);
@@ -183,6 +190,7 @@ static int run_file(const char *path, int *total, weir_buf *report)
             char *sp = strchr(name, ' ');
             if (sp) {
                 c.strict = strstr(sp, " strict") != NULL;
+                c.lenient = strstr(sp, " lenient") != NULL;
                 *sp = '\0';
             }
             c.name = name;
