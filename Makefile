@@ -6,6 +6,8 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make demo       set up, build, run the demo project in examples/
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
+#   make bench-monitor  build and run the monitor's accuracy and speed benchmark
+#   make bench      build and run the benchmarks in bench/ (prints figures)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -18,7 +20,7 @@ SAN ?=
 DUCKDB_INC ?= deps/duckdb/include
 DUCKDB_LIB ?= deps/duckdb/lib
 
-PKGS := yaml-0.1 sqlite3 jansson
+PKGS := yaml-0.1 sqlite3 jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -51,7 +53,7 @@ BIN := $(BUILD)/weir
 LIB := $(BUILD)/libweir.a
 TEST_BIN := $(BUILD)/weir-unit
 
-.PHONY: all setup test check-tests asan demo fuzz install uninstall clean
+.PHONY: all setup test check-tests asan demo fuzz bench bench-monitor install uninstall clean
 all: $(BIN) $(TEST_BIN)
 
 setup:
@@ -108,6 +110,30 @@ fuzz-bins: $(FUZZ_BINS)
 build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libweir.a
 	clang $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    $(RPATH) -o $@ $^ $(LDLIBS_ALL)
+
+# Benchmarks: one program per bench/<area>/bench_*.c, run from the top.
+BENCH_SRCS := $(shell find bench -name 'bench_*.c' 2>/dev/null | sort)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+bench: setup
+	@$(MAKE) --no-print-directory $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+# The monitor's benchmark and chart example (bench/monitor/), built against
+# the library. BENCH_ARGS passes options, e.g. BENCH_ARGS="--speed 1000".
+MONITOR_BENCH_BINS := $(BUILD)/bench/monitor-bench $(BUILD)/bench/plot-school
+$(BUILD)/bench/monitor-bench: bench/monitor/bench.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lm -pthread
+$(BUILD)/bench/plot-school: bench/monitor/plot_school.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) -lm -pthread
+bench-monitor: $(MONITOR_BENCH_BINS)
+	$(BUILD)/bench/plot-school $(BUILD)/bench/monitor.svg
+	$(BUILD)/bench/monitor-bench $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/weir

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/log.h"
 
 void weir_cli_error(const weir_error *err)
@@ -99,4 +100,14 @@ cleanup:
     weir_buf_release(&name);
     weir_error_release(&err);
     return rc;
+}
+
+void weir_cli_print_json(json_t *v)
+{
+    weir_buf b = WEIR_BUF_INIT;
+    weir_json_dump(v, 2, &b);
+    weir_buf_addch(&b, '\n');
+    fwrite(b.ptr, 1, b.len, stdout);
+    weir_buf_release(&b);
+    json_decref(v);
 }

@@ -49,6 +49,11 @@ int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
 /* Parses "--format" values "text"/"json" (and "table" as text). */
 int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_format *out);
 
+/* Prints v as indented JSON and a newline on stdout, and drops the
+ * reference (so json_pack(...) can be passed directly). */
+struct json_t;
+void weir_cli_print_json(struct json_t *v);
+
 /* The commands, defined in cmd_*.c. */
 extern const weir_command weir_cmd_version;
 extern const weir_command weir_cmd_init;
@@ -62,5 +67,8 @@ extern const weir_command weir_cmd_seed;
 extern const weir_command weir_cmd_snapshot;
 extern const weir_command weir_cmd_build;
 extern const weir_command weir_cmd_docs;
+extern const weir_command weir_cmd_validate;
+extern const weir_command weir_cmd_pipeline;
+extern const weir_command weir_cmd_serve;
 
 #endif

@@ -120,11 +120,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
         goto fail;
     if (out == WEIR_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:O}", "project", name.ptr, "dir", dir, "created", created);
-        weir_buf js = WEIR_BUF_INIT;
-        weir_json_dump(o, 2, &js);
-        printf("%s\n", js.ptr);
-        weir_buf_release(&js);
-        json_decref(o);
+        weir_cli_print_json(o);
     } else {
         printf("created project '%s' in %s\n"
                "next: weir check --project-dir %s\n"

@@ -31,11 +31,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
     if (out == WEIR_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "weir", WEIR_VERSION, "duckdb",
                               weir_engine_duckdb_version(), "sqlite", weir_store_sqlite_version());
-        weir_buf b = WEIR_BUF_INIT;
-        weir_json_dump(o, 2, &b);
-        printf("%s\n", b.ptr);
-        weir_buf_release(&b);
-        json_decref(o);
+        weir_cli_print_json(o);
     } else {
         printf("weir %s\nduckdb %s\nsqlite %s\n", WEIR_VERSION, weir_engine_duckdb_version(),
                weir_store_sqlite_version());

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/workspace.h"
 #include "core/log.h"
+#include "orchestrate/lock.h"
 
 int weir_cli_load_project(const char *dir, weir_project **out)
 {
@@ -34,6 +35,18 @@ int weir_cli_open_warehouse(const weir_project *p, weir_engine **out)
         fprintf(stderr, "weir: error: %s: warehouse type '%s' is not supported by this weir yet "
                         "(use 'duckdb')\n", p->file, p->warehouse.type);
         return WEIR_EXIT_FAILED;
+    }
+    {
+        /* a running `weir serve` (or backfill) holds the file: say so plainly
+         * rather than with DuckDB's lock message */
+        long pid;
+        char what[200];
+        if (weir_warehouse_holder(p->dir, &pid, what, sizeof(what))) {
+            weir_warehouse_busy_error(&err, pid, what);
+            weir_cli_error(&err);
+            weir_error_release(&err);
+            return WEIR_EXIT_FAILED;
+        }
     }
     opts.backend = "duckdb";
     opts.threads = p->warehouse.threads;

@@ -171,8 +171,59 @@ static const char schema_v1[] =
     ");"
     "CREATE INDEX audit_log_by_time ON audit_log (at);";
 
+/* quality/: one row per validation of an expectation suite, the whole GX
+ * result kept; each expectation also goes to check_results */
+static const char schema_v2[] =
+    "CREATE TABLE validations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+    "  suite TEXT NOT NULL,"
+    "  target TEXT,"              /* the table validated */
+    "  ds TEXT,"
+    "  success INTEGER NOT NULL,"
+    "  evaluated INTEGER NOT NULL,"
+    "  successful INTEGER NOT NULL,"
+    "  result_path TEXT,"         /* target/validations/<suite>/<time>.json */
+    "  result TEXT NOT NULL,"     /* JSON, GX's validation result */
+    "  executed_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX validations_by_suite ON validations (suite, executed_at);"
+    "CREATE INDEX validations_by_run ON validations (run_id);";
+
+/* orchestration: retries' due times, the owner of a run, rollback trash */
+static const char schema_v3[] =
+    "ALTER TABLE task_instances ADD COLUMN next_try_at TEXT;"
+    "ALTER TABLE task_instances ADD COLUMN error TEXT;"
+    "ALTER TABLE runs ADD COLUMN pid INTEGER;"
+    "ALTER TABLE runs ADD COLUMN hostname TEXT;"
+    /* a rollback's deleted rows, kept in the warehouse until purged */
+    "CREATE TABLE trash_actions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  pipeline TEXT NOT NULL,"
+    "  date_from TEXT NOT NULL,"
+    "  date_to TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'active', 'restored', 'purged')),"
+    "  actor TEXT NOT NULL,"
+    "  rows INTEGER NOT NULL DEFAULT 0,"
+    "  runs TEXT,"                /* JSON: the runs the rollback cancelled, with their states */
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE trash_tables ("
+    "  action_id INTEGER NOT NULL REFERENCES trash_actions(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  table_name TEXT NOT NULL,"
+    "  date_column TEXT NOT NULL,"
+    "  trash_table TEXT NOT NULL,"  /* in the warehouse's weir_trash schema */
+    "  row_count INTEGER NOT NULL,"
+    "  PRIMARY KEY (action_id, position)"
+    ");";
+
 const weir_store_migration weir_store_migrations[] = {
     { 1, "initial schema", schema_v1 },
+    { 2, "validations of expectation suites", schema_v2 },
+    { 3, "orchestration: retries, run owners, rollback trash", schema_v3 },
 };
 
 const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);

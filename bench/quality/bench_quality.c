@@ -1,0 +1,178 @@
+/*
+ * bench_quality.c: the figures of issue 6. Generates a 10-million-row
+ * table (bench_events; WEIR_BENCH_ROWS overrides the size), then times
+ *   1. the 30-expectation suite of suite.yml, planned together;
+ *   2. one plain full scan of the same columns;
+ *   3. every expectation as its own query (the suite with batching off),
+ *      with the time of each.
+ * twice: on a DuckDB table in memory (where the scan itself is nearly free
+ * and the cost is evaluating the checks) and on the same rows as a Parquet
+ * file behind a view (where every scan decodes the file again, as on a
+ * lake). Each figure is the best of REPEAT runs (WEIR_BENCH_REPEAT, default
+ * 3): a shared machine's noise only ever adds time. Prints figures; asserts
+ * nothing. Run with `make bench`.
+ */
+#include "core/compat.h"
+
+#include "core/date.h"
+#include "core/json.h"
+#include "engine/engine.h"
+#include "quality/quality.h"
+
+static double now_s(void)
+{
+    return (double)weir_monotonic_us() / 1e6;
+}
+
+static void die(const weir_error *err)
+{
+    fprintf(stderr, "bench: %s\n", weir_error_str(err));
+    exit(1);
+}
+
+static int repeat = 3;
+
+static double time_sql(weir_conn *c, const char *sql)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    double best = 1e300;
+    for (int i = 0; i < repeat; i++) {
+        weir_result *r = NULL;
+        double t0 = now_s();
+        if (weir_conn_query(c, sql, &r, &err))
+            die(&err);
+        weir_result_free(r);
+        best = fmin(best, now_s() - t0);
+    }
+    return best;
+}
+
+static double time_suite(weir_conn *c, const weir_suite *s, bool batch, weir_validate_stats *st,
+                         json_t **res)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_validate_options o = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL;
+    double t = 1e300;
+    o.batch = batch;
+    for (int i = 0; i < repeat; i++) {
+        json_decref(r);
+        r = NULL;
+        if (st)
+            st->queries = st->fallbacks = 0;
+        double t0 = now_s();
+        if (weir_quality_validate(c, s, &o, &r, st, &err))
+            die(&err);
+        t = fmin(t, now_s() - t0);
+    }
+    if (res)
+        *res = r;
+    else
+        json_decref(r);
+    return t;
+}
+
+static void run_pass(weir_conn *c, const weir_suite *s, int each);
+
+int main(int argc, char **argv)
+{
+    const char *suite_path = argc > 1 ? argv[1] : "bench/quality/suite.yml";
+    long long rows = getenv("WEIR_BENCH_ROWS") ? atoll(getenv("WEIR_BENCH_ROWS")) : 10000000LL;
+    if (getenv("WEIR_BENCH_REPEAT"))
+        repeat = WEIR_MAX(1, atoi(getenv("WEIR_BENCH_REPEAT")));
+    weir_error err = WEIR_ERROR_INIT;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_engine *e = NULL;
+    weir_conn *c = NULL;
+    weir_suite *s = NULL;
+    char sql[2048];
+
+    if (weir_suite_load_file(suite_path, &s, &d) || s->n_errors) {
+        weir_diags_print(&d, stderr);
+        return 1;
+    }
+    if (weir_engine_open(":memory:", NULL, &e, &err) || weir_conn_new(e, &c, &err))
+        die(&err);
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE bench_events AS SELECT i AS id, i %% 100000 AS user_id,"
+             " CASE WHEN i %% 97 = 0 THEN NULL ELSE ['click', 'view', 'buy', 'share'][1 + i %% 4] END AS kind,"
+             " (hash(i) %% 10000) / 100.0 AS amount,"
+             " DATE '2024-01-01' + CAST(i %% 366 AS INTEGER) AS day,"
+             " 'user' || (i %% 100000) || '@example.com' AS email,"
+             " CAST(i %% 7 AS INTEGER) AS score,"
+             " CASE WHEN i %% 50 = 0 THEN -1 ELSE i %% 13 END AS bonus,"
+             " ['FR', 'DE', 'US', 'BR', 'JP', 'IN'][1 + i %% 6] AS country"
+             " FROM range(%lld) t(i)", rows);
+    double t0 = now_s();
+    if (weir_conn_exec(c, sql, &err))
+        die(&err);
+    printf("generated bench_events: %lld rows, 9 columns in %.2fs (DuckDB %s; best of %d "
+           "runs per figure)\n", rows, now_s() - t0, weir_engine_version(e), repeat);
+
+    char dir[] = "/tmp/weir-bench-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(sql, sizeof(sql), "COPY bench_events TO '%s/events.parquet' (FORMAT parquet)", dir);
+    if (weir_conn_exec(c, sql, &err))
+        die(&err);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            snprintf(sql, sizeof(sql), "DROP TABLE bench_events; CREATE VIEW bench_events AS "
+                     "SELECT * FROM read_parquet('%s/events.parquet')", dir);
+            if (weir_conn_exec(c, sql, &err))
+                die(&err);
+        }
+        printf("\n== %s\n", pass ? "a Parquet file behind a view" : "a DuckDB table in memory");
+        run_pass(c, s, pass == 0);
+    }
+    snprintf(sql, sizeof(sql), "%s/events.parquet", dir);
+    unlink(sql);
+    rmdir(dir);
+    weir_suite_free(s);
+    weir_diags_release(&d);
+    weir_conn_free(c);
+    weir_engine_free(e);
+    return 0;
+}
+
+static void run_pass(weir_conn *c, const weir_suite *s, int each)
+{
+    /* warm up: the first scan pays for nothing we measure */
+    time_sql(c, "SELECT count(*) FROM bench_events");
+
+    double scan = time_sql(c, "SELECT count(*), max(id), max(user_id), max(kind), max(amount), "
+                              "max(day), max(email), max(score), max(bonus), max(country) "
+                              "FROM bench_events");
+    weir_validate_stats sb = { 0, 0, NULL }, sa = { 0, 0, NULL };
+    json_t *res = NULL;
+    double suite = time_suite(c, s, true, &sb, &res);
+    const json_t *stats = json_object_get(res, "statistics");
+    printf("\nsuite '%s': %zu expectations, %lld passed\n", s->name, s->n_items,
+           (long long)json_integer_value(json_object_get(stats, "successful_expectations")));
+    printf("  suite, planned together    %8.3fs  (%zu queries)\n", suite, sb.queries);
+    printf("  one plain full scan        %8.3fs  (suite / scan = %.2fx)\n", scan, suite / scan);
+    double alone = time_suite(c, s, false, &sa, NULL);
+    printf("  each expectation alone     %8.3fs  (%zu queries; alone / suite = %.2fx)\n", alone,
+           sa.queries, alone / suite);
+    json_decref(res);
+
+    if (!each)
+        return;
+    printf("\neach expectation as its own query:\n");
+    for (size_t i = 0; i < s->n_items; i++) {
+        json_t *root = json_pack("{s:s, s:s, s:[O]}", "name", "one", "table", s->table,
+                                 "expectations", s->items[i].config);
+        weir_suite *one = NULL;
+        weir_validate_stats st = { 0, 0, NULL };
+        if (weir_suite_from_json("one", root, &one, NULL))
+            exit(1);
+        double t = time_suite(c, one, false, &st, NULL);
+        const char *col = s->items[i].column ? s->items[i].column : s->items[i].column_a;
+        printf("  %8.3fs  %s%s%s%s\n", t, s->items[i].type, col ? "(" : "", col ? col : "",
+               col ? ")" : "");
+        weir_suite_free(one);
+        json_decref(root);
+    }
+}

@@ -1,0 +1,1176 @@
+/*
+ * cmd_pipeline.c: `weir pipeline SUBCOMMAND`: list, run, backfill, runs,
+ * logs, clear, pause, unpause, rollback, restore, purge, trash.
+ *
+ * Commands that execute or delete (run, backfill, rollback, restore, purge)
+ * take the project's warehouse lock (orchestrate/lock.h) and recover the
+ * instances a dead process left running before they start; the others only
+ * read or write the store, so they work while `weir serve` runs.
+ */
+#include "core/compat.h"
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/workspace.h"
+#include "core/fs.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "orchestrate/executor.h"
+#include "orchestrate/lock.h"
+#include "orchestrate/pipeline.h"
+#include "orchestrate/rollback.h"
+#include "orchestrate/state.h"
+
+/* --- what every subcommand shares ----------------------------------------- */
+
+typedef struct ctx {
+    weir_project *project;
+    weir_pipeline_list pipelines;
+    weir_store *store;
+    weir_engine *engine;
+    weir_conn *conn;
+} ctx;
+
+static void ctx_release(ctx *c)
+{
+    weir_conn_free(c->conn);
+    weir_engine_free(c->engine);
+    weir_store_free(c->store);
+    weir_pipeline_list_release(&c->pipelines);
+    weir_project_free(c->project);
+    weir_warehouse_unlock();
+}
+
+enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4 };
+
+/* Loads the project, its pipelines and store (and the warehouse, locked,
+ * when asked). Returns WEIR_CLI_GO or an exit code. */
+static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
+{
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    int rc = weir_cli_load_project(dir, &c->project);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (weir_pipeline_load_all(c->project, &c->pipelines, &diags)) {
+        weir_diags_sort(&diags);
+        weir_diags_print(&diags, stderr);
+        weir_diags_release(&diags);
+        return WEIR_EXIT_USAGE;
+    }
+    weir_diags_print(&diags, stderr);
+    weir_diags_release(&diags);
+    if (c->project->store.kind != WEIR_STORE_SQLITE) {
+        fprintf(stderr, "weir: error: store type '%s' is not supported by this weir yet\n",
+                c->project->store.type);
+        return WEIR_EXIT_FAILED;
+    }
+    if (need & NEED_LOCK) {
+        if (weir_warehouse_lock(c->project->dir, what, &err)) {
+            weir_cli_error(&err);
+            weir_error_release(&err);
+            return WEIR_EXIT_FAILED;
+        }
+    }
+    if (weir_store_open(c->project->store.path, NULL, &c->store, &err)) {
+        weir_cli_error(&err);
+        weir_error_release(&err);
+        return WEIR_EXIT_FAILED;
+    }
+    if (need & NEED_RECOVER) {
+        size_t n = 0;
+        if (weir_state_recover(c->store, 60000, &n, &err)) {
+            weir_cli_error(&err);
+            weir_error_release(&err);
+            return WEIR_EXIT_FAILED;
+        }
+        if (n)
+            fprintf(stderr, "weir: recovered %zu task instance%s left running by a process that "
+                            "is gone; they will be retried\n",
+                    n, n == 1 ? "" : "s");
+    }
+    if (need & NEED_WAREHOUSE) {
+        if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
+            return rc;
+        if (weir_conn_new(c->engine, &c->conn, &err)) {
+            weir_cli_error(&err);
+            weir_error_release(&err);
+            return WEIR_EXIT_FAILED;
+        }
+    }
+    return WEIR_CLI_GO;
+}
+
+static weir_pipeline *find(ctx *c, const char *name)
+{
+    weir_pipeline *pl = weir_pipeline_list_find(&c->pipelines, name);
+    if (!pl) {
+        const char *names[256];
+        size_t n = 0;
+        const char *s;
+        for (size_t i = 0; i < c->pipelines.len && n < 256; i++)
+            names[n++] = c->pipelines.items[i]->name;
+        s = weir_str_suggest(name, names, n);
+        if (s)
+            fprintf(stderr, "weir: error: no pipeline '%s' (did you mean '%s'?)\n", name, s);
+        else
+            fprintf(stderr, "weir: error: no pipeline '%s' in %s\n", name,
+                    c->project->paths.pipelines.len ? c->project->paths.pipelines.items[0]
+                                                    : "the project");
+    }
+    return pl;
+}
+
+static int parse_date(const weir_command *cmd, const char *what, const char *s, weir_date *out)
+{
+    if (!s)
+        return weir_cli_usage_error(cmd, "missing %s DATE", what);
+    if (weir_date_parse(s, out))
+        return weir_cli_usage_error(cmd, "invalid date '%s' for %s (expected YYYY-MM-DD)", s,
+                                    what);
+    return 0;
+}
+
+/* Runs a store query and fills a grid: every column text unless its name
+ * ends with '#' (a number; the '#' is dropped). */
+static int store_grid(weir_store *s, const char *sql, const char *const *params, size_t n_params,
+                      weir_grid *g, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s, sql, &st, err), ncols = 0;
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n_params; i++)
+        weir_store_bind_text(st, (int)i + 1, params[i], NULL);
+    while ((rc = weir_store_step(st, err)) == 1) {
+        if (!ncols) {
+            /* column names come from the SQL's aliases, given as "name" */
+            const char *p = sql;
+            while ((p = strstr(p, " AS \""))) {
+                const char *q = strchr(p + 5, '"');
+                char name[64];
+                size_t len = (size_t)(q - p - 5);
+                snprintf(name, sizeof(name), "%.*s", (int)len, p + 5);
+                if (len && name[len - 1] == '#') {
+                    name[len - 1] = '\0';
+                    weir_grid_add_column(g, name, WEIR_COL_NUMBER);
+                } else {
+                    weir_grid_add_column(g, name, WEIR_COL_TEXT);
+                }
+                ncols++;
+                p = q;
+            }
+        }
+        for (int k = 0; k < ncols; k++)
+            weir_grid_add_cell(g, weir_store_col_text(st, k));
+        weir_grid_end_row(g);
+    }
+    weir_store_stmt_free(st);
+    if (rc == 0 && !ncols) {
+        const char *p = sql;
+        while ((p = strstr(p, " AS \""))) {
+            const char *q = strchr(p + 5, '"');
+            size_t len = (size_t)(q - p - 5);
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", (int)len, p + 5);
+            if (len && name[len - 1] == '#')
+                name[len - 1] = '\0';
+            weir_grid_add_column(g, name, len && p[5 + len - 1] == '#' ? WEIR_COL_NUMBER
+                                                                       : WEIR_COL_TEXT);
+            p = q;
+        }
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static void print_grid(const weir_grid *g, weir_out_format f)
+{
+    weir_grid_print(g, f == WEIR_OUT_JSON ? WEIR_GRID_JSON : WEIR_GRID_TABLE, stdout);
+}
+
+#define COMMON_OPTS(dir, format)                                                              \
+    { "project-dir", 'C', WEIR_OPT_STRING, &(dir), "DIR",                                      \
+      "the project (default: the current folder)" },                                          \
+    {                                                                                          \
+        "format", 0, WEIR_OPT_STRING, &(format), "FMT", "'text' (default) or 'json'"           \
+    }
+
+/* --- list ------------------------------------------------------------------ */
+
+static int cmd_list(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    const weir_option opts[] = { COMMON_OPTS(dir, format) };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_grid g = WEIR_GRID_INIT;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    weir_grid_add_column(&g, "pipeline", WEIR_COL_TEXT);
+    weir_grid_add_column(&g, "schedule", WEIR_COL_TEXT);
+    weir_grid_add_column(&g, "timezone", WEIR_COL_TEXT);
+    weir_grid_add_column(&g, "tasks", WEIR_COL_NUMBER);
+    weir_grid_add_column(&g, "paused", WEIR_COL_BOOL);
+    weir_grid_add_column(&g, "last_ds", WEIR_COL_TEXT);
+    weir_grid_add_column(&g, "last_state", WEIR_COL_TEXT);
+    weir_grid_add_column(&g, "file", WEIR_COL_TEXT);
+    for (size_t i = 0; i < c.pipelines.len; i++) {
+        weir_pipeline *pl = c.pipelines.items[i];
+        weir_store_stmt *st = NULL;
+        char n[32];
+        int paused = 0;
+        char last_ds[16] = "", last_state[16] = "";
+        if (weir_store_prepare(c.store,
+                               "SELECT p.paused, r.ds, r.state FROM pipelines p LEFT JOIN runs r ON "
+                               "r.pipeline_id = p.id WHERE p.name = ?1 ORDER BY r.ds DESC LIMIT 1",
+                               &st, NULL) == 0) {
+            weir_store_bind_text(st, 1, pl->name, NULL);
+            if (weir_store_step(st, NULL) == 1) {
+                paused = (int)weir_store_col_int(st, 0);
+                if (weir_store_col_text(st, 1)) {
+                    snprintf(last_ds, sizeof(last_ds), "%s", weir_store_col_text(st, 1));
+                    snprintf(last_state, sizeof(last_state), "%s", weir_store_col_text(st, 2));
+                }
+            }
+            weir_store_stmt_free(st);
+        }
+        weir_grid_add_cell(&g, pl->name);
+        weir_grid_add_cell(&g, pl->schedule_expr);
+        weir_grid_add_cell(&g, pl->timezone);
+        snprintf(n, sizeof(n), "%zu", pl->n_tasks);
+        weir_grid_add_cell(&g, n);
+        weir_grid_add_cell(&g, paused ? "true" : "false");
+        weir_grid_add_cell(&g, *last_ds ? last_ds : NULL);
+        weir_grid_add_cell(&g, *last_state ? last_state : NULL);
+        weir_grid_add_cell(&g, pl->file);
+        weir_grid_end_row(&g);
+    }
+    print_grid(&g, out);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_grid_release(&g);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+/* --- run and backfill -------------------------------------------------------- */
+
+typedef struct progress {
+    int tty, json;
+    size_t total, done, failed, running, skipped;
+    int64_t t0;
+    json_t *events;
+} progress;
+
+static void fmt_dur(int64_t us, char *out, size_t n)
+{
+    int64_t s = us / 1000000;
+    if (s >= 3600)
+        snprintf(out, n, "%lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+                 (long long)(s % 60));
+    else
+        snprintf(out, n, "%02lld:%02lld", (long long)(s / 60), (long long)(s % 60));
+}
+
+static void draw(progress *p)
+{
+    char el[32], eta[32] = "--:--";
+    int64_t elapsed = weir_monotonic_us() - p->t0;
+    size_t remaining = p->total - p->done - p->skipped;
+    if (!p->tty)
+        return;
+    fmt_dur(elapsed, el, sizeof(el));
+    if (p->done > 0)
+        fmt_dur(elapsed / (int64_t)p->done * (int64_t)(remaining), eta, sizeof(eta));
+    fprintf(stderr, "\r\033[K%zu done, %zu running, %zu failed, %zu remaining | %s elapsed, ETA %s",
+            p->done - p->failed, p->running, p->failed, remaining - p->running, el, eta);
+    fflush(stderr);
+}
+
+static void on_event(void *data, const weir_exec_event *ev)
+{
+    progress *p = data;
+    char d[32];
+    if (p->tty)
+        fputs("\r\033[K", stderr);
+    switch (ev->kind) {
+    case WEIR_EXEC_RUN_STARTED:
+        p->running++;
+        break;
+    case WEIR_EXEC_RUN_DONE:
+        p->running--;
+        p->done++;
+        if (!strcmp(ev->state, "failed"))
+            p->failed++;
+        fmt_dur(ev->duration_us, d, sizeof(d));
+        if (!p->tty && !p->json)
+            printf("%s %s: %s (%.2fs)\n", ev->pipeline, ev->ds, ev->state, ev->duration_us / 1e6);
+        if (!p->tty && !p->json)
+            fflush(stdout);
+        break;
+    case WEIR_EXEC_TASK_DONE:
+        if (ev->error && (!strcmp(ev->state, "failed") || !strcmp(ev->state, "up_for_retry")))
+            fprintf(stderr, "%s %s: task '%s' %s: %s\n", ev->pipeline, ev->ds, ev->task,
+                    ev->state, ev->error);
+        else if (weir_log_enabled(WEIR_LOG_INFO))
+            fprintf(stderr, "%s %s: task '%s' %s\n", ev->pipeline, ev->ds, ev->task, ev->state);
+        break;
+    }
+    draw(p);
+}
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static int workers_for(const weir_project *p, long long asked, int parallel)
+{
+    if (asked > 0)
+        return (int)asked;
+    if (p->warehouse.threads > 0)
+        return p->warehouse.threads;
+    return WEIR_MAX(4, parallel);
+}
+
+/* Runs x to the end; an interrupt stops it cleanly. Returns the exit code. */
+static int drive(weir_exec *x, progress *pr)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    struct sigaction sa, old_int, old_term;
+    int rc;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    while ((rc = weir_exec_step(x, 200, &err)) == 1) {
+        if (stop_signal)
+            break;
+        draw(pr);
+    }
+    if (pr->tty)
+        fputs("\r\033[K", stderr);
+    if (rc == 1) {
+        fprintf(stderr, "weir: stopping: running tasks are interrupted and will be retried by the "
+                        "next run\n");
+        rc = weir_exec_stop(x, &err);
+        if (rc == 0)
+            rc = WEIR_EXIT_FAILED;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (rc < 0) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+    }
+    weir_error_release(&err);
+    return rc;
+}
+
+static json_t *run_report(weir_store *s, int64_t run_id)
+{
+    weir_store_stmt *st = NULL;
+    json_t *tasks = json_array(), *o;
+    if (weir_store_prepare(s,
+                           "SELECT task_id, state, try_number, error FROM task_instances WHERE "
+                           "run_id = ?1 ORDER BY id",
+                           &st, NULL) == 0) {
+        weir_store_bind_int(st, 1, run_id, NULL);
+        while (weir_store_step(st, NULL) == 1) {
+            o = json_pack("{s:s, s:s, s:I}", "task", weir_store_col_text(st, 0), "state",
+                          weir_store_col_text(st, 1), "attempts",
+                          (json_int_t)weir_store_col_int(st, 2));
+            json_object_set_new(o, "error",
+                                weir_store_col_text(st, 3) ? json_string(weir_store_col_text(st, 3))
+                                                           : json_null());
+            json_array_append_new(tasks, o);
+        }
+        weir_store_stmt_free(st);
+    }
+    return tasks;
+}
+
+static int cmd_run(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *date = NULL;
+    long long workers = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the logical date (ds) of the run" },
+        { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options eo = { 0 };
+    progress pr = { 0 };
+    weir_interval iv;
+    weir_pipeline *pl;
+    weir_date d;
+    int64_t run_id = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = parse_date(cmd, "--date", date, &d)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER,
+                       "weir pipeline run")) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!(pl = find(&c, pos.items[0]))) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_schedule_interval_on(&pl->schedule, d, &iv)) {
+        fprintf(stderr, "weir: error: pipeline '%s' has no run on %s (schedule '%s')\n", pl->name,
+                date, pl->schedule_expr);
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    pr.tty = 0;
+    pr.json = out == WEIR_OUT_JSON;
+    pr.t0 = weir_monotonic_us();
+    pr.total = 1;
+    eo.workers = workers_for(c.project, workers, 1);
+    eo.on_event = on_event;
+    eo.event_data = &pr;
+    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+        goto fail;
+    rc = weir_exec_add_run(x, pl, &iv, "manual", 0, &run_id, &err);
+    if (rc == WEIR_EEXISTS) /* an explicit run of a successful date runs it again */
+        rc = weir_exec_add_run(x, pl, &iv, "manual", WEIR_EXEC_RERUN, &run_id, &err);
+    if (rc)
+        goto fail;
+    rc = drive(x, &pr);
+    if (rc == 0) {
+        weir_exec_stats stats;
+        weir_exec_get_stats(x, &stats);
+        rc = stats.runs_failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        if (out == WEIR_OUT_JSON)
+            weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "pipeline", pl->name, "ds", date,
+                                          "state", stats.runs_failed ? "failed" : "success",
+                                          "tasks", run_report(c.store, run_id)));
+    }
+    goto cleanup;
+fail:
+    weir_cli_error(&err);
+    rc = WEIR_EXIT_FAILED;
+cleanup:
+    weir_exec_free(x);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    long long parallel = 0, workers = 0;
+    int rerun = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first logical date" },
+        { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last logical date (inclusive)" },
+        { "parallel", 'p', WEIR_OPT_INT, &parallel, "N", "runs at once (default: max_active_runs)" },
+        { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads" },
+        { "rerun", 0, WEIR_OPT_FLAG, &rerun, NULL, "run intervals that already succeeded again" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options eo = { 0 };
+    weir_interval_vec ivs = WEIR_VEC_INIT;
+    progress pr = { 0 };
+    weir_pipeline *pl;
+    weir_date from, to;
+    size_t skipped = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
+        goto cleanup;
+    if (parallel < 0 || parallel > 1000) {
+        rc = weir_cli_usage_error(cmd, "--parallel must be between 1 and 1000");
+        goto cleanup;
+    }
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER,
+                       "weir pipeline backfill")) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!(pl = find(&c, pos.items[0]))) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (parallel)
+        pl->max_active_runs = (int)parallel;
+    if (weir_schedule_intervals_between(&pl->schedule, from, to, 0, &ivs, &err))
+        goto fail;
+    pr.tty = isatty(2) && out != WEIR_OUT_JSON;
+    pr.json = out == WEIR_OUT_JSON;
+    pr.t0 = weir_monotonic_us();
+    eo.workers = workers_for(c.project, workers, pl->max_active_runs);
+    eo.on_event = on_event;
+    eo.event_data = &pr;
+    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+        goto fail;
+    for (size_t i = 0; i < ivs.len; i++) {
+        rc = weir_exec_add_run(x, pl, &ivs.items[i], "backfill", rerun ? WEIR_EXEC_RERUN : 0, NULL,
+                               &err);
+        if (rc == WEIR_EEXISTS) {
+            skipped++;
+            continue;
+        }
+        if (rc)
+            goto fail;
+        pr.total++;
+    }
+    if (!pr.json)
+        fprintf(stderr, "backfill of '%s' from %s to %s: %zu interval%s to run, %zu already "
+                        "successful%s\n",
+                pl->name, from_s, to_s, pr.total, pr.total == 1 ? "" : "s", skipped,
+                skipped && !rerun ? " (skipped; --rerun runs them again)" : "");
+    rc = drive(x, &pr);
+    if (rc == 0) {
+        weir_exec_stats stats;
+        char el[32];
+        weir_exec_get_stats(x, &stats);
+        fmt_dur(weir_monotonic_us() - pr.t0, el, sizeof(el));
+        rc = stats.runs_failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        if (pr.json)
+            weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "pipeline",
+                                          pl->name, "from", from_s, "to", to_s, "runs",
+                                          (json_int_t)stats.runs_done, "failed",
+                                          (json_int_t)stats.runs_failed, "skipped",
+                                          (json_int_t)skipped, "tasks",
+                                          (json_int_t)stats.tasks_done));
+        else
+            fprintf(stderr, "backfill of '%s': %zu run%s, %zu succeeded, %zu failed, %zu skipped "
+                            "in %s\n",
+                    pl->name, stats.runs_done, stats.runs_done == 1 ? "" : "s",
+                    stats.runs_done - stats.runs_failed, stats.runs_failed, skipped, el);
+    }
+    goto cleanup;
+fail:
+    weir_cli_error(&err);
+    rc = WEIR_EXIT_FAILED;
+cleanup:
+    weir_exec_free(x);
+    weir_vec_release(&ivs);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+/* --- runs, logs ------------------------------------------------------------- */
+
+static int cmd_runs(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    long long limit = 50;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N runs (default 50)" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_grid g = WEIR_GRID_INIT;
+    char lim[32];
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!find(&c, pos.items[0])) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
+    {
+        const char *params[] = { pos.items[0], lim };
+        if (store_grid(c.store,
+                       "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
+                       "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
+                       "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
+                       "= 'success') AS \"succeeded#\", (SELECT count(*) FROM task_instances t "
+                       "WHERE t.run_id = r.id AND t.state IN ('failed', 'upstream_failed')) AS "
+                       "\"failed#\", (SELECT count(*) FROM task_instances t WHERE t.run_id = r.id) "
+                       "AS \"tasks#\" FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE "
+                       "p.name = ?1 ORDER BY r.ds DESC LIMIT CAST(?2 AS INTEGER)) ORDER BY 1",
+                       params, 2, &g, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+    }
+    print_grid(&g, out);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_grid_release(&g);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int cmd_logs(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    long long attempt = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
+        { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task" },
+        { "attempt", 'a', WEIR_OPT_INT, &attempt, "K", "only attempt K" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_store_stmt *st = NULL;
+    json_t *arr = NULL;
+    weir_date d;
+    size_t shown = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = parse_date(cmd, "--date", date, &d)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!find(&c, pos.items[0])) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_store_prepare(c.store,
+                           "SELECT t.task_id, a.try_number, a.state, a.started_at, a.ended_at, "
+                           "a.log_path, a.error FROM task_attempts a JOIN task_instances t ON t.id "
+                           "= a.task_instance_id JOIN runs r ON r.id = t.run_id JOIN pipelines p ON "
+                           "p.id = r.pipeline_id WHERE p.name = ?1 AND r.ds = ?2 AND (?3 IS NULL "
+                           "OR t.task_id = ?3) AND (?4 = 0 OR a.try_number = ?4) ORDER BY "
+                           "a.started_at, t.id, a.try_number",
+                           &st, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    weir_store_bind_text(st, 1, pos.items[0], NULL);
+    weir_store_bind_text(st, 2, date, NULL);
+    weir_store_bind_text(st, 3, task, NULL);
+    weir_store_bind_int(st, 4, attempt, NULL);
+    arr = json_array();
+    while (weir_store_step(st, NULL) == 1) {
+        weir_buf text = WEIR_BUF_INIT;
+        const char *path = weir_store_col_text(st, 5);
+        weir_error ferr = WEIR_ERROR_INIT;
+        if (path && weir_fs_read_file(path, &text, 16 << 20, &ferr))
+            weir_buf_addf(&text, "(log unavailable: %s)\n", weir_error_str(&ferr));
+        weir_error_release(&ferr);
+        if (out == WEIR_OUT_JSON) {
+            json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "task", weir_store_col_text(st, 0),
+                                  "attempt", (json_int_t)weir_store_col_int(st, 1), "state",
+                                  weir_store_col_text(st, 2), "log_path", path ? path : "",
+                                  "log", text.ptr);
+            json_object_set_new(o, "error", weir_store_col_text(st, 6)
+                                                ? json_string(weir_store_col_text(st, 6))
+                                                : json_null());
+            json_array_append_new(arr, o);
+        } else {
+            printf("== task %s, attempt %lld (%s) ==\n%s", weir_store_col_text(st, 0),
+                   (long long)weir_store_col_int(st, 1), weir_store_col_text(st, 2), text.ptr);
+        }
+        weir_buf_release(&text);
+        shown++;
+    }
+    if (out == WEIR_OUT_JSON) {
+        weir_cli_print_json(arr);
+        arr = NULL;
+    }
+    if (!shown && out != WEIR_OUT_JSON) {
+        fprintf(stderr, "weir: error: no attempts of pipeline '%s' on %s%s%s\n", pos.items[0],
+                date, task ? " for task " : "", task ? task : "");
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    rc = WEIR_EXIT_OK;
+cleanup:
+    json_decref(arr);
+    weir_store_stmt_free(st);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+/* --- clear, pause ------------------------------------------------------------- */
+
+static int cmd_clear(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    int downstream = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
+        { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task (default: every task)" },
+        { "downstream", 0, WEIR_OPT_FLAG, &downstream, NULL, "and the tasks downstream of it" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_pipeline *pl;
+    weir_date d;
+    size_t n = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = parse_date(cmd, "--date", date, &d)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!(pl = find(&c, pos.items[0]))) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:s, s:s, s:I}", "pipeline", pl->name, "ds", date,
+                                      "cleared", (json_int_t)n));
+    else
+        printf("cleared %zu task instance%s of '%s' on %s; 'weir pipeline run %s --date %s' (or "
+               "the server) runs them\n",
+               n, n == 1 ? "" : "s", pl->name, date, pl->name, date);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int pause_common(const weir_command *cmd, int argc, char **argv, int paused)
+{
+    const char *dir = NULL, *format = "text";
+    const weir_option opts[] = { COMMON_OPTS(dir, format) };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_pipeline *pl;
+    int64_t id;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!(pl = find(&c, pos.items[0]))) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_state_pipeline_sync(c.store, pl, &id, NULL, &err) ||
+        weir_state_set_paused(c.store, pl->name, paused, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:s, s:b}", "pipeline", pl->name, "paused", paused));
+    else
+        printf("pipeline '%s' %s\n", pl->name,
+               paused ? "paused: the server creates no new runs for it" : "unpaused");
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int cmd_pause(const weir_command *cmd, int argc, char **argv)
+{
+    return pause_common(cmd, argc, argv, 1);
+}
+
+static int cmd_unpause(const weir_command *cmd, int argc, char **argv)
+{
+    return pause_common(cmd, argc, argv, 0);
+}
+
+/* --- rollback, restore, purge, trash ----------------------------------------- */
+
+static int confirm(const char *question)
+{
+    char line[32];
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    if (!fgets(line, sizeof(line), stdin))
+        return 0;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    int dry = 0, yes = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first date to delete" },
+        { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last date to delete (inclusive)" },
+        { "dry-run", 'n', WEIR_OPT_FLAG, &dry, NULL, "show what would be deleted, delete nothing" },
+        { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_rollback_plan plan = { 0 };
+    weir_pipeline *pl;
+    weir_date from, to;
+    int64_t action = 0;
+    json_t *tables = NULL;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline rollback")) !=
+        WEIR_CLI_GO)
+        goto cleanup;
+    if (!(pl = find(&c, pos.items[0]))) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_rollback_plan_make(c.conn, pl, from, to, &plan, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    tables = json_array();
+    if (out != WEIR_OUT_JSON)
+        printf("rollback of '%s' from %s to %s%s:\n", pl->name, from_s, to_s,
+               dry ? " (dry run)" : "");
+    for (size_t i = 0; i < plan.n; i++) {
+        if (out != WEIR_OUT_JSON)
+            printf("  %-40s %10lld rows  (by %s)\n", plan.tables[i].table,
+                   (long long)plan.tables[i].rows, plan.tables[i].date_column);
+        json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "table", plan.tables[i].table,
+                                                "date_column", plan.tables[i].date_column, "rows",
+                                                (json_int_t)plan.tables[i].rows));
+    }
+    if (out != WEIR_OUT_JSON)
+        printf("  %-40s %10lld rows\n", "total", (long long)plan.total);
+    fflush(stdout);
+    if (!dry && !yes) {
+        if (!isatty(0)) {
+            fprintf(stderr, "weir: error: not deleting without confirmation: stdin is not a "
+                            "terminal (pass --yes, or --dry-run to only look)\n");
+            rc = WEIR_EXIT_USAGE;
+            goto cleanup;
+        }
+        if (!confirm("delete these rows? they stay recoverable until 'weir pipeline purge'")) {
+            fprintf(stderr, "nothing deleted\n");
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+    }
+    if (!dry && weir_rollback_apply(c.conn, c.store, pl, &plan, weir_rollback_actor(), &action,
+                                    &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (out == WEIR_OUT_JSON) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:O}", "pipeline", pl->name, "from",
+                              from_s, "to", to_s, "dry_run", dry, "rows", (json_int_t)plan.total,
+                              "tables", tables);
+        json_object_set_new(o, "action_id", dry ? json_null() : json_integer(action));
+        weir_cli_print_json(o);
+    } else if (!dry) {
+        printf("rolled back: action %lld; 'weir pipeline restore %lld' puts the rows back, "
+               "'weir pipeline backfill %s --from %s --to %s' rebuilds them\n",
+               (long long)action, (long long)action, pl->name, from_s, to_s);
+    }
+    rc = WEIR_EXIT_OK;
+cleanup:
+    json_decref(tables);
+    weir_rollback_plan_release(&plan);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int parse_action(const weir_command *cmd, const char *s, int64_t *out)
+{
+    long long v;
+    if (weir_str_to_i64(s, &v) || v <= 0)
+        return weir_cli_usage_error(cmd, "invalid action id '%s'", s);
+    *out = v;
+    return 0;
+}
+
+static int cmd_restore(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    const weir_option opts[] = { COMMON_OPTS(dir, format) };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    int64_t action = 0, rows = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one action id (see 'weir pipeline trash')");
+        goto cleanup;
+    }
+    if ((rc = parse_action(cmd, pos.items[0], &action)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
+        goto cleanup;
+    if (weir_rollback_restore(c.conn, c.store, action, weir_rollback_actor(), &rows, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:I, s:I}", "action_id", (json_int_t)action, "rows",
+                                      (json_int_t)rows));
+    else
+        printf("restored %lld rows of action %lld\n", (long long)rows, (long long)action);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int cmd_purge(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    int all = 0, yes = 0;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "all", 0, WEIR_OPT_FLAG, &all, NULL, "every rollback not yet restored or purged" },
+        { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    int64_t action = 0;
+    size_t n = 0;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if ((pos.len != 1) == !all) {
+        rc = weir_cli_usage_error(cmd, "expected one action id, or --all");
+        goto cleanup;
+    }
+    if (pos.len && (rc = parse_action(cmd, pos.items[0], &action)))
+        goto cleanup;
+    if (!yes) {
+        if (!isatty(0)) {
+            fprintf(stderr, "weir: error: not purging without confirmation: stdin is not a "
+                            "terminal (pass --yes)\n");
+            rc = WEIR_EXIT_USAGE;
+            goto cleanup;
+        }
+        if (!confirm("purge for good? rolled-back rows cannot be restored afterwards")) {
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+    }
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
+        goto cleanup;
+    if (weir_rollback_purge(c.conn, c.store, action, weir_rollback_actor(), &n, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:I}", "purged", (json_int_t)n));
+    else
+        printf("purged %zu rollback action%s\n", n, n == 1 ? "" : "s");
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+static int cmd_trash(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    const weir_option opts[] = { COMMON_OPTS(dir, format) };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_grid g = WEIR_GRID_INIT;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (store_grid(c.store,
+                   "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
+                   "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
+                   "created_at AS \"at\" FROM trash_actions ORDER BY id",
+                   NULL, 0, &g, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    print_grid(&g, out);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_grid_release(&g);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+/* --- the dispatcher ------------------------------------------------------------ */
+
+static const weir_command subs[] = {
+    { "pipeline list", "list the project's pipelines",
+      "weir pipeline list [--project-dir DIR] [--format text|json]", NULL, cmd_list },
+    { "pipeline run", "run one interval now",
+      "weir pipeline run NAME --date DATE [--workers N] [--project-dir DIR] [--format text|json]",
+      "Runs the pipeline's run for logical date DATE in this process, its\n"
+      "independent tasks in parallel. A run that failed before resumes (its\n"
+      "successful tasks are kept); a run that succeeded runs again.\n",
+      cmd_run },
+    { "pipeline backfill", "run every interval of a date range",
+      "weir pipeline backfill NAME --from D1 --to D2 [--parallel N] [--rerun] [--workers N] "
+      "[--project-dir DIR] [--format text|json]",
+      "Runs every interval whose logical date is in [D1, D2], N runs at once\n"
+      "(default: the pipeline's max_active_runs). Intervals that already\n"
+      "succeeded are skipped unless --rerun; interrupted or failed ones resume.\n"
+      "A terminal shows a progress line; otherwise one line per finished run.\n",
+      cmd_backfill },
+    { "pipeline runs", "show a pipeline's runs",
+      "weir pipeline runs NAME [--limit N] [--project-dir DIR] [--format text|json]", NULL,
+      cmd_runs },
+    { "pipeline logs", "show the logs of a run's attempts",
+      "weir pipeline logs NAME --date DATE [--task TASK] [--attempt K] [--project-dir DIR] "
+      "[--format text|json]",
+      NULL, cmd_logs },
+    { "pipeline clear", "make task instances run again",
+      "weir pipeline clear NAME --date DATE [--task TASK [--downstream]] [--project-dir DIR] "
+      "[--format text|json]",
+      NULL, cmd_clear },
+    { "pipeline pause", "stop the server from creating runs of a pipeline",
+      "weir pipeline pause NAME [--project-dir DIR] [--format text|json]", NULL, cmd_pause },
+    { "pipeline unpause", "let the server create runs of a pipeline again",
+      "weir pipeline unpause NAME [--project-dir DIR] [--format text|json]", NULL, cmd_unpause },
+    { "pipeline rollback", "delete a date range from every table a pipeline writes",
+      "weir pipeline rollback NAME --from D1 --to D2 [--dry-run] [--yes] [--project-dir DIR] "
+      "[--format text|json]",
+      "Deletes the rows of dates D1..D2 from every table in the pipeline's\n"
+      "'outputs:' (by each table's date_column), downstream tables first,\n"
+      "after showing how many rows each loses; asks on a terminal unless\n"
+      "--yes. The rows are kept in the warehouse's weir_trash schema:\n"
+      "'weir pipeline restore ACTION' puts them back until 'weir pipeline purge'.\n"
+      "The runs of the range are cancelled, so a backfill rebuilds them.\n",
+      cmd_rollback },
+    { "pipeline restore", "put back the rows of a rollback",
+      "weir pipeline restore ACTION_ID [--project-dir DIR] [--format text|json]", NULL,
+      cmd_restore },
+    { "pipeline purge", "drop rolled-back rows for good",
+      "weir pipeline purge (ACTION_ID | --all) [--yes] [--project-dir DIR] [--format text|json]",
+      NULL, cmd_purge },
+    { "pipeline trash", "list rollback actions",
+      "weir pipeline trash [--project-dir DIR] [--format text|json]", NULL, cmd_trash },
+};
+
+static void print_subs(FILE *f)
+{
+    fputs("usage: weir pipeline SUBCOMMAND [ARGS]\n\nsubcommands:\n", f);
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++)
+        fprintf(f, "  %-10s %s\n", subs[i].name + 9, subs[i].summary);
+    fputs("\n'weir pipeline SUBCOMMAND --help' for one\n", f);
+}
+
+static int run(const weir_command *cmd, int argc, char **argv)
+{
+    const char *names[WEIR_ARRAY_SIZE(subs)];
+    const char *s;
+    (void)cmd;
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        print_subs(argc < 1 ? stderr : stdout);
+        return argc < 1 ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
+    }
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++) {
+        names[i] = subs[i].name + 9;
+        if (!strcmp(argv[0], names[i]))
+            return subs[i].run(&subs[i], argc - 1, argv + 1);
+    }
+    s = weir_str_suggest(argv[0], names, WEIR_ARRAY_SIZE(subs));
+    if (s)
+        fprintf(stderr, "weir: error: unknown subcommand 'pipeline %s' (did you mean '%s'?)\n",
+                argv[0], s);
+    else
+        fprintf(stderr, "weir: error: unknown subcommand 'pipeline %s' (see 'weir pipeline --help')\n",
+                argv[0]);
+    return WEIR_EXIT_USAGE;
+}
+
+const weir_command weir_cmd_pipeline = {
+    "pipeline",
+    "list, run, backfill, inspect and roll back pipelines",
+    "weir pipeline SUBCOMMAND [ARGS]",
+    NULL,
+    run,
+};

@@ -1,0 +1,225 @@
+/*
+ * cmd_serve.c: `weir serve`, the long-running scheduler (the UI's HTTP
+ * server joins it later). Every second it creates the runs whose interval
+ * has closed (catching up missed ones unless `catchup: false`, never more
+ * than max_active_runs in flight per pipeline, none for paused pipelines),
+ * and drives the executor. It holds the project's warehouse lock so other
+ * commands can say plainly who holds the warehouse, and stops cleanly on
+ * SIGTERM/SIGINT: running tasks are interrupted and left up_for_retry,
+ * their runs queued, nothing running.
+ */
+#include "core/compat.h"
+
+#include "cli/cli.h"
+#include "cli/workspace.h"
+#include "core/log.h"
+#include "orchestrate/executor.h"
+#include "orchestrate/lock.h"
+#include "orchestrate/state.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void on_event(void *data, const weir_exec_event *ev)
+{
+    (void)data;
+    if (ev->kind == WEIR_EXEC_RUN_DONE)
+        printf("%s %s: %s (%.2fs)\n", ev->pipeline, ev->ds, ev->state, ev->duration_us / 1e6);
+    else if (ev->kind == WEIR_EXEC_RUN_STARTED)
+        printf("%s %s: started\n", ev->pipeline, ev->ds);
+    else if (ev->error && strcmp(ev->state, "success"))
+        printf("%s %s: task '%s' %s: %s\n", ev->pipeline, ev->ds, ev->task, ev->state, ev->error);
+    fflush(stdout);
+}
+
+/* The end of the newest run of pl in the store, or 0 when it has none. */
+static weir_ts last_end(weir_store *s, const weir_pipeline *pl)
+{
+    weir_store_stmt *st = NULL;
+    weir_ts t = 0;
+    if (weir_store_prepare(s,
+                           "SELECT max(r.interval_end) FROM runs r JOIN pipelines p ON p.id = "
+                           "r.pipeline_id WHERE p.name = ?1",
+                           &st, NULL))
+        return 0;
+    weir_store_bind_text(st, 1, pl->name, NULL);
+    if (weir_store_step(st, NULL) == 1 && weir_store_col_text(st, 0))
+        weir_ts_parse(weir_store_col_text(st, 0), &t);
+    weir_store_stmt_free(st);
+    return t;
+}
+
+/* Resumes the runs a previous server left queued or running. */
+static int resume(weir_exec *x, weir_store *s, const weir_pipeline_list *l, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s,
+                                "SELECT p.name, r.interval_start, r.interval_end FROM runs r JOIN "
+                                "pipelines p ON p.id = r.pipeline_id WHERE r.state IN ('queued', "
+                                "'running') ORDER BY r.interval_start",
+                                &st, err);
+    WEIR_VEC(weir_interval) ivs = WEIR_VEC_INIT;
+    WEIR_VEC(weir_pipeline *) pls = WEIR_VEC_INIT;
+    if (rc)
+        return rc;
+    while ((rc = weir_store_step(st, err)) == 1) {
+        weir_pipeline *pl = weir_pipeline_list_find(l, weir_store_col_text(st, 0));
+        weir_interval iv;
+        if (!pl || weir_ts_parse(weir_store_col_text(st, 1), &iv.start) ||
+            weir_ts_parse(weir_store_col_text(st, 2), &iv.end))
+            continue;
+        weir_vec_push(&ivs, iv);
+        weir_vec_push(&pls, pl);
+    }
+    weir_store_stmt_free(st);
+    for (size_t i = 0; rc == 0 && i < ivs.len; i++) {
+        rc = weir_exec_add_run(x, pls.items[i], &ivs.items[i], "scheduled", 0, NULL, err);
+        if (rc == WEIR_EEXISTS)
+            rc = 0;
+    }
+    weir_vec_release(&ivs);
+    weir_vec_release(&pls);
+    return rc < 0 ? rc : 0;
+}
+
+/* Creates the runs of pl that are due now. */
+static int schedule(weir_exec *x, weir_store *s, weir_pipeline *pl, weir_ts now, weir_error *err)
+{
+    weir_interval latest, iv;
+    weir_ts from;
+    int64_t id;
+    int paused = 0, rc;
+    if ((rc = weir_state_pipeline_sync(s, pl, &id, &paused, err)))
+        return rc;
+    if (paused || weir_schedule_latest_closed(&pl->schedule, now, &latest))
+        return 0;
+    if (pl->has_end && weir_schedule_ds(&pl->schedule, &latest) > pl->end)
+        return 0;
+    from = last_end(s, pl);
+    if (!pl->catchup || (!from && !pl->has_start)) {
+        /* only the latest interval */
+        if (from >= latest.end)
+            return 0;
+        iv = latest;
+    } else {
+        if (!from)
+            from = weir_tz_day_start(pl->schedule.tz, pl->start);
+        if (weir_schedule_interval_from(&pl->schedule, from, &iv) || iv.end > now)
+            return 0;
+    }
+    while (iv.end <= now && weir_exec_unfinished(x, pl->name) < (size_t)pl->max_active_runs) {
+        if (pl->has_end && weir_schedule_ds(&pl->schedule, &iv) > pl->end)
+            break;
+        rc = weir_exec_add_run(x, pl, &iv, "scheduled", 0, NULL, err);
+        if (rc && rc != WEIR_EEXISTS)
+            return rc;
+        if (weir_schedule_interval_from(&pl->schedule, iv.end, &iv))
+            break;
+        if (!pl->catchup)
+            break;
+    }
+    return 0;
+}
+
+static int run(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL;
+    long long workers = 0, tick_ms = 1000;
+    const weir_option opts[] = {
+        { "project-dir", 'C', WEIR_OPT_STRING, &dir, "DIR", "the project (default: the current folder)" },
+        { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
+        { "tick", 0, WEIR_OPT_INT, &tick_ms, "MS", "how often to look for due runs (default 1000)" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_project *p = NULL;
+    weir_pipeline_list pls = WEIR_VEC_INIT;
+    weir_store *store = NULL;
+    weir_engine *engine = NULL;
+    weir_exec *x = NULL;
+    weir_exec_options eo = { 0 };
+    struct sigaction sa;
+    size_t recovered = 0;
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO)
+        goto cleanup;
+    if (pos.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
+        goto cleanup;
+    }
+    if ((rc = weir_cli_load_project(dir, &p)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (weir_pipeline_load_all(p, &pls, &diags)) {
+        weir_diags_sort(&diags);
+        weir_diags_print(&diags, stderr);
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (weir_warehouse_lock(p->dir, "weir serve", &err) ||
+        weir_store_open(p->store.path, NULL, &store, &err) ||
+        weir_state_recover(store, 60000, &recovered, &err))
+        goto fail;
+    if ((rc = weir_cli_open_warehouse(p, &engine)) != WEIR_CLI_GO)
+        goto cleanup;
+    eo.workers = workers > 0 ? (int)workers : p->warehouse.threads > 0 ? p->warehouse.threads : 4;
+    eo.on_event = on_event;
+    if (weir_exec_new(p, store, engine, &eo, &x, &err) || resume(x, store, &pls, &err))
+        goto fail;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("weir serve: project '%s', %zu pipeline%s, pid %ld%s\n", p->name, pls.len,
+           pls.len == 1 ? "" : "s", (long)getpid(),
+           recovered ? " (recovered orphaned task instances)" : "");
+    fflush(stdout);
+    while (!stop_signal) {
+        int64_t next = weir_monotonic_us() + tick_ms * 1000;
+        weir_ts now = weir_ts_now();
+        for (size_t i = 0; i < pls.len; i++)
+            if (schedule(x, store, pls.items[i], now, &err) < 0)
+                goto fail;
+        while (!stop_signal && weir_monotonic_us() < next) {
+            int64_t left = (next - weir_monotonic_us()) / 1000;
+            if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0)
+                goto fail;
+        }
+    }
+    printf("weir serve: stopping (signal %d)\n", (int)stop_signal);
+    if (weir_exec_stop(x, &err))
+        goto fail;
+    printf("weir serve: stopped, nothing left running\n");
+    rc = WEIR_EXIT_OK;
+    goto cleanup;
+fail:
+    weir_cli_error(&err);
+    rc = WEIR_EXIT_FAILED;
+cleanup:
+    weir_exec_free(x);
+    weir_engine_free(engine);
+    weir_store_free(store);
+    weir_pipeline_list_release(&pls);
+    weir_project_free(p);
+    weir_warehouse_unlock();
+    weir_diags_release(&diags);
+    weir_error_release(&err);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
+const weir_command weir_cmd_serve = {
+    "serve",
+    "run the scheduler: create runs as intervals close, run them",
+    "weir serve [--project-dir DIR] [--workers N]",
+    "Runs until SIGTERM or SIGINT (Ctrl-C). Creates each pipeline's run when\n"
+    "its data interval closes, catches up missed intervals (unless the\n"
+    "pipeline says 'catchup: false'), at most max_active_runs at a time, and\n"
+    "skips paused pipelines. While it runs it holds the warehouse: other\n"
+    "commands that need it say so and name its pid.\n",
+    run,
+};

@@ -1,0 +1,122 @@
+/*
+ * executor.h: runs pipelines' runs: a pool of worker threads executing task
+ * instances in dependency order, with the state of every instance kept in
+ * the store as it changes.
+ *
+ * One thread (the caller's) owns the executor and its store connection: it
+ * decides what is ready (trigger rules, depends_on_past, retries' due
+ * times, max_active_runs, concurrency), records every transition, and hands
+ * instances to the workers; each worker has its own warehouse connection.
+ * A task is recorded `success` only after its work returned (SQL tasks run
+ * in one transaction and are recorded after the commit). Running instances
+ * carry this process's pid and host and a heartbeat, renewed every few
+ * seconds, so weir_state_recover() in a later process can tell them dead.
+ *
+ * Retries: attempt k failed with tries left waits retry_delay * 2^(k-1),
+ * capped at max_retry_delay, plus or minus 10% jitter, in up_for_retry.
+ * Timeouts: a SQL task's query is interrupted, a shell task's process group
+ * gets SIGTERM then SIGKILL, a sensor stops poking (failed, or skipped with
+ * soft_fail). A run fails when any of its instances failed or was
+ * upstream_failed.
+ *
+ * Each attempt writes a log file LOG_DIR/PIPELINE/DS/TASK/attempt-K.log
+ * (LOG_DIR defaults to PROJECT/.weir/logs), whose path is in task_attempts.
+ */
+#ifndef WEIR_ORCHESTRATE_EXECUTOR_H
+#define WEIR_ORCHESTRATE_EXECUTOR_H
+
+#include <stdint.h>
+
+#include "config/project.h"
+#include "engine/engine.h"
+#include "orchestrate/pipeline.h"
+#include "orchestrate/state.h"
+#include "store/store.h"
+
+typedef struct weir_exec weir_exec;
+
+typedef enum { WEIR_EXEC_RUN_STARTED, WEIR_EXEC_TASK_DONE, WEIR_EXEC_RUN_DONE } weir_exec_event_kind;
+
+typedef struct weir_exec_event {
+    weir_exec_event_kind kind;
+    const char *pipeline;
+    const char *ds;
+    const char *task;      /* TASK_DONE only */
+    const char *state;     /* the new state: a task's or a run's */
+    const char *error;     /* may be NULL */
+    int64_t duration_us;   /* of the attempt or the run */
+} weir_exec_event;
+
+typedef void (*weir_exec_event_fn)(void *data, const weir_exec_event *ev);
+
+typedef struct weir_exec_options {
+    int workers;               /* threads; 0: 4 */
+    const char *log_dir;       /* NULL: PROJECT/.weir/logs */
+    int heartbeat_ms;          /* 0: 5000 */
+    weir_exec_event_fn on_event; /* may be NULL; called on the owner's thread */
+    void *event_data;
+} weir_exec_options;
+
+typedef struct weir_exec_stats {
+    size_t runs_added, runs_done, runs_failed, runs_active;
+    size_t tasks_done, tasks_failed, tasks_running;
+    int64_t work_us;     /* summed time inside tasks' own work */
+    int64_t gap_us;      /* summed time from an upstream's end to a dependant's start */
+    size_t gaps;
+    int64_t gap_max_us;
+} weir_exec_stats;
+
+/*
+ * Creates an executor. p gives the project folder (may be NULL: the current
+ * folder); store stays the caller's and is used only by the owner thread;
+ * engine may be NULL (SQL tasks and table/sql sensors then fail). Starts
+ * the workers, each with its own connection.
+ */
+int weir_exec_new(const weir_project *p, weir_store *store, weir_engine *engine,
+                  const weir_exec_options *opts, weir_exec **out, weir_error *err);
+/* Stops (see weir_exec_stop) and frees. NULL is fine. */
+void weir_exec_free(weir_exec *x);
+
+enum {
+    WEIR_EXEC_RERUN = 1 << 0 /* run again even when the run already succeeded */
+};
+
+/*
+ * Adds the run of pl for interval iv (kind "scheduled", "manual" or
+ * "backfill"), creating it in the store or resuming the existing one: its
+ * instances that did not succeed (all of them with WEIR_EXEC_RERUN) are
+ * cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
+ * and WEIR_EXEC_RERUN is not given (nothing is added). pl must outlive x.
+ */
+int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval *iv,
+                      const char *kind, unsigned flags, int64_t *run_id, weir_error *err);
+
+/*
+ * Does what is ready, waiting up to wait_ms for something to happen.
+ * Returns 1 while runs remain unfinished, 0 when all added runs are done,
+ * a negative code on a store error.
+ */
+int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err);
+
+/* Steps until every added run is done. */
+int weir_exec_run(weir_exec *x, weir_error *err);
+
+/*
+ * Stops what runs: queries are interrupted, shell tasks killed, sensors
+ * stopped; their attempts are recorded killed and the instances
+ * up_for_retry without using a try, their runs queued, so the next start
+ * resumes them. Nothing is left running.
+ */
+int weir_exec_stop(weir_exec *x, weir_error *err);
+
+void weir_exec_get_stats(const weir_exec *x, weir_exec_stats *out);
+/* Runs of the pipeline called name that are added and not done. */
+size_t weir_exec_unfinished(const weir_exec *x, const char *name);
+
+/*
+ * Sends an alert: text on stderr when to_stderr, and when webhook is set,
+ * POSTs {"text": text} to it (Slack's shape) with a 10 s timeout.
+ */
+int weir_alert_send(const char *webhook, const char *text, int to_stderr, weir_error *err);
+
+#endif

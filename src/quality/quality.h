@@ -1,0 +1,184 @@
+/*
+ * quality.h: Great-Expectations-compatible expectation suites, validated on
+ * the warehouse in as few scans as possible.
+ *
+ * A suite is a file under expectations/ in GX's format, JSON or YAML:
+ *
+ *   { "expectation_suite_name": "orders",        (or "name")
+ *     "table": "main.orders",                    (weir's: the table checked;
+ *                                                  also meta.table; --table wins)
+ *     "expectations": [
+ *       { "expectation_type": "expect_column_values_to_not_be_null",  (or "type")
+ *         "kwargs": { "column": "id", "mostly": 0.99 },
+ *         "meta": {} } ] }
+ *
+ * Loading checks every expectation's kwargs against its type (required and
+ * unknown kwargs, value types, min above max, ...). A bad expectation does
+ * not stop the others: it keeps its message in weir_expectation.error, is
+ * reported as a diagnostic, and validates as an error result.
+ *
+ * Validating plans every expectation of the suite together: column-map
+ * unexpected counts (count(*) FILTER (WHERE ...)), null counts, aggregates,
+ * distinct counts and distinct sets go into ONE aggregate query over the
+ * table; the catalog (column names and types) comes from a zero-row query.
+ * A few expectations need queries of their own: ordered ones (window
+ * functions), the most common value, uniqueness only when the batched
+ * distinct count shows duplicates, another table's row count. Samples of
+ * unexpected values are fetched only for expectations that failed. When the
+ * batched query fails (a kwarg the engine cannot use), each expectation is
+ * run on its own so the error is pinned to the expectations that cause it.
+ *
+ * Results are GX's validation result shape as a jansson object (see
+ * weir_quality_validate). Memory: a weir_suite owns everything it points
+ * to; results are new references the caller json_decref()s.
+ */
+#ifndef WEIR_QUALITY_H
+#define WEIR_QUALITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config/project.h"
+#include "core/error.h"
+#include "core/vec.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+/* GX's result_format levels, least detail first. */
+typedef enum {
+    WEIR_RF_BOOLEAN_ONLY,
+    WEIR_RF_BASIC,
+    WEIR_RF_SUMMARY,
+    WEIR_RF_COMPLETE
+} weir_result_format;
+
+/* Returns "BOOLEAN_ONLY", "BASIC", ... */
+const char *weir_result_format_name(weir_result_format f);
+/* Parses a level name (case-insensitive); 0 or WEIR_EINVALID. */
+int weir_result_format_parse(const char *s, weir_result_format *out);
+
+typedef struct weir_qx_type weir_qx_type; /* an expectation type (types.c) */
+
+/* One expectation of a suite, its kwargs checked and parsed. */
+typedef struct weir_expectation {
+    char *type;             /* as written; "" when missing */
+    const weir_qx_type *def;/* NULL for an unknown type */
+    json_t *config;         /* {"expectation_type", "kwargs", "meta"}: for results */
+    json_t *kwargs;         /* borrowed from config */
+    char *where;            /* "file:line:col" (YAML) or "file: expectations[i]" */
+    char *error;            /* why the expectation cannot run, or NULL */
+
+    /* parsed kwargs; NULL / 0 when the type has none */
+    const char *column;
+    const char *column_a, *column_b;
+    const char **columns;   /* column_list / column_set, n_columns items */
+    size_t n_columns;
+    double mostly;          /* 1.0 unless given */
+    char *row_condition;    /* SQL, or NULL */
+    int has_format;         /* result_format given in kwargs */
+    weir_result_format format;
+    int partial_count;      /* partial_unexpected_count; 20 by default */
+    int catch_exceptions;   /* -1 when not given */
+} weir_expectation;
+
+typedef struct weir_suite {
+    char *name;
+    char *file;             /* as given to the loader */
+    char *table;            /* "table" or meta.table, or NULL */
+    json_t *meta;           /* the suite's meta (an object, maybe empty) */
+    weir_expectation *items;
+    size_t n_items;
+    size_t n_errors;        /* expectations with an error */
+} weir_suite;
+
+/*
+ * Parses a suite from text; name is the file name used in locations and
+ * decides the syntax (".json": JSON, otherwise YAML). On success returns 0
+ * and *out is a new suite (free with weir_suite_free); problems of single
+ * expectations are in their error field and also added to diags (which may
+ * be NULL). Returns WEIR_EINVALID with *out NULL when the file cannot be a
+ * suite (syntax, not a mapping, no expectation list); the problems are in
+ * diags, each starting "file:line:col:" when the place is known.
+ */
+int weir_suite_parse(const char *name, const char *text, size_t len, weir_suite **out,
+                     weir_diags *diags);
+/* Reads and parses the file at path; a file that cannot be read is one diag. */
+int weir_suite_load_file(const char *path, weir_suite **out, weir_diags *diags);
+/*
+ * Builds a suite from a JSON object already parsed (name for locations).
+ * The object is not consumed.
+ */
+int weir_suite_from_json(const char *name, const json_t *root, weir_suite **out,
+                         weir_diags *diags);
+void weir_suite_free(weir_suite *s);
+
+/*
+ * Finds the suite called name in the project's expectations folders: the
+ * file NAME.json, NAME.yml or NAME.yaml, or else the file whose suite name
+ * is name. *path is a new string. WEIR_ENOTFOUND ("no suite 'x' in
+ * 'expectations'") when there is none.
+ */
+int weir_suite_find(const weir_project *p, const char *name, char **path, weir_error *err);
+
+/* The names of every expectation type weir knows, and their number. */
+extern const char *const weir_expectation_type_names[];
+extern const size_t weir_expectation_type_count;
+
+typedef struct weir_validate_options {
+    const char *table;       /* the table to check; NULL: the suite's */
+    const char *ds;          /* the run's date, kept in the result's meta */
+    const char *run_name;    /* NULL: "manual" */
+    weir_result_format format; /* for expectations without result_format */
+    bool catch_exceptions;   /* default for expectations without one */
+    bool batch;              /* false: every expectation with its own queries */
+} weir_validate_options;
+
+#define WEIR_VALIDATE_OPTIONS_INIT { NULL, NULL, NULL, WEIR_RF_BASIC, true, true }
+
+/*
+ * What one validation cost, for tests, the benchmark and `weir -vv`: the
+ * queries run and, when sql is not NULL, each statement (appended, copied).
+ */
+typedef struct weir_validate_stats {
+    size_t queries;
+    size_t fallbacks;        /* expectations re-run alone after a batch failure */
+    weir_strvec *sql;
+} weir_validate_stats;
+
+/*
+ * Validates suite s on the table on connection c and sets *out to a new
+ * GX validation result:
+ *   { "success", "statistics": { "evaluated_expectations",
+ *     "successful_expectations", "unsuccessful_expectations",
+ *     "success_percent" }, "results": [ { "success", "expectation_config",
+ *     "result": {...}, "exception_info": {...}, "meta" } ], "meta": {...},
+ *     "evaluation_parameters": {} }
+ * A failed expectation is not an error: the return is 0 and "success" says
+ * it. Returns WEIR_EINVALID when no table is named, WEIR_ENOTFOUND when the
+ * table does not exist, or the engine's error when an expectation with
+ * catch_exceptions false raised one (then *out is NULL). opts and stats may
+ * be NULL.
+ */
+int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate_options *opts,
+                          json_t **out, weir_validate_stats *stats, weir_error *err);
+
+/*
+ * Writes a result atomically to DIR/validations/<suite>/<run time>.json
+ * (DIR is the project's target folder), the run time coming from the
+ * result's meta; *path (may be NULL) receives the new file's path.
+ */
+int weir_quality_write_result(const char *target_dir, const json_t *result, char **path,
+                              weir_error *err);
+
+/*
+ * Keeps a result in the store: one row in validations (the whole result)
+ * and one row per expectation in check_results (kind 'expectation').
+ * run_id is the run it belongs to, or 0 for none. *id (may be NULL)
+ * receives the validation's id.
+ */
+int weir_quality_store_result(weir_store *st, const json_t *result, int64_t run_id,
+                              const char *path, int64_t *id, weir_error *err);
+
+#endif
