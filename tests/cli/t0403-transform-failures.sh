@@ -78,6 +78,13 @@ expect_rc 1 "a failing view"
 run weir query -C p --format csv "select x from v"
 expect_out_contains "1" "the old view stays"
 
+# an engine error with a position points at the line of the compiled SQL
+printf "{{ config(materialized='view') }}\nselect 1 as a,\n  nope_col\nfrom (select 1 as b)\n" >p/models/at_line.sql
+run weir run -C p -s at_line
+expect_rc 1 "a model with an unknown column"
+expect_out_contains "is line 3 of the model's compiled SQL, target/compiled/fails/models/at_line.sql" "the error points at the compiled SQL's line"
+rm p/models/at_line.sql
+
 # Jinja errors name the file, line and column
 echo "select id, name from {{ ref('people') }}" >p/models/people_t.sql
 printf 'select 1\nfrom {{ ref("peple_t") }}\n' >p/models/typo.sql
