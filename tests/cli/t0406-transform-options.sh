@@ -87,5 +87,8 @@ run weir build -C w
 expect_rc 0 "weir.yml projects build models too"
 run weir query -C w --format csv "select answer from answer"
 expect_out_contains "42" "the model is in the warehouse"
+printf 'name: wproj\ndbt:\n  models:\n    wproj:\n      +materialized: table\n' >w/weir.yml
+run weir run -C w
+expect_out_contains "table model main.answer" "weir.yml's dbt: section holds the config tree"
 
 done_testing
