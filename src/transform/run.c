@@ -146,15 +146,18 @@ static void print_line(runner *r, size_t v, size_t seq)
     size_t pad = what.len < 60 ? 60 - what.len : 2;
     weir_buf_addch(&what, ' ');
     weir_buf_addchars(&what, '.', pad);
+    /* "N of T" right-aligned to T's width, so the columns line up */
+    int w = snprintf(NULL, 0, "%zu", r->total);
     if (res->status == TF_ST_SKIPPED)
-        fprintf(f, "%s  %zu of %zu SKIP  %s [SKIP]\n", clock, seq, r->total, what.ptr);
+        fprintf(f, "%s  %*zu of %zu SKIP  %s [SKIP]\n", clock, w, seq, r->total, what.ptr);
     else if (res->status == TF_ST_ERROR)
-        fprintf(f, "%s  %zu of %zu ERROR %s [ERROR in %.2fs]\n", clock, seq, r->total, what.ptr, r->secs[v]);
+        fprintf(f, "%s  %*zu of %zu ERROR %s [ERROR in %.2fs]\n", clock, w, seq, r->total, what.ptr,
+                r->secs[v]);
     else if (n->kind == WEIR_NODE_TEST)
-        fprintf(f, "%s  %zu of %zu %-5s %s [%s in %.2fs]\n", clock, seq, r->total, status_label(res->status),
-                what.ptr, status_label(res->status), r->secs[v]);
+        fprintf(f, "%s  %*zu of %zu %-5s %s [%s in %.2fs]\n", clock, w, seq, r->total,
+                status_label(res->status), what.ptr, status_label(res->status), r->secs[v]);
     else
-        fprintf(f, "%s  %zu of %zu OK    %s [%s in %.2fs]\n", clock, seq, r->total, what.ptr,
+        fprintf(f, "%s  %*zu of %zu OK    %s [%s in %.2fs]\n", clock, w, seq, r->total, what.ptr,
                 res->message ? res->message : "OK", r->secs[v]);
     if ((res->status == TF_ST_ERROR || res->status == TF_ST_FAIL || res->status == TF_ST_WARN) &&
         res->message) {
