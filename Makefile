@@ -59,13 +59,6 @@ all: $(BIN) $(TEST_BIN)
 setup:
 	@scripts/setup --quiet
 
-# engine.h and template/value.h both name a type weir_value; until one is
-# renamed, template users see the template's under another name (see
-# src/transform/tpl_names.h).
-TPL_NAMES := -include src/transform/tpl_names.h
-$(BUILD)/src/template/%.o $(BUILD)/tests/template/%.o $(BUILD)/src/transform/tpl_%.o \
-$(BUILD)/tests/transform/tpl_%.o: CPPFLAGS_ALL += $(TPL_NAMES)
-
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c $< -o $@

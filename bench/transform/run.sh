@@ -4,8 +4,9 @@
 # Generates projects of N models (default 10000 and 100000), each with a
 # config() call, a Jinja for-loop, ref()s to 1-3 upstream models and two
 # column tests in a property file, then times `weir compile` (load, render,
-# DAG, manifest and compiled/ written) and `weir ls` (load, render, DAG,
-# select, print). Where `dbt` is on PATH (with dbt-duckdb), times
+# DAG, manifest and compiled/ written; once into an empty target/, which
+# creates 3 files a model, then again with target/ in place) and `weir ls`
+# (load, render, DAG, select, print), wall clock and CPU time. Where `dbt` is on PATH (with dbt-duckdb), times
 # `dbt parse` on the same project and prints the ratio. Also times a whole
 # `weir build` of examples/jaffle from process start to exit.
 # Prints figures; asserts nothing.
@@ -34,9 +35,13 @@ models:
 YML
     awk -v n="$n" -v dir="$dir" 'BEGIN {
         srand(42);
-        yml = dir "/models/schema.yml";
-        print "version: 2\nmodels:" > yml;
         for (i = 0; i < n; i++) {
+            if (i % 1000 == 0) {
+                # one property file per thousand models, as big projects split them
+                if (i) close(yml);
+                yml = dir "/models/schema_" int(i / 1000) ".yml";
+                print "version: 2\nmodels:" > yml;
+            }
             sub_ = (i % 2) ? "a" : "b";
             f = dir "/models/" sub_ "/m" i ".sql";
             printf "{{ config(tags=[\"t%d\"], alias=\"m%d\") }}\n", i % 10, i > f;
@@ -60,24 +65,37 @@ YML
 }
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# measure CMD...: "WALL_MS CPU_MS" (cpu = user + sys, which a busy shared
+# machine disturbs less than the wall clock)
+measure() {
+    local t
+    t=$( { TIMEFORMAT='%R %U %S'; time "$@" >/dev/null 2>&1; } 2>&1 )
+    awk '{ printf "%d %d", $1 * 1000, ($2 + $3) * 1000 }' <<<"$t"
+}
+show() { printf '%6d ms (cpu %5d ms)' $1 $2; }
 
 for n in "${sizes[@]}"; do
     dir=$work/p$n
     gen "$dir" "$n"
-    t=$(date +%s%N); "$WEIR" compile --project-dir "$dir" >/dev/null; compile_ms=$(ms "$t")
-    t=$(date +%s%N); "$WEIR" ls --project-dir "$dir" >/dev/null; ls_ms=$(ms "$t")
-    t=$(date +%s%N); "$WEIR" ls --project-dir "$dir" -s "+m$((n / 2))" >/dev/null; sel_ms=$(ms "$t")
-    printf '%7d models, %6d tests: weir compile %6d ms   weir ls %6d ms   weir ls -s +m%d %6d ms\n' \
-        "$n" $((2 * n)) "$compile_ms" "$ls_ms" $((n / 2)) "$sel_ms"
+    read -r c1 c1cpu <<<"$(measure "$WEIR" compile --project-dir "$dir")"
+    read -r c2 c2cpu <<<"$(measure "$WEIR" compile --project-dir "$dir")"
+    read -r l1 l1cpu <<<"$(measure "$WEIR" ls --project-dir "$dir")"
+    read -r s1 s1cpu <<<"$(measure "$WEIR" ls --project-dir "$dir" -s "+m$((n / 2))")"
+    compile_ms=$c2
+    printf '%7d models, %6d tests:\n' "$n" $((2 * n))
+    printf '    weir compile, target/ empty    %s  (writes %d compiled files)\n' "$(show $c1 $c1cpu)" $((3 * n))
+    printf '    weir compile, target/ present  %s\n' "$(show $c2 $c2cpu)"
+    printf '    weir ls                        %s\n' "$(show $l1 $l1cpu)"
+    printf '    weir ls -s +m%-6d             %s\n' $((n / 2)) "$(show $s1 $s1cpu)"
     if command -v dbt >/dev/null 2>&1 && [ "$n" -le 10000 ]; then
         mkdir -p "$work/profiles"
         printf 'bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: %s/dbt.duckdb\n' "$dir" >"$work/profiles/profiles.yml"
         t=$(date +%s%N)
         if dbt parse --project-dir "$dir" --profiles-dir "$work/profiles" >/dev/null 2>&1; then
             dbt_ms=$(ms "$t")
-            printf '         dbt parse %d ms (%.1fx weir compile)\n' "$dbt_ms" "$(echo "$dbt_ms / ($compile_ms + 0.001)" | bc -l)"
+            printf '    dbt parse                      %6d ms  (%.1fx weir compile)\n' "$dbt_ms" "$(awk -v a="$dbt_ms" -v b="$compile_ms" 'BEGIN { print a / (b + 0.001) }')"
         else
-            echo "         dbt parse failed; see dbt's log"
+            echo "    dbt parse failed; see dbt's log"
         fi
     fi
     rm -rf "$dir"

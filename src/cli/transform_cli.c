@@ -146,6 +146,16 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
+    if (mode == WEIR_TF_CMD_DOCS) {
+        if (weir_transform_write_docs(tf, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+        printf("wrote %s/index.html\n", weir_transform_target_dir(tf));
+        rc = WEIR_EXIT_OK;
+        goto cleanup;
+    }
     if (mode == WEIR_TF_CMD_COMPILE) {
         size_t count = 0;
         for (size_t i = 0; i < sel.n; i++)

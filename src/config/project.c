@@ -75,6 +75,10 @@ static const weir_schema_field project_fields[] = {
     WEIR_FIELD("defaults", WEIR_SCHEMA_MAP, .schema = &defaults_schema),
     WEIR_FIELD("paths", WEIR_SCHEMA_MAP, .schema = &paths_schema),
     WEIR_FIELD("vars", WEIR_SCHEMA_MAP),
+    /* dbt's project settings for the model folders: models:/seeds:/
+     * snapshots:/tests: config trees, on-run-start, on-run-end (read by
+     * src/transform) */
+    WEIR_FIELD("dbt", WEIR_SCHEMA_MAP),
     WEIR_FIELDS_END
 };
 const weir_schema weir_project_schema = { .fields = project_fields };

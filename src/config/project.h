@@ -20,6 +20,7 @@
  *   defaults: { timezone: UTC, retries: 0, retry_delay: 5m, schedule: "@daily", owner: data }
  *   paths: { models: [models], seeds: [seeds], ... }
  *   vars: { any: mapping }
+ *   dbt: { models: {...}, seeds: {...}, on-run-end: [...] }   # as in dbt_project.yml
  *
  * weir.yml is interpolated (${VAR}, ${VAR:-default}); dbt_project.yml is not
  * (dbt writes {{ env_var() }}, which the template layer will handle).

@@ -224,20 +224,39 @@ static int match_method(weir_transform *tf, const weir_tnode *n, const char *met
     return -1;
 }
 
-/* Marks the ancestors (dir 0) or descendants (dir 1) of node v up to depth. */
-static void walk(weir_transform *tf, size_t v, int dir, long depth, unsigned char *mark)
+/*
+ * Marks the ancestors (dir 0) or descendants (dir 1) of the nodes in from,
+ * up to depth generations (-1: all), as one breadth-first search from all
+ * of them: no recursion, so a chain of 100,000 models is fine.
+ */
+static void walk_from(weir_transform *tf, const unsigned char *from, int dir, long depth,
+                      unsigned char *mark)
 {
-    if (depth == 0)
-        return;
-    weir_tnode *n = tf->nodes.items[v];
-    size_t cnt = dir ? n->children.len : n->deps.len;
-    for (size_t i = 0; i < cnt; i++) {
-        size_t w = dir ? n->children.items[i] : n->deps.items[i];
-        if (mark[w] && depth < 0)
-            continue;
-        mark[w] = 1;
-        walk(tf, w, dir, depth < 0 ? -1 : depth - 1, mark);
+    size_t n = tf->nodes.len, head = 0, tail = 0;
+    long *dist = weir_xmalloc((n + 1) * sizeof(long));
+    size_t *queue = weir_xmalloc((n + 1) * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) {
+        dist[i] = from[i] ? 0 : -1;
+        if (from[i])
+            queue[tail++] = i;
     }
+    while (head < tail) {
+        size_t v = queue[head++];
+        if (depth >= 0 && dist[v] >= depth)
+            continue;
+        weir_tnode *nd = tf->nodes.items[v];
+        size_t cnt = dir ? nd->children.len : nd->deps.len;
+        for (size_t i = 0; i < cnt; i++) {
+            size_t w = dir ? nd->children.items[i] : nd->deps.items[i];
+            if (dist[w] >= 0)
+                continue;
+            dist[w] = dist[v] + 1;
+            mark[w] = 1;
+            queue[tail++] = w;
+        }
+    }
+    free(dist);
+    free(queue);
 }
 
 /* One atom: [@][N+]method:value[+N]; fills hit[]. */
@@ -297,22 +316,18 @@ static int eval_atom(weir_transform *tf, const char *atom, unsigned char *hit, w
         if (m)
             base[i] = 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (!base[i])
-            continue;
-        hit[i] = 1;
-        if (up)
-            walk(tf, i, 0, up, hit);
-        if (down || at)
-            walk(tf, i, 1, at ? -1 : down, hit);
-    }
-    if (at) {
-        /* @: the descendants' ancestors too */
-        unsigned char *desc = weir_xmalloc(n + 1);
-        memcpy(desc, hit, n);
+    for (size_t i = 0; i < n; i++)
+        hit[i] |= base[i];
+    if (up)
+        walk_from(tf, base, 0, up, hit);
+    if (down || at) {
+        unsigned char *desc = weir_xcalloc(n + 1, 1);
+        memcpy(desc, base, n);
+        walk_from(tf, base, 1, at ? -1 : down, desc);
         for (size_t i = 0; i < n; i++)
-            if (desc[i])
-                walk(tf, i, 0, -1, hit);
+            hit[i] |= desc[i];
+        if (at) /* @: the descendants' ancestors too */
+            walk_from(tf, desc, 0, -1, hit);
         free(desc);
     }
 cleanup:

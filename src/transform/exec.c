@@ -177,6 +177,35 @@ static int node_hooks(weir_transform *tf, weir_conn *c, weir_tnode *n, const cha
     return 0;
 }
 
+/*
+ * Where the compiled SQL starts in the statement being built, in lines, so
+ * an engine error's "LINE n:" can be turned into a line of the compiled
+ * SQL. Per thread: each worker builds its own statements.
+ */
+static _Thread_local int sql_line_offset = -1;
+
+/* Appends "(\n<sql>\n)" to b, remembering where sql starts. */
+static void add_model_sql(weir_buf *b, const char *sql)
+{
+    int lines = 0;
+    weir_buf_adds(b, "(\n");
+    for (const char *p = b->ptr; *p; p++)
+        lines += *p == '\n';
+    sql_line_offset = lines;
+    weir_buf_adds(b, sql);
+    weir_buf_adds(b, "\n)");
+}
+
+/* "LINE 7:" in an engine message, as a line of the compiled SQL, or 0. */
+static int compiled_line(const char *msg)
+{
+    const char *p = strstr(msg, "LINE ");
+    if (!p || sql_line_offset < 0)
+        return 0;
+    int line = atoi(p + 5) - sql_line_offset;
+    return line > 0 ? line : 0;
+}
+
 /* --- models ------------------------------------------------------------ */
 
 static int mat_view(weir_conn *c, weir_tnode *n, const char *sql, weir_buf *log, weir_error *err)
@@ -188,7 +217,8 @@ static int mat_view(weir_conn *c, weir_tnode *n, const char *sql, weir_buf *log,
         goto cleanup;
     if (kind == 'T')
         weir_buf_addf(&b, "drop table %s;\n", n->relation);
-    weir_buf_addf(&b, "create or replace view %s as (\n%s\n)", n->relation, sql);
+    weir_buf_addf(&b, "create or replace view %s as ", n->relation);
+    add_model_sql(&b, sql);
     rc = exec_tx(c, b.ptr, log, err);
 cleanup:
     weir_buf_release(&b);
@@ -204,7 +234,9 @@ static int mat_table(weir_conn *c, weir_tnode *n, const char *sql, weir_buf *log
         goto cleanup;
     weir_buf_addf(&tmpname, "%s__weir_tmp", n->alias);
     tf_quote_relation(&tmp, n->schema, tmpname.ptr);
-    weir_buf_addf(&b, "drop table if exists %s;\ncreate table %s as (\n%s\n);\n", tmp.ptr, tmp.ptr, sql);
+    weir_buf_addf(&b, "drop table if exists %s;\ncreate table %s as ", tmp.ptr, tmp.ptr);
+    add_model_sql(&b, sql);
+    weir_buf_adds(&b, ";\n");
     if (kind == 'T')
         weir_buf_addf(&b, "drop table %s;\n", n->relation);
     else if (kind == 'V')
@@ -301,7 +333,8 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
     osc = tf_cfg_str(n, "on_schema_change");
     weir_buf_adds(&sql, n->compiled_sql);
     weir_buf_addf(&tmp, "\"%s__dbt_tmp\"", n->alias);
-    weir_buf_addf(&b, "create or replace temp table %s as (\n%s\n)", tmp.ptr, sql.ptr);
+    weir_buf_addf(&b, "create or replace temp table %s as ", tmp.ptr);
+    add_model_sql(&b, sql.ptr);
     weir_buf_addf(log, "%s;\n", b.ptr);
     if ((rc = weir_conn_exec(c, b.ptr, err)))
         goto cleanup;
@@ -584,7 +617,8 @@ static int exec_snapshot(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exe
     if ((rc = ensure_schema(c, n->schema, err)))
         goto cleanup;
     weir_buf_addf(&src, "\"%s__snap_src\"", n->alias);
-    weir_buf_addf(&b, "create or replace temp table %s as (\n%s\n)", src.ptr, n->compiled_sql);
+    weir_buf_addf(&b, "create or replace temp table %s as ", src.ptr);
+    add_model_sql(&b, n->compiled_sql);
     weir_buf_addf(log, "%s;\n", b.ptr);
     if ((rc = weir_conn_exec(c, b.ptr, err)))
         goto cleanup;
@@ -685,6 +719,27 @@ cleanup:
 
 /* --- tests -------------------------------------------------------------------- */
 
+/* store_failures: the failing rows in <schema>_dbt_test__audit.<test name>. */
+static int store_failures(weir_transform *tf, weir_conn *c, weir_tnode *n, weir_buf *log,
+                          weir_error *err)
+{
+    weir_buf b = WEIR_BUF_INIT, schema = WEIR_BUF_INIT;
+    const char *custom = tf_cfg_str(n, "schema");
+    int rc;
+    weir_buf_addf(&schema, "%s_%s", tf->target_schema, custom && *custom ? custom : "dbt_test__audit");
+    if ((rc = ensure_schema(c, schema.ptr, err)))
+        goto cleanup;
+    weir_buf_adds(&b, "create or replace table ");
+    tf_quote_relation(&b, schema.ptr, n->name);
+    weir_buf_addf(&b, " as (\n%s\n)", n->compiled_sql);
+    weir_buf_addf(log, "%s;\n", b.ptr);
+    rc = weir_conn_exec(c, b.ptr, err);
+cleanup:
+    weir_buf_release(&b);
+    weir_buf_release(&schema);
+    return rc;
+}
+
 static int exec_test(weir_conn *c, weir_tnode *n, tf_exec_result *res, weir_buf *log,
                      weir_error *err)
 {
@@ -740,8 +795,11 @@ int tf_exec_node(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exec_result
     memset(res, 0, sizeof(*res));
     res->rows = -1;
     res->status = TF_ST_SUCCESS;
+    sql_line_offset = -1;
     if (n->kind == WEIR_NODE_TEST) {
         rc = exec_test(c, n, res, &log, &err);
+        if (!rc && tf_cfg_bool(n, "store_failures", 0))
+            rc = store_failures(tf, c, n, &log, &err);
         goto done;
     }
     if ((rc = ensure_schema(c, n->schema, &err)))
@@ -773,6 +831,10 @@ done:
     if (rc) {
         weir_buf m = WEIR_BUF_INIT;
         weir_error_format(&err, &m);
+        int line = compiled_line(m.ptr);
+        if (line && n->abs_path)
+            weir_buf_addf(&m, "\n(LINE %d is line %d of the model's compiled SQL, target/compiled/%s/%s)",
+                          line + sql_line_offset, line, tf->name, n->path);
         /* name the model, its file, and the SQL that ran, which the
          * engine's LINE numbers refer to */
         if (n->abs_path)

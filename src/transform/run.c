@@ -40,6 +40,7 @@ typedef struct runner {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     weir_run_summary sum;
+    idxvec touched; /* seen[] entries to clear between effective_up calls */
 } runner;
 
 static int is_ephemeral(const weir_tnode *n)
@@ -68,19 +69,25 @@ static void push_unique(idxvec *v, size_t x)
     weir_vec_push(v, x);
 }
 
-/* The runnable nodes upstream of v, looking through the others. */
-static void effective_up(runner *r, size_t v, unsigned char *seen, idxvec *out)
+/* The runnable nodes upstream of v, looking through the others (an
+ * explicit stack: chains of unselected models can be long). */
+static void effective_up(runner *r, size_t v, unsigned char *seen, idxvec *out, idxvec *stack)
 {
-    weir_tnode *n = r->tf->nodes.items[v];
-    for (size_t i = 0; i < n->deps.len; i++) {
-        size_t d = n->deps.items[i];
-        if (seen[d])
-            continue;
-        seen[d] = 1;
-        if (r->runnable[d])
-            push_unique(out, d);
-        else
-            effective_up(r, d, seen, out);
+    stack->len = 0;
+    weir_vec_push(stack, v);
+    while (stack->len) {
+        weir_tnode *n = r->tf->nodes.items[weir_vec_pop(stack)];
+        for (size_t i = 0; i < n->deps.len; i++) {
+            size_t d = n->deps.items[i];
+            if (seen[d])
+                continue;
+            seen[d] = 1;
+            weir_vec_push(&r->touched, d);
+            if (r->runnable[d])
+                push_unique(out, d);
+            else
+                weir_vec_push(stack, d);
+        }
     }
 }
 
@@ -139,15 +146,18 @@ static void print_line(runner *r, size_t v, size_t seq)
     size_t pad = what.len < 60 ? 60 - what.len : 2;
     weir_buf_addch(&what, ' ');
     weir_buf_addchars(&what, '.', pad);
+    /* "N of T" right-aligned to T's width, so the columns line up */
+    int w = snprintf(NULL, 0, "%zu", r->total);
     if (res->status == TF_ST_SKIPPED)
-        fprintf(f, "%s  %zu of %zu SKIP  %s [SKIP]\n", clock, seq, r->total, what.ptr);
+        fprintf(f, "%s  %*zu of %zu SKIP  %s [SKIP]\n", clock, w, seq, r->total, what.ptr);
     else if (res->status == TF_ST_ERROR)
-        fprintf(f, "%s  %zu of %zu ERROR %s [ERROR in %.2fs]\n", clock, seq, r->total, what.ptr, r->secs[v]);
+        fprintf(f, "%s  %*zu of %zu ERROR %s [ERROR in %.2fs]\n", clock, w, seq, r->total, what.ptr,
+                r->secs[v]);
     else if (n->kind == WEIR_NODE_TEST)
-        fprintf(f, "%s  %zu of %zu %-5s %s [%s in %.2fs]\n", clock, seq, r->total, status_label(res->status),
-                what.ptr, status_label(res->status), r->secs[v]);
+        fprintf(f, "%s  %*zu of %zu %-5s %s [%s in %.2fs]\n", clock, w, seq, r->total,
+                status_label(res->status), what.ptr, status_label(res->status), r->secs[v]);
     else
-        fprintf(f, "%s  %zu of %zu OK    %s [%s in %.2fs]\n", clock, seq, r->total, what.ptr,
+        fprintf(f, "%s  %*zu of %zu OK    %s [%s in %.2fs]\n", clock, w, seq, r->total, what.ptr,
                 res->message ? res->message : "OK", r->secs[v]);
     if ((res->status == TF_ST_ERROR || res->status == TF_ST_FAIL || res->status == TF_ST_WARN) &&
         res->message) {
@@ -166,13 +176,19 @@ static void print_line(runner *r, size_t v, size_t seq)
 
 static void mark_skip_down(runner *r, size_t v)
 {
-    for (size_t i = 0; i < r->down[v].len; i++) {
-        size_t w = r->down[v].items[i];
-        if (!r->skip[w]) {
-            r->skip[w] = 1;
-            mark_skip_down(r, w);
+    idxvec stack = WEIR_VEC_INIT;
+    weir_vec_push(&stack, v);
+    while (stack.len) {
+        size_t u = weir_vec_pop(&stack);
+        for (size_t i = 0; i < r->down[u].len; i++) {
+            size_t w = r->down[u].items[i];
+            if (!r->skip[w]) {
+                r->skip[w] = 1;
+                weir_vec_push(&stack, w);
+            }
         }
     }
+    weir_vec_release(&stack);
 }
 
 /* Called with the lock held when v is finished (run or skipped). */
@@ -370,31 +386,39 @@ int weir_transform_run(weir_transform *tf, weir_engine *e, const weir_selection 
             r.runnable[i] = 1;
     {
         unsigned char *seen = weir_xcalloc(n + 1, 1);
+        idxvec stack = WEIR_VEC_INIT;
         for (size_t i = 0; i < n; i++) {
             if (!r.runnable[i])
                 continue;
-            memset(seen, 0, n);
-            effective_up(&r, i, seen, &r.up[i]);
+            effective_up(&r, i, seen, &r.up[i], &stack);
+            for (size_t k = 0; k < r.touched.len; k++)
+                seen[r.touched.items[k]] = 0;
+            r.touched.len = 0;
         }
+        weir_vec_release(&stack);
+        weir_vec_release(&r.touched);
         free(seen);
     }
     if ((opts->what & WEIR_RUN_TESTS) && (opts->what & ~(unsigned)WEIR_RUN_TESTS)) {
         /* build: dependants of a node also wait for its single-parent tests */
+        idxvec *rev = weir_xcalloc(n + 1, sizeof(idxvec));
+        for (size_t i = 0; i < n; i++) {
+            if (!r.runnable[i] || tf->nodes.items[i]->kind == WEIR_NODE_TEST)
+                continue;
+            for (size_t k = 0; k < r.up[i].len; k++)
+                weir_vec_push(&rev[r.up[i].items[k]], i);
+        }
         for (size_t t = 0; t < n; t++) {
             weir_tnode *tn = tf->nodes.items[t];
             if (!r.runnable[t] || tn->kind != WEIR_NODE_TEST || r.up[t].len != 1)
                 continue;
             size_t parent = r.up[t].items[0];
-            for (size_t i = 0; i < n; i++) {
-                if (!r.runnable[i] || i == t || tf->nodes.items[i]->kind == WEIR_NODE_TEST)
-                    continue;
-                for (size_t k = 0; k < r.up[i].len; k++)
-                    if (r.up[i].items[k] == parent) {
-                        push_unique(&r.up[i], t);
-                        break;
-                    }
-            }
+            for (size_t k = 0; k < rev[parent].len; k++)
+                push_unique(&r.up[rev[parent].items[k]], t);
         }
+        for (size_t i = 0; i < n; i++)
+            weir_vec_release(&rev[i]);
+        free(rev);
     }
     for (size_t i = 0; i < n; i++) {
         if (!r.runnable[i])

@@ -1,10 +1,10 @@
 /*
  * tf_int.h: what the files of src/transform/ share and nobody else sees.
  *
- * The module is split along the one line it cannot cross: files that render
- * Jinja (tpl_*.c, compiled with tpl_names.h) never include engine.h, and
- * files that talk to the warehouse never include template.h, because both
- * headers define a type named weir_value. This header mentions neither.
+ * The module keeps rendering (tpl_render.c, the only file that includes
+ * template.h) apart from the warehouse (exec.c, run.c, the only ones that
+ * include engine.h); this header, which they share, mentions neither
+ * engine's values, so each side can change without the other.
  */
 #ifndef WEIR_TRANSFORM_INT_H
 #define WEIR_TRANSFORM_INT_H
@@ -60,7 +60,7 @@ void tf_quote_ident(weir_buf *out, const char *ident);
 /* Parses a `vars` string (YAML or JSON mapping) into an object. */
 int tf_parse_vars(const char *text, json_t **out, weir_error *err);
 
-/* --- tpl_render.c (the only files that include template.h) ------------- */
+/* --- tpl_render.c (the only file that includes template.h) ------------- */
 
 int tf_tpl_init(weir_transform *tf, weir_error *err);
 void tf_tpl_free(weir_transform *tf);

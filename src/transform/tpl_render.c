@@ -7,8 +7,8 @@
  * in progress (which node, is_incremental) lives in a thread-local pointer
  * so host functions registered once can serve renders on many threads.
  *
- * This file is compiled with tpl_names.h (see the Makefile) and must not
- * include engine.h.
+ * The template side of the module: files that talk to the warehouse
+ * (exec.c, run.c) reach it only through tf_int.h.
  */
 #include "core/compat.h"
 
@@ -39,20 +39,20 @@ static _Thread_local rstate *cur;
 
 static int resolve_ref(weir_transform *tf, const weir_args *a, weir_tnode **out, weir_error *err)
 {
-    const weir_value *name = NULL;
+    const weir_tvalue *name = NULL;
     if (a->npos == 2)
         name = &a->pos[1];
     else if (a->npos == 1)
         name = &a->pos[0];
-    if (!name || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+    if (!name || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "ref() takes a model name (and optionally a package first)");
-    weir_tnode *n = weir_map_get(&tf->by_name, weir_value_str(name));
+    weir_tnode *n = weir_map_get(&tf->by_name, weir_tvalue_str(name));
     if (!n || tf_cfg_bool(n, "enabled", 1) == 0) {
-        const char *s = weir_str_suggest(weir_value_str(name), tf->tpl->names, tf->tpl->n_names);
+        const char *s = weir_str_suggest(weir_tvalue_str(name), tf->tpl->names, tf->tpl->n_names);
         if (s)
             return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s' (did you mean '%s'?)",
-                                  weir_value_str(name), s);
-        return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s'", weir_value_str(name));
+                                  weir_tvalue_str(name), s);
+        return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s'", weir_tvalue_str(name));
     }
     *out = n;
     return 0;
@@ -60,11 +60,11 @@ static int resolve_ref(weir_transform *tf, const weir_args *a, weir_tnode **out,
 
 static int resolve_source(weir_transform *tf, const weir_args *a, weir_tnode **out, weir_error *err)
 {
-    if (a->npos != 2 || weir_value_kind_of(&a->pos[0]) != WEIR_VALUE_STRING ||
-        weir_value_kind_of(&a->pos[1]) != WEIR_VALUE_STRING)
+    if (a->npos != 2 || weir_tvalue_kind_of(&a->pos[0]) != WEIR_TVALUE_STRING ||
+        weir_tvalue_kind_of(&a->pos[1]) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "source() takes a source name and a table name");
     weir_buf key = WEIR_BUF_INIT;
-    weir_buf_addf(&key, "%s.%s", weir_value_str(&a->pos[0]), weir_value_str(&a->pos[1]));
+    weir_buf_addf(&key, "%s.%s", weir_tvalue_str(&a->pos[0]), weir_tvalue_str(&a->pos[1]));
     weir_tnode *n = weir_map_get(&tf->sources, key.ptr);
     if (!n) {
         int rc = weir_error_set(err, WEIR_ENOTFOUND, "unknown source '%s' (declare it under 'sources:' in a models/ .yml file)", key.ptr);
@@ -76,39 +76,39 @@ static int resolve_source(weir_transform *tf, const weir_args *a, weir_tnode **o
     return 0;
 }
 
-static int h_ref(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
     weir_tnode *n;
     if (resolve_ref(tf, a, &n, err))
         return WEIR_ENOTFOUND;
     pthread_mutex_lock(&tf->tpl->lock);
-    *out = weir_value_string(n->relation);
+    *out = weir_tvalue_string(n->relation);
     pthread_mutex_unlock(&tf->tpl->lock);
     return 0;
 }
 
-static int h_source(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
     weir_tnode *n;
     if (resolve_source(tf, a, &n, err))
         return WEIR_ENOTFOUND;
-    *out = weir_value_string(n->relation);
+    *out = weir_tvalue_string(n->relation);
     return 0;
 }
 
-static void merge_config_value(weir_tnode *n, const char *key, const weir_value *v)
+static void merge_config_value(weir_tnode *n, const char *key, const weir_tvalue *v)
 {
-    json_t *j = weir_value_to_json(v);
+    json_t *j = weir_tvalue_to_json(v);
     tf_cfg_set(n->config, key, j);
 }
 
-static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
     if (!cur || !cur->node) {
-        *out = weir_value_string("");
+        *out = weir_tvalue_string("");
         return 0;
     }
     WEIR_UNUSED(err);
@@ -116,10 +116,10 @@ static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *e
     /* configs are per node; the lock keeps json refcounts of shared
      * values (copied from the project tree) consistent */
     for (size_t i = 0; i < a->npos; i++)
-        if (weir_value_kind_of(&a->pos[i]) == WEIR_VALUE_DICT)
-            for (size_t k = 0; k < weir_value_dict_len(&a->pos[i]); k++)
-                merge_config_value(cur->node, weir_value_str(weir_value_dict_key_at(&a->pos[i], k)),
-                                   weir_value_dict_value_at(&a->pos[i], k));
+        if (weir_tvalue_kind_of(&a->pos[i]) == WEIR_TVALUE_DICT)
+            for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++)
+                merge_config_value(cur->node, weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)),
+                                   weir_tvalue_dict_value_at(&a->pos[i], k));
     for (size_t i = 0; i < a->nkw; i++)
         merge_config_value(cur->node, a->kw_names[i], &a->kw[i]);
     pthread_mutex_unlock(&tf->tpl->lock);
@@ -129,149 +129,149 @@ static int h_config(void *ud, const weir_args *a, weir_value *out, weir_error *e
             cur->node->config_set_alias = 1;
         pthread_mutex_unlock(&tf->tpl->lock);
     }
-    *out = weir_value_string("");
+    *out = weir_tvalue_string("");
     return 0;
 }
 
-static int h_config_get(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_config_get(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
-    const weir_value *key, *dflt;
-    if (!weir_args_get(a, 0, "name", &key) || weir_value_kind_of(key) != WEIR_VALUE_STRING)
+    const weir_tvalue *key, *dflt;
+    if (!weir_args_get(a, 0, "name", &key) || weir_tvalue_kind_of(key) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "config.get() takes a key");
-    json_t *v = cur && cur->node ? json_object_get(cur->node->config, weir_value_str(key)) : NULL;
+    json_t *v = cur && cur->node ? json_object_get(cur->node->config, weir_tvalue_str(key)) : NULL;
     if (v)
-        *out = weir_value_from_json(v);
+        *out = weir_tvalue_from_json(v);
     else if (weir_args_get(a, 1, "default", &dflt))
-        *out = weir_value_copy(dflt);
+        *out = weir_tvalue_copy(dflt);
     else
-        *out = weir_value_none();
+        *out = weir_tvalue_none();
     return 0;
 }
 
-static int h_var(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_var(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
-    const weir_value *name, *dflt;
-    if (!weir_args_get(a, 0, "name", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+    const weir_tvalue *name, *dflt;
+    if (!weir_args_get(a, 0, "name", &name) || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "var() takes a variable name");
-    json_t *v = json_object_get(tf->vars, weir_value_str(name));
+    json_t *v = json_object_get(tf->vars, weir_tvalue_str(name));
     if (v) {
-        *out = weir_value_from_json(v);
+        *out = weir_tvalue_from_json(v);
         return 0;
     }
     if (weir_args_get(a, 1, "default", &dflt)) {
-        *out = weir_value_copy(dflt);
+        *out = weir_tvalue_copy(dflt);
         return 0;
     }
     return weir_error_set(err, WEIR_ENOTFOUND,
                           "required var '%s' not found (set it under 'vars:' or with --vars)",
-                          weir_value_str(name));
+                          weir_tvalue_str(name));
 }
 
-static int h_env_var(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_env_var(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
-    const weir_value *name, *dflt;
-    if (!weir_args_get(a, 0, "var", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+    const weir_tvalue *name, *dflt;
+    if (!weir_args_get(a, 0, "var", &name) || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "env_var() takes a variable name");
-    const char *v = getenv(weir_value_str(name));
+    const char *v = getenv(weir_tvalue_str(name));
     if (v) {
-        *out = weir_value_string(v);
+        *out = weir_tvalue_string(v);
         return 0;
     }
     if (weir_args_get(a, 1, "default", &dflt)) {
-        *out = weir_value_copy(dflt);
+        *out = weir_tvalue_copy(dflt);
         return 0;
     }
     return weir_error_set(err, WEIR_ENOTFOUND, "env var '%s' is not set and has no default",
-                          weir_value_str(name));
+                          weir_tvalue_str(name));
 }
 
-static int h_is_incremental(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_is_incremental(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
     WEIR_UNUSED(err);
-    *out = weir_value_bool(cur ? cur->is_incremental : 0);
+    *out = weir_tvalue_bool(cur ? cur->is_incremental : 0);
     return 0;
 }
 
-static int h_log(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_log(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(err);
-    const weir_value *msg, *info;
+    const weir_tvalue *msg, *info;
     weir_buf b = WEIR_BUF_INIT;
     if (weir_args_get(a, 0, "msg", &msg))
-        weir_value_to_buf(msg, &b);
-    if (weir_args_get(a, 1, "info", &info) && weir_value_truthy(info))
+        weir_tvalue_to_buf(msg, &b);
+    if (weir_args_get(a, 1, "info", &info) && weir_tvalue_truthy(info))
         weir_info("%s", b.ptr);
     else
         weir_debug("%s", b.ptr);
     weir_buf_release(&b);
-    *out = weir_value_string("");
+    *out = weir_tvalue_string("");
     return 0;
 }
 
-static int h_return(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_return(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(err);
-    *out = a->npos ? weir_value_copy(&a->pos[0]) : weir_value_none();
+    *out = a->npos ? weir_tvalue_copy(&a->pos[0]) : weir_tvalue_none();
     return WEIR_TEMPLATE_RETURN;
 }
 
-static int h_raise(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_raise(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(out);
     weir_buf b = WEIR_BUF_INIT;
     if (a->npos)
-        weir_value_to_buf(&a->pos[0], &b);
+        weir_tvalue_to_buf(&a->pos[0], &b);
     int rc = weir_error_set(err, WEIR_EINVALID, "%s", b.ptr);
     weir_buf_release(&b);
     return rc;
 }
 
-static int h_warn(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_warn(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(err);
     weir_buf b = WEIR_BUF_INIT;
     if (a->npos)
-        weir_value_to_buf(&a->pos[0], &b);
+        weir_tvalue_to_buf(&a->pos[0], &b);
     weir_warn("%s", b.ptr);
     weir_buf_release(&b);
-    *out = weir_value_string("");
+    *out = weir_tvalue_string("");
     return 0;
 }
 
-static int h_quote(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_quote(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     if (a->npos != 1)
         return weir_error_set(err, WEIR_EINVALID, "adapter.quote() takes one identifier");
     weir_buf b = WEIR_BUF_INIT, s = WEIR_BUF_INIT;
-    weir_value_to_buf(&a->pos[0], &s);
+    weir_tvalue_to_buf(&a->pos[0], &s);
     tf_quote_ident(&b, s.ptr);
-    *out = weir_value_string_buf(&b);
+    *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     weir_buf_release(&s);
     return 0;
 }
 
-static int h_dispatch(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_dispatch(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
-    const weir_value *name;
-    if (!weir_args_get(a, 0, "macro_name", &name) || weir_value_kind_of(name) != WEIR_VALUE_STRING)
+    const weir_tvalue *name;
+    if (!weir_args_get(a, 0, "macro_name", &name) || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "adapter.dispatch() takes a macro name");
     const char *prefixes[] = { "duckdb__", "default__", "" };
     for (size_t i = 0; i < 3; i++) {
         weir_buf b = WEIR_BUF_INIT;
         weir_error e2 = WEIR_ERROR_INIT;
-        weir_buf_addf(&b, "%s%s", prefixes[i], weir_value_str(name));
+        weir_buf_addf(&b, "%s%s", prefixes[i], weir_tvalue_str(name));
         int rc = weir_template_env_get_macro(tf->tpl->env, b.ptr, out, &e2);
         weir_buf_release(&b);
         weir_error_release(&e2);
@@ -279,29 +279,29 @@ static int h_dispatch(void *ud, const weir_args *a, weir_value *out, weir_error 
             return 0;
     }
     return weir_error_set(err, WEIR_ENOTFOUND, "no macro 'duckdb__%s' or 'default__%s' to dispatch to",
-                          weir_value_str(name), weir_value_str(name));
+                          weir_tvalue_str(name), weir_tvalue_str(name));
 }
 
-static int h_doc(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_doc(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
     if (a->npos < 1)
         return weir_error_set(err, WEIR_EINVALID, "doc() takes a docs block name");
-    json_t *v = json_object_get(tf->docs, weir_value_str(&a->pos[a->npos - 1]));
+    json_t *v = json_object_get(tf->docs, weir_tvalue_str(&a->pos[a->npos - 1]));
     if (!v)
         return weir_error_set(err, WEIR_ENOTFOUND, "unknown docs block '%s'",
-                              weir_value_str(&a->pos[a->npos - 1]));
-    *out = weir_value_string(json_string_value(v));
+                              weir_tvalue_str(&a->pos[a->npos - 1]));
+    *out = weir_tvalue_string(json_string_value(v));
     return 0;
 }
 
-static int h_run_query(void *ud, const weir_args *a, weir_value *out, weir_error *err)
+static int h_run_query(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
     WEIR_UNUSED(err);
     /* rendering never touches the warehouse here: dbt's parse phase also gets None */
-    *out = weir_value_none();
+    *out = weir_tvalue_none();
     return 0;
 }
 
@@ -325,9 +325,9 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
 
     weir_template_env_add_function(env, "ref", h_ref, tf);
     weir_template_env_add_function(env, "source", h_source, tf);
-    weir_value config = weir_value_function("config", h_config, tf);
-    weir_value_func_set_attr(&config, "get", weir_value_function("get", h_config_get, tf));
-    weir_value_func_set_attr(&config, "require", weir_value_function("require", h_config_get, tf));
+    weir_tvalue config = weir_tvalue_function("config", h_config, tf);
+    weir_tvalue_func_set_attr(&config, "get", weir_tvalue_function("get", h_config_get, tf));
+    weir_tvalue_func_set_attr(&config, "require", weir_tvalue_function("require", h_config_get, tf));
     weir_template_env_set_global(env, "config", config);
     weir_template_env_add_function(env, "var", h_var, tf);
     weir_template_env_add_function(env, "env_var", h_env_var, tf);
@@ -337,29 +337,29 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     weir_template_env_add_function(env, "doc", h_doc, tf);
     weir_template_env_add_function(env, "run_query", h_run_query, tf);
 
-    weir_value exc = weir_value_dict();
-    weir_value_dict_set(&exc, "raise_compiler_error", weir_value_function("raise_compiler_error", h_raise, tf));
-    weir_value_dict_set(&exc, "warn", weir_value_function("warn", h_warn, tf));
+    weir_tvalue exc = weir_tvalue_dict();
+    weir_tvalue_dict_set(&exc, "raise_compiler_error", weir_tvalue_function("raise_compiler_error", h_raise, tf));
+    weir_tvalue_dict_set(&exc, "warn", weir_tvalue_function("warn", h_warn, tf));
     weir_template_env_set_global(env, "exceptions", exc);
 
-    weir_value adapter = weir_value_dict();
-    weir_value_dict_set(&adapter, "quote", weir_value_function("quote", h_quote, tf));
-    weir_value_dict_set(&adapter, "dispatch", weir_value_function("dispatch", h_dispatch, tf));
+    weir_tvalue adapter = weir_tvalue_dict();
+    weir_tvalue_dict_set(&adapter, "quote", weir_tvalue_function("quote", h_quote, tf));
+    weir_tvalue_dict_set(&adapter, "dispatch", weir_tvalue_function("dispatch", h_dispatch, tf));
     weir_template_env_set_global(env, "adapter", adapter);
 
-    weir_value target = weir_value_dict();
-    weir_value_dict_set(&target, "name", weir_value_string(tf->target_name));
-    weir_value_dict_set(&target, "schema", weir_value_string(tf->target_schema));
-    weir_value_dict_set(&target, "type", weir_value_string("duckdb"));
-    weir_value_dict_set(&target, "database", weir_value_string("main"));
-    weir_value_dict_set(&target, "profile_name", weir_value_string(tf->name));
-    weir_value_dict_set(&target, "threads", weir_value_int(1));
+    weir_tvalue target = weir_tvalue_dict();
+    weir_tvalue_dict_set(&target, "name", weir_tvalue_string(tf->target_name));
+    weir_tvalue_dict_set(&target, "schema", weir_tvalue_string(tf->target_schema));
+    weir_tvalue_dict_set(&target, "type", weir_tvalue_string("duckdb"));
+    weir_tvalue_dict_set(&target, "database", weir_tvalue_string("main"));
+    weir_tvalue_dict_set(&target, "profile_name", weir_tvalue_string(tf->name));
+    weir_tvalue_dict_set(&target, "threads", weir_tvalue_int(1));
     weir_template_env_set_global(env, "target", target);
 
-    weir_value proj = weir_value_string(tf->name);
+    weir_tvalue proj = weir_tvalue_string(tf->name);
     weir_template_env_set_global(env, "project_name", proj);
-    weir_template_env_set_global(env, "execute", weir_value_bool(1));
-    weir_template_env_set_global(env, "flags", weir_value_dict());
+    weir_template_env_set_global(env, "execute", weir_tvalue_bool(1));
+    weir_template_env_set_global(env, "flags", weir_tvalue_dict());
 
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
     weir_template_env_add_macro_tag(env, "docs", "docs_", 1);
@@ -402,12 +402,12 @@ void tf_tpl_free(weir_transform *tf)
 int tf_tpl_has_test(weir_transform *tf, const char *name)
 {
     weir_buf b = WEIR_BUF_INIT;
-    weir_value v;
+    weir_tvalue v;
     weir_error e = WEIR_ERROR_INIT;
     weir_buf_addf(&b, "test_%s", name);
     int rc = weir_template_env_get_macro(tf->tpl->env, b.ptr, &v, &e);
     if (!rc)
-        weir_value_free(v);
+        weir_tvalue_free(v);
     weir_buf_release(&b);
     weir_error_release(&e);
     return rc == 0;
@@ -426,19 +426,19 @@ static void add_dep(weir_tnode *n, size_t idx)
 }
 
 /* Adds the nodes named by traced ref()/source() calls to n's deps. */
-static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_value *calls)
+static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_tvalue *calls)
 {
-    for (size_t i = 0; i < weir_value_list_len(calls); i++) {
-        const weir_value *c = weir_value_list_at(calls, i);
-        const char *fn = weir_value_str(weir_value_list_at(c, 0));
-        const weir_value *pos = weir_value_list_at(c, 1);
+    for (size_t i = 0; i < weir_tvalue_list_len(calls); i++) {
+        const weir_tvalue *c = weir_tvalue_list_at(calls, i);
+        const char *fn = weir_tvalue_str(weir_tvalue_list_at(c, 0));
+        const weir_tvalue *pos = weir_tvalue_list_at(c, 1);
         weir_args a = { NULL, 0, NULL, NULL, 0 };
-        weir_value tmp[2];
-        size_t np = weir_value_list_len(pos);
+        weir_tvalue tmp[2];
+        size_t np = weir_tvalue_list_len(pos);
         if (np > 2)
             np = 2;
         for (size_t k = 0; k < np; k++)
-            tmp[k] = *weir_value_list_at(pos, k);
+            tmp[k] = *weir_tvalue_list_at(pos, k);
         a.pos = tmp;
         a.npos = np;
         weir_tnode *dep = NULL;
@@ -453,21 +453,21 @@ static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_value 
     }
 }
 
-static weir_value make_ctx(weir_transform *tf, weir_tnode *n)
+static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
 {
-    weir_value ctx = weir_value_dict();
+    weir_tvalue ctx = weir_tvalue_dict();
     WEIR_UNUSED(tf);
     if (!n)
         return ctx;
-    weir_value model = weir_value_dict();
-    weir_value_dict_set(&model, "name", weir_value_string(n->name));
-    weir_value_dict_set(&model, "unique_id", weir_value_string(n->unique_id));
-    weir_value_dict_set(&model, "resource_type", weir_value_string(weir_node_kind_name(n->kind)));
-    weir_value_dict_set(&model, "config", weir_value_from_json(n->config));
-    weir_value_dict_set(&model, "path", weir_value_string(n->path));
-    weir_value_dict_set(&ctx, "model", model);
+    weir_tvalue model = weir_tvalue_dict();
+    weir_tvalue_dict_set(&model, "name", weir_tvalue_string(n->name));
+    weir_tvalue_dict_set(&model, "unique_id", weir_tvalue_string(n->unique_id));
+    weir_tvalue_dict_set(&model, "resource_type", weir_tvalue_string(weir_node_kind_name(n->kind)));
+    weir_tvalue_dict_set(&model, "config", weir_tvalue_from_json(n->config));
+    weir_tvalue_dict_set(&model, "path", weir_tvalue_string(n->path));
+    weir_tvalue_dict_set(&ctx, "model", model);
     if (n->relation)
-        weir_value_dict_set(&ctx, "this", weir_value_string(n->relation));
+        weir_tvalue_dict_set(&ctx, "this", weir_tvalue_string(n->relation));
     return ctx;
 }
 
@@ -477,7 +477,7 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     struct tf_tpl *t = tf->tpl;
     rstate st = { tf, n, is_incremental };
     rstate *saved = cur;
-    weir_value calls = weir_value_none(), ctx;
+    weir_tvalue calls = weir_tvalue_none(), ctx;
     int rc;
 
     if (!t->tpls[n->index]) {
@@ -512,8 +512,15 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     cur = saved;
     if (!rc)
         deps_from_calls(tf, n, &calls);
-    weir_value_free(calls);
-    weir_value_free(ctx);
+    /* most nodes render once; a compiled template is much bigger than its
+     * source, so keep only those an incremental run renders again */
+    const char *mat = tf_cfg_str(n, "materialized");
+    if (!is_incremental && !(mat && !strcmp(mat, "incremental"))) {
+        weir_template_free(t->tpls[n->index]);
+        t->tpls[n->index] = NULL;
+    }
+    weir_tvalue_free(calls);
+    weir_tvalue_free(ctx);
     return rc;
 }
 
@@ -524,7 +531,7 @@ int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, co
     rstate st = { tf, n, 0 };
     rstate *saved = cur;
     weir_template *tpl = NULL;
-    weir_value calls = weir_value_none(), ctx = make_ctx(tf, n);
+    weir_tvalue calls = weir_tvalue_none(), ctx = make_ctx(tf, n);
     int rc = weir_template_compile(t->env, file, src, strlen(src), &tpl, err);
     if (!rc) {
         cur = &st;
@@ -534,8 +541,8 @@ int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, co
             deps_from_calls(tf, n, &calls);
     }
     weir_template_free(tpl);
-    weir_value_free(calls);
-    weir_value_free(ctx);
+    weir_tvalue_free(calls);
+    weir_tvalue_free(ctx);
     return rc;
 }
 
@@ -543,9 +550,9 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
 {
     struct tf_tpl *t = tf->tpl;
     weir_buf name = WEIR_BUF_INIT;
-    weir_value fn = weir_value_none(), res = weir_value_none(), ctx = make_ctx(tf, n);
+    weir_tvalue fn = weir_tvalue_none(), res = weir_tvalue_none(), ctx = make_ctx(tf, n);
     WEIR_VEC(const char *) kn = WEIR_VEC_INIT;
-    WEIR_VEC(weir_value) kv = WEIR_VEC_INIT;
+    WEIR_VEC(weir_tvalue) kv = WEIR_VEC_INIT;
     weir_tnode *parent = tf->nodes.items[n->attached];
     rstate st = { tf, n, 0 };
     rstate *saved = cur;
@@ -555,32 +562,32 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    weir_vec_push(&kv, weir_value_string(parent->relation));
+    weir_vec_push(&kv, weir_tvalue_string(parent->relation));
     if (n->column) {
         weir_vec_push(&kn, "column_name");
-        weir_vec_push(&kv, weir_value_string(n->column));
+        weir_vec_push(&kv, weir_tvalue_string(n->column));
     }
     const char *k;
     json_t *v;
     json_object_foreach(n->test_args, k, v)
     {
         weir_vec_push(&kn, k);
-        weir_vec_push(&kv, weir_value_from_json(v));
+        weir_vec_push(&kv, weir_tvalue_from_json(v));
     }
     weir_args a = { NULL, 0, kn.items, kv.items, kn.len };
     cur = &st;
     rc = weir_template_env_call(t->env, &fn, &a, &ctx, &res, err);
     cur = saved;
     if (!rc)
-        weir_value_to_buf(&res, out);
+        weir_tvalue_to_buf(&res, out);
 cleanup:
     for (size_t i = 0; i < kv.len; i++)
-        weir_value_free(kv.items[i]);
+        weir_tvalue_free(kv.items[i]);
     weir_vec_release(&kv);
     weir_vec_release(&kn);
-    weir_value_free(fn);
-    weir_value_free(res);
-    weir_value_free(ctx);
+    weir_tvalue_free(fn);
+    weir_tvalue_free(res);
+    weir_tvalue_free(ctx);
     weir_buf_release(&name);
     return rc;
 }

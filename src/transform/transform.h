@@ -185,4 +185,11 @@ int weir_transform_run(weir_transform *tf, weir_engine *e, const weir_selection 
 /* Writes target/manifest.json and target/compiled/. */
 int weir_transform_write_manifest(weir_transform *tf, weir_error *err);
 
+/*
+ * Writes target/index.html: every model, seed, snapshot and source with its
+ * columns, descriptions, tests, compiled SQL and links both ways, and the
+ * lineage graph as an SVG picture. Call after weir_transform_compile().
+ */
+int weir_transform_write_docs(weir_transform *tf, weir_error *err);
+
 #endif

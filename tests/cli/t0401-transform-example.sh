@@ -47,4 +47,14 @@ run weir compile -C jaffle --inline "select * from {{ ref('customers') }} where 
 expect_rc 0 "compile --inline"
 expect_out_contains 'select * from "main"."customers" where x = "credit_card"' "inline SQL is rendered"
 
+run weir docs generate -C jaffle
+expect_rc 0 "docs generate"
+expect_true "the docs page is written" test -s jaffle/target/index.html
+expect_true "it documents every model" grep -q 'id="model.jaffle.customer_latest_order"' jaffle/target/index.html
+expect_true "descriptions render doc() blocks" grep -q "One row per customer" jaffle/target/index.html
+expect_true "columns list their tests" grep -q '<span class="test">relationships</span>' jaffle/target/index.html
+expect_true "the lineage graph is drawn" grep -q "<svg" jaffle/target/index.html
+run weir docs serve -C jaffle
+expect_rc 2 "an unknown docs command is a usage error"
+
 done_testing

@@ -44,6 +44,12 @@ expect_true "failures are counted" grep -q '"failures": 1' p/target/run_results.
 run weir test -C p -s people_t --exclude test_name:unique
 expect_rc 0 "tests without the failing one pass"
 
+sed -i 's/tests: \[unique\]/tests: [{unique: {config: {store_failures: true}}}]/' p/models/schema.yml
+run weir test -C p -s test_name:unique
+expect_rc 1 "store_failures: the test still fails"
+run weir query -C p --format csv "select unique_field, n_records from main_dbt_test__audit.unique_people_t_id"
+expect_out_contains "2,2" "and its failing rows are stored in <schema>_dbt_test__audit"
+
 # severity warn
 printf 'id,name\n1,a\n2,b\n3,z\n' >p/seeds/people.csv
 weir seed -C p >/dev/null && weir run -C p >/dev/null
@@ -71,6 +77,13 @@ run weir run -C p -s v
 expect_rc 1 "a failing view"
 run weir query -C p --format csv "select x from v"
 expect_out_contains "1" "the old view stays"
+
+# an engine error with a position points at the line of the compiled SQL
+printf "{{ config(materialized='view') }}\nselect 1 as a,\n  nope_col\nfrom (select 1 as b)\n" >p/models/at_line.sql
+run weir run -C p -s at_line
+expect_rc 1 "a model with an unknown column"
+expect_out_contains "is line 3 of the model's compiled SQL, target/compiled/fails/models/at_line.sql" "the error points at the compiled SQL's line"
+rm p/models/at_line.sql
 
 # Jinja errors name the file, line and column
 echo "select id, name from {{ ref('people') }}" >p/models/people_t.sql
