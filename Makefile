@@ -5,6 +5,7 @@
 #   make test       set up what is missing, build, run every test
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make demo       set up, build, run the demo project in examples/
+#   make bench      build and run bench/orchestrate (figures, no assertions)
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
@@ -51,7 +52,7 @@ BIN := $(BUILD)/weir
 LIB := $(BUILD)/libweir.a
 TEST_BIN := $(BUILD)/weir-unit
 
-.PHONY: all setup test check-tests asan demo fuzz install uninstall clean
+.PHONY: all setup test check-tests asan demo bench fuzz install uninstall clean
 all: $(BIN) $(TEST_BIN)
 
 setup:
@@ -87,6 +88,15 @@ asan: setup
 demo: setup
 	@$(MAKE) --no-print-directory all
 	@WEIR=$(abspath $(BIN)) scripts/demo
+
+# Benchmarks print figures; nothing is asserted. BENCH_ARGS: e.g. the workers.
+BENCH_ARGS ?=
+bench: setup
+	@$(MAKE) --no-print-directory $(BUILD)/bench/orchestrate
+	@$(BUILD)/bench/orchestrate $(BENCH_ARGS)
+
+$(BUILD)/bench/orchestrate: $(BUILD)/bench/orchestrate.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)

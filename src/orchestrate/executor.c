@@ -656,6 +656,9 @@ int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval
             rc = WEIR_EEXISTS;
             goto cleanup;
         }
+        /* a rolled-back run lost its data: every task runs again */
+        if (!strcmp(state, "cancelled"))
+            flags |= WEIR_EXEC_RERUN;
         weir_store_stmt_free(st);
         st = NULL;
         if ((rc = weir_store_prepare(
