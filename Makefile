@@ -6,8 +6,10 @@
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
 #   make demo       set up, build, run the demo project in examples/
 #   make fuzz       build the libFuzzer targets (clang) and run each briefly
-#   make bench-monitor  build and run the monitor's accuracy and speed benchmark
-#   make bench      build and run the benchmarks in bench/ (prints figures)
+#   make bench      build and run bench/*/bench_*.c (figures, no assertions)
+#   make bench-orchestrate, make bench-monitor   the scheduler's and the
+#                   monitor's benchmarks; bench/template/run and
+#                   bench/transform/run.sh are scripts
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -53,7 +55,7 @@ BIN := $(BUILD)/weir
 LIB := $(BUILD)/libweir.a
 TEST_BIN := $(BUILD)/weir-unit
 
-.PHONY: all setup test check-tests asan demo fuzz bench bench-monitor install uninstall clean
+.PHONY: all setup test check-tests asan demo fuzz bench bench-monitor bench-orchestrate install uninstall clean
 all: $(BIN) $(TEST_BIN)
 
 setup:
@@ -89,6 +91,15 @@ asan: setup
 demo: setup
 	@$(MAKE) --no-print-directory all
 	@WEIR=$(abspath $(BIN)) scripts/demo
+
+# Benchmarks print figures; nothing is asserted. BENCH_ARGS: e.g. the workers.
+BENCH_ARGS ?=
+bench-orchestrate: setup
+	@$(MAKE) --no-print-directory $(BUILD)/bench/orchestrate
+	@$(BUILD)/bench/orchestrate $(BENCH_ARGS)
+
+$(BUILD)/bench/orchestrate: $(BUILD)/bench/orchestrate.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)

@@ -639,6 +639,58 @@ cleanup:
     return rc;
 }
 
+static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text", *date = NULL;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "only the run of this logical date" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_grid g = WEIR_GRID_INIT;
+    weir_date d;
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+        goto cleanup;
+    }
+    if (date && (rc = parse_date(cmd, "--date", date, &d)))
+        goto cleanup;
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (!find(&c, pos.items[0])) {
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    {
+        const char *params[] = { pos.items[0], date };
+        if (store_grid(c.store,
+                       "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
+                       "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
+                       "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
+                       "r.id = t.run_id JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = ?1 "
+                       "AND (?2 IS NULL OR r.ds = ?2) ORDER BY r.ds, t.id",
+                       params, 2, &g, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+    }
+    print_grid(&g, out);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_grid_release(&g);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
 static int cmd_logs(const weir_command *cmd, int argc, char **argv)
 {
     const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
@@ -1103,6 +1155,9 @@ static const weir_command subs[] = {
     { "pipeline runs", "show a pipeline's runs",
       "weir pipeline runs NAME [--limit N] [--project-dir DIR] [--format text|json]", NULL,
       cmd_runs },
+    { "pipeline tasks", "show the task instances of runs and their states",
+      "weir pipeline tasks NAME [--date DATE] [--project-dir DIR] [--format text|json]", NULL,
+      cmd_tasks },
     { "pipeline logs", "show the logs of a run's attempts",
       "weir pipeline logs NAME --date DATE [--task TASK] [--attempt K] [--project-dir DIR] "
       "[--format text|json]",

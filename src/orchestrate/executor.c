@@ -65,6 +65,7 @@ typedef struct worker {
     int result_rc; /* 0 success, 1 failed, 2 skipped */
     char *result_error;
     int64_t start_us, end_us, work_us;
+    int64_t avail_us; /* when it became free for this job: the end of its last one */
 } worker;
 
 typedef struct readyq {
@@ -465,18 +466,24 @@ static void run_sensor(worker *w, const weir_task_spec *t, FILE *log)
     weir_error_release(&err);
 }
 
-static void run_job(worker *w)
+/* A SQL task's log, kept in memory and written once its result is handed
+ * back: creating a file is the costliest step of a trivial task, and this
+ * takes it off the path between a task and its dependant. */
+typedef struct deferred_log {
+    char *path, *text;
+    size_t len;
+} deferred_log;
+
+static void run_job(worker *w, deferred_log *dl)
 {
     const weir_task_spec *t = &w->run->pl->tasks[w->task];
     FILE *log = NULL;
-    if (w->log_path) {
-        char *slash = strrchr(w->log_path, '/');
-        if (slash) {
-            *slash = '\0';
-            weir_fs_mkdir_p(w->log_path, NULL);
-            *slash = '/';
-        }
-        log = fopen(w->log_path, "w");
+    if (w->log_path && t->kind == WEIR_TASK_SQL) {
+        log = open_memstream(&dl->text, &dl->len);
+        if (log)
+            dl->path = weir_xstrdup(w->log_path);
+    } else if (w->log_path) {
+        log = fopen(w->log_path, "w"); /* its folder was made when the run was admitted */
     }
     log_line(log, "task '%s' (%s) of pipeline '%s', ds %s, attempt %d", t->id,
              weir_task_kind_name(t->kind), w->run->pl->name, w->run->vars.ds, w->try_number);
@@ -530,12 +537,24 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&w->cv, &x->mu);
         if (w->quit && !w->has_job)
             break;
+        deferred_log dl = { NULL, NULL, 0 };
         w->has_job = 0;
         pthread_mutex_unlock(&x->mu);
-        run_job(w);
+        run_job(w, &dl);
         pthread_mutex_lock(&x->mu);
         weir_vec_push(&x->finished, w);
         pthread_cond_signal(&x->done_cv);
+        if (dl.path) {
+            FILE *f;
+            pthread_mutex_unlock(&x->mu);
+            if ((f = fopen(dl.path, "w"))) {
+                fwrite(dl.text, 1, dl.len, f);
+                fclose(f);
+            }
+            pthread_mutex_lock(&x->mu);
+        }
+        free(dl.path);
+        free(dl.text);
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -656,6 +675,9 @@ int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval
             rc = WEIR_EEXISTS;
             goto cleanup;
         }
+        /* a rolled-back run lost its data: every task runs again */
+        if (!strcmp(state, "cancelled"))
+            flags |= WEIR_EXEC_RERUN;
         weir_store_stmt_free(st);
         st = NULL;
         if ((rc = weir_store_prepare(
@@ -941,6 +963,13 @@ static int admit(weir_exec *x, weir_error *err)
             continue;
         r->admitted = 1;
         r->pipe->active_runs++;
+        {
+            /* one folder per run holds its attempts' logs */
+            weir_buf dir = WEIR_BUF_INIT;
+            weir_buf_addf(&dir, "%s/%s/%s", x->log_dir, r->pl->name, r->vars.ds);
+            weir_fs_mkdir_p(dir.ptr, NULL);
+            weir_buf_release(&dir);
+        }
         r->started_us = weir_monotonic_us();
         if (tx(x, err) ||
             weir_store_prepare(x->store,
@@ -997,7 +1026,7 @@ static int dispatch(weir_exec *x, weir_error *err)
         t->try_number++;
         if (t->max_tries < t->try_number)
             t->max_tries = t->try_number;
-        weir_buf_addf(&path, "%s/%s/%s/%s/attempt-%d.log", x->log_dir, r->pl->name, r->vars.ds,
+        weir_buf_addf(&path, "%s/%s/%s/%s.%d.log", x->log_dir, r->pl->name, r->vars.ds,
                       spec->id, t->try_number);
         now = weir_ts_now();
         if (tx(x, err))
@@ -1032,6 +1061,7 @@ static int dispatch(weir_exec *x, weir_error *err)
         pthread_mutex_lock(&x->mu);
         w->busy = 1;
         w->cancel = 0;
+        w->avail_us = w->end_us;
         w->run = r;
         w->task = rq.task;
         w->try_number = t->try_number;
@@ -1075,6 +1105,10 @@ static int complete(weir_exec *x, worker *w, int stopping, weir_error *err)
     for (size_t k = 0; k < spec->n_up; k++)
         if (r->tis[spec->up[k]].end_us > gap_from)
             gap_from = r->tis[spec->up[k]].end_us;
+    /* a dependant that waited for a free worker waited on the pool's size,
+     * not on the scheduler: count from when both were ready */
+    if (gap_from && w->avail_us > gap_from)
+        gap_from = w->avail_us;
     if (gap_from && w->start_us > gap_from) {
         int64_t g = w->start_us - gap_from;
         x->stats.gap_us += g;
@@ -1267,11 +1301,20 @@ fail:
     return WEIR_ERROR;
 }
 
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int weir_exec_run(weir_exec *x, weir_error *err)
 {
+    int64_t cpu0 = thread_cpu_us();
     int rc;
     while ((rc = weir_exec_step(x, 1000, err)) == 1)
         ;
+    x->stats.owner_cpu_us += thread_cpu_us() - cpu0;
     return rc;
 }
 

@@ -19,7 +19,7 @@
  * soft_fail). A run fails when any of its instances failed or was
  * upstream_failed.
  *
- * Each attempt writes a log file LOG_DIR/PIPELINE/DS/TASK/attempt-K.log
+ * Each attempt writes a log file LOG_DIR/PIPELINE/DS/TASK.K.log
  * (LOG_DIR defaults to PROJECT/.weir/logs), whose path is in task_attempts.
  */
 #ifndef WEIR_ORCHESTRATE_EXECUTOR_H
@@ -61,9 +61,11 @@ typedef struct weir_exec_stats {
     size_t runs_added, runs_done, runs_failed, runs_active;
     size_t tasks_done, tasks_failed, tasks_running;
     int64_t work_us;     /* summed time inside tasks' own work */
-    int64_t gap_us;      /* summed time from an upstream's end to a dependant's start */
+    int64_t gap_us;      /* summed time from an upstream's end (or, when later, a worker
+                          * becoming free) to a dependant's start */
     size_t gaps;
     int64_t gap_max_us;
+    int64_t owner_cpu_us; /* CPU time of the owner thread inside weir_exec_run */
 } weir_exec_stats;
 
 /*

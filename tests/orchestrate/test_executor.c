@@ -169,7 +169,7 @@ TEST(chain_succeeds_and_every_step_is_recorded)
     {
         weir_buf log = WEIR_BUF_INIT, path = WEIR_BUF_INIT;
         weir_error err = WEIR_ERROR_INIT;
-        weir_buf_addf(&path, "%s/logs/p/2024-01-02/say/attempt-1.log", weir_test_tmpdir());
+        weir_buf_addf(&path, "%s/logs/p/2024-01-02/say.1.log", weir_test_tmpdir());
         CHECK_OK(weir_fs_read_file(path.ptr, &log, 0, &err), &err);
         CHECK_CONTAINS(log.ptr, "ds is 2024-01-02");
         weir_buf_release(&log);
