@@ -351,6 +351,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
     }
     if (g.nrows || rc == WEIR_EXIT_OK)
         weir_grid_print(&g, style, stdout);
+    fflush(stdout); /* the summary goes after the table on a terminal */
     if (anomalies && style == WEIR_GRID_TABLE)
         fprintf(stderr, "%zu anomal%s: %zu failing, %zu warning only\n", anomalies,
                 anomalies == 1 ? "y" : "ies", failed, warned);
@@ -660,8 +661,10 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
                    json_string_value(json_object_get(sc, "model")), a, b, cc,
                    (long long)json_integer_value(json_object_get(sc, "n")));
         }
-        printf("\nMASE below 1 beats last week's same weekday (seasonal naive); coverage is the "
-               "share of held-out days inside their 95%% interval.\n");
+        printf("\nsMAPE: symmetric mean absolute percentage error; MASE: mean absolute error "
+               "over the\nin-sample error of last week's same weekday (lower is better for "
+               "both); coverage95:\nthe share of held-out days inside their 95%% interval "
+               "(near 95%% is honest).\n");
     }
     rc = WEIR_EXIT_OK;
     goto cleanup;
