@@ -258,16 +258,18 @@ cleanup:
 
 static int cmd_check(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "table", *date_s = NULL;
+    const char *dir = NULL, *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
         PROJECT_OPT(dir),
         { "date", 'd', WEIR_OPT_STRING, &date_s, "D", "the day to judge (default: each series' last)" },
+        { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "judge every day from D1 (with --to)" },
+        { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "to D2, each against the days before it" },
         { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'table' (default), 'csv' or 'json'" },
     };
     weir_strvec pos = WEIR_VEC_INIT, names = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
-    weir_date date = 0;
+    weir_date date = 0, from = 0, to = -1;
     size_t failed = 0, warned = 0, anomalies = 0;
     ctx c = { 0 };
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
@@ -280,6 +282,24 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
     }
     if (date_s && (rc = parse_date(cmd, "--date", date_s, &date)))
         goto cleanup;
+    if (!from_s != !to_s) {
+        rc = weir_cli_usage_error(cmd, "--from and --to go together");
+        goto cleanup;
+    }
+    if (from_s && date_s) {
+        rc = weir_cli_usage_error(cmd, "give --date or --from and --to, not both");
+        goto cleanup;
+    }
+    if (from_s && ((rc = parse_date(cmd, "--from", from_s, &from)) ||
+                   (rc = parse_date(cmd, "--to", to_s, &to))))
+        goto cleanup;
+    if (from_s && (to < from || to - from > 3660)) {
+        rc = weir_cli_usage_error(cmd, to < from ? "--to %s is before --from %s"
+                                                 : "%s .. %s is more than ten years: judge "
+                                                   "less at once",
+                                  to_s, from_s);
+        goto cleanup;
+    }
     if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
         goto cleanup;
     if (pos.len) {
@@ -316,31 +336,40 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
         if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
             no_series(&c, names.items[i]);
             rc = WEIR_EXIT_FAILED;
-        } else if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err) ||
-                   weir_monitor_check_series(c.store, &def, &cal,
-                                             date ? date : weir_series_end(&s), &ck, &f, &err)) {
+        } else if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err)) {
             weir_cli_error(&err);
             rc = WEIR_EXIT_FAILED;
         } else {
-            weir_grid_add_cell(&g, def.name);
-            weir_grid_add_cell(&g, weir_date_format(ck.date, day));
-            cell_num(&g, ck.actual, "%.0f");
-            cell_num(&g, ck.expected, "%.1f");
-            cell_num(&g, ck.lo, "%.1f");
-            cell_num(&g, ck.hi, "%.1f");
-            cell_num(&g, ck.deviation, "%.3f");
-            cell_num(&g, ck.score, "%.2f");
-            weir_grid_add_cell(&g, weir_verdict_name(ck.verdict));
-            weir_grid_add_cell(&g, weir_severity_name(ck.severity));
-            weir_grid_add_cell(&g, f.priv ? weir_model_spec_name(&f.spec) : NULL);
-            weir_grid_add_cell(&g, ck.event);
-            weir_grid_end_row(&g);
-            if (ck.verdict == WEIR_VERDICT_ANOMALY) {
-                anomalies++;
-                if (def.warn_only)
-                    warned++;
-                else
-                    failed++;
+            weir_date d0 = from_s ? from : date ? date : weir_series_end(&s);
+            weir_date d1 = from_s ? to : d0;
+            for (weir_date d = d0; d <= d1; d++) {
+                if (weir_monitor_check_series(c.store, &def, &cal, d, &ck, &f, &err)) {
+                    weir_cli_error(&err);
+                    rc = WEIR_EXIT_FAILED;
+                    break;
+                }
+                weir_grid_add_cell(&g, def.name);
+                weir_grid_add_cell(&g, weir_date_format(ck.date, day));
+                cell_num(&g, ck.actual, "%.0f");
+                cell_num(&g, ck.expected, "%.1f");
+                cell_num(&g, ck.lo, "%.1f");
+                cell_num(&g, ck.hi, "%.1f");
+                cell_num(&g, ck.deviation, "%.3f");
+                cell_num(&g, ck.score, "%.2f");
+                weir_grid_add_cell(&g, weir_verdict_name(ck.verdict));
+                weir_grid_add_cell(&g, weir_severity_name(ck.severity));
+                weir_grid_add_cell(&g, f.priv ? weir_model_spec_name(&f.spec) : NULL);
+                weir_grid_add_cell(&g, ck.event);
+                weir_grid_end_row(&g);
+                if (ck.verdict == WEIR_VERDICT_ANOMALY) {
+                    anomalies++;
+                    if (def.warn_only)
+                        warned++;
+                    else
+                        failed++;
+                }
+                if (d < d1) /* the next day's check sees this one's verdict */
+                    weir_monitor_load(c.store, def.name, &s, NULL);
             }
         }
         weir_forecaster_release(&f);
@@ -694,9 +723,11 @@ static const weir_command subs[] = {
       "count 0. Without TABLE, backfills every series declared in monitors/.\n",
       cmd_backfill },
     { "monitor check", "judge days against their forecasts",
-      "weir monitor check [SERIES...] [--date D] [--format table|csv|json] [--project-dir DIR]",
+      "weir monitor check [SERIES...] [--date D | --from D1 --to D2] [--format table|csv|json] "
+      "[--project-dir DIR]",
       "For each series (default: every series in the store), forecasts day D\n"
-      "(default: the series' last day) from the days before it with the model\n"
+      "(default: the series' last day; with --from and --to, every day of the\n"
+      "range in order) from the days before it with the model\n"
       "that did best in a backtest on the series' own history, and prints the\n"
       "expected value, the interval at the series' level (default 99%), the\n"
       "actual value and the verdict: ok, anomaly (with severity), insufficient\n"

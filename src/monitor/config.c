@@ -339,11 +339,65 @@ static void load_doc(weir_yaml_doc *doc, weir_monitor_config *cfg, weir_diags *d
     }
 }
 
+/*
+ * Reports and drops the monitors from index first on that name a calendar
+ * no file defines (a monitor may name a calendar of another file, so this
+ * runs once every file is read). uses[i - first] is where monitor i named
+ * its calendars.
+ */
+static void drop_unknown_calendars(weir_monitor_config *cfg, size_t first, node_vec *uses,
+                                   weir_diags *diags)
+{
+    for (size_t i = first; i < cfg->monitors.len;) {
+        weir_monitor_def *def = &cfg->monitors.items[i];
+        const weir_yaml_node *use = uses->items[i - first];
+        int bad = 0;
+        for (size_t k = 0; k < def->calendars.len; k++) {
+            const char *name = def->calendars.items[k];
+            if (!find_calendar(cfg, name)) {
+                const char *names[64];
+                size_t m = 0;
+                for (size_t j = 0; j < cfg->calendars.len && m < 64; j++)
+                    names[m++] = cfg->calendars.items[j].name;
+                const char *s = weir_str_suggest(name, names, m);
+                weir_diags_add(diags, WEIR_DIAG_ERROR, use->file, use->line, use->col,
+                               "no calendar '%s'%s%s%s", name, s ? " (did you mean '" : "",
+                               s ? s : "", s ? "'?)" : " in the monitors folder");
+                bad = 1;
+            }
+        }
+        if (bad) {
+            weir_monitor_def_release(def);
+            memmove(def, def + 1, (cfg->monitors.len - i - 1) * sizeof(*def));
+            memmove(&uses->items[i - first], &uses->items[i - first + 1],
+                    (uses->len - (i - first) - 1) * sizeof(uses->items[0]));
+            cfg->monitors.len--;
+            uses->len--;
+        } else {
+            i++;
+        }
+    }
+}
+
+int weir_monitor_config_load_buf(weir_monitor_config *cfg, const char *name, const char *data,
+                                 size_t len, weir_diags *diags)
+{
+    weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
+    node_vec uses = WEIR_VEC_INIT;
+    size_t errors0 = diags->errors, first = cfg->monitors.len;
+    weir_yaml_load_buf(&doc, name, data, len, NULL, diags);
+    load_doc(&doc, cfg, diags, &uses);
+    drop_unknown_calendars(cfg, first, &uses, diags);
+    weir_vec_release(&uses);
+    weir_yaml_doc_release(&doc);
+    return diags->errors > errors0 ? WEIR_EINVALID : 0;
+}
+
 int weir_monitor_config_load(const weir_project *p, weir_monitor_config *cfg,
                              weir_diags *diags)
 {
     static const char *const exts[] = { ".yml", ".yaml" };
-    size_t errors0 = diags->errors, n = strlen(p->dir);
+    size_t errors0 = diags->errors, n = strlen(p->dir), first = cfg->monitors.len;
     weir_yaml_doc *docs = NULL;
     size_t n_docs = 0;
     node_vec cal_uses = WEIR_VEC_INIT;
@@ -380,35 +434,7 @@ int weir_monitor_config_load(const weir_project *p, weir_monitor_config *cfg,
     /* every file first, so a monitor may name a calendar of another file */
     for (size_t i = 0; i < n_docs; i++)
         load_doc(&docs[i], cfg, diags, &cal_uses);
-    for (size_t i = 0; i < cfg->monitors.len;) {
-        weir_monitor_def *def = &cfg->monitors.items[i];
-        const weir_yaml_node *use = cal_uses.items[i];
-        int bad = 0;
-        for (size_t k = 0; k < def->calendars.len; k++) {
-            const char *name = def->calendars.items[k];
-            if (!find_calendar(cfg, name)) {
-                const char *names[64];
-                size_t m = 0;
-                for (size_t j = 0; j < cfg->calendars.len && m < 64; j++)
-                    names[m++] = cfg->calendars.items[j].name;
-                const char *s = weir_str_suggest(name, names, m);
-                weir_diags_add(diags, WEIR_DIAG_ERROR, use->file, use->line, use->col,
-                               "no calendar '%s'%s%s%s", name, s ? " (did you mean '" : "",
-                               s ? s : "", s ? "'?)" : " in the monitors folder");
-                bad = 1;
-            }
-        }
-        if (bad) {
-            weir_monitor_def_release(def);
-            memmove(def, def + 1, (cfg->monitors.len - i - 1) * sizeof(*def));
-            memmove(&cal_uses.items[i], &cal_uses.items[i + 1],
-                    (cal_uses.len - i - 1) * sizeof(cal_uses.items[0]));
-            cfg->monitors.len--;
-            cal_uses.len--;
-        } else {
-            i++;
-        }
-    }
+    drop_unknown_calendars(cfg, first, &cal_uses, diags);
     for (size_t i = 0; i < n_docs; i++)
         weir_yaml_doc_release(&docs[i]);
     free(docs);

@@ -89,6 +89,13 @@ typedef struct weir_monitor_config {
  */
 int weir_monitor_config_load(const weir_project *p, weir_monitor_config *cfg,
                              weir_diags *diags);
+/*
+ * As weir_monitor_config_load, for one file's text (name is used in
+ * locations; no ${VAR} interpolation), adding to what cfg holds. For tests
+ * and the fuzzer.
+ */
+int weir_monitor_config_load_buf(weir_monitor_config *cfg, const char *name, const char *data,
+                                 size_t len, weir_diags *diags);
 /* Frees everything cfg holds; it is empty and reusable afterwards. */
 void weir_monitor_config_release(weir_monitor_config *cfg);
 

@@ -91,11 +91,20 @@ expect_rc 1 "check --format json"
 expect_out_contains '"verdict": "anomaly"' "the JSON says anomaly"
 expect_out_contains '"date": "2024-03-13"' "for the day asked"
 
+run weir monitor check raw.events --from 2024-03-11 --to 2024-03-15 --format csv --project-dir school
+expect_rc 1 "a range of days with the outage in it fails"
+expect_true "one row per day" test "$(grep -c '^row_count:raw.events,2024-03-1' <<<"$out")" -eq 5
+expect_true "only the outage is an anomaly" test "$(grep -c ',anomaly,' <<<"$out")" -eq 1
+expect_true "and it is the outage" grep -q '^row_count:raw.events,2024-03-13,.*,anomaly,' <<<"$out"
+
+run weir monitor check raw.events --from 2024-03-11 --project-dir school
+expect_rc 2 "--from without --to is a usage error"
+
 run weir monitor list --project-dir school --format csv
 expect_rc 0 "list the series"
 expect_out_contains "row_count:raw.events,91,2024-01-01,2024-03-31" "list shows the history"
-expect_true "list shows the anomaly count and the last verdict" \
-    grep -q 'row_count:raw.events,.*,anomaly,1$' <<<"$out"
+expect_true "list shows the last check, its verdict and the anomaly count" \
+    grep -q '^row_count:raw.events,91,.*,2024-03-15,ok,1$' <<<"$out"
 
 run weir monitor explain raw.events --project-dir school
 expect_rc 0 "explain the model"
