@@ -334,3 +334,46 @@ TEST(pipeline_task_records_and_checks_a_day)
     weir_engine_free(e);
     weir_store_free(st);
 }
+
+TEST(calendars_may_come_from_another_file)
+{
+    static const char a[] = "calendars:\n  public: [2024-12-25, 2024-12-26]\n";
+    static const char b[] = "monitors:\n  - table: raw.t\n    date_column: d\n"
+                            "    calendar: public\n  - table: raw.u\n    calendar: nope\n";
+    weir_monitor_config cfg = WEIR_MONITOR_CONFIG_INIT;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_buf text = WEIR_BUF_INIT;
+    CHECK_INT(weir_monitor_config_load_buf(&cfg, "a.yml", a, strlen(a), &d), ==, 0);
+    CHECK_INT(weir_monitor_config_load_buf(&cfg, "b.yml", b, strlen(b), &d), ==, WEIR_EINVALID);
+    diags_text(&d, &text);
+    CHECK_CONTAINS(text.ptr, "b.yml:6:15: error: no calendar 'nope' in the monitors folder");
+    CHECK_INT(cfg.monitors.len, ==, 1);
+    CHECK_STR(cfg.monitors.items[0].name, "row_count:raw.t");
+    weir_buf_release(&text);
+    weir_monitor_config_release(&cfg);
+    weir_diags_release(&d);
+}
+
+TEST(a_check_reads_in_one_line)
+{
+    weir_check c = { 0 };
+    weir_buf b = WEIR_BUF_INIT;
+    weir_date_parse("2024-03-14", &c.date);
+    c.actual = 230;
+    c.expected = 351.4;
+    c.lo = 311.2;
+    c.hi = 391.7;
+    c.deviation = (230 - 351.4) / 351.4;
+    c.score = -7.76;
+    c.verdict = WEIR_VERDICT_ANOMALY;
+    c.severity = WEIR_SEVERITY_HIGH;
+    weir_monitor_describe_check(&c, &b);
+    CHECK_STR(b.ptr, "2024-03-14: 230 vs expected 351 [311, 392] (-34.5%, -7.8 sigma): anomaly (high)");
+    weir_buf_reset(&b);
+    c.expected = c.lo = c.hi = c.deviation = c.score = NAN;
+    c.verdict = WEIR_VERDICT_INSUFFICIENT_HISTORY;
+    c.event = "spring_break";
+    weir_monitor_describe_check(&c, &b);
+    CHECK_STR(b.ptr, "2024-03-14: 230: insufficient history, calendar: spring_break");
+    weir_buf_release(&b);
+}
