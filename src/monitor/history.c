@@ -424,10 +424,18 @@ int weir_monitor_task_run(weir_conn *c, weir_store *s, const weir_monitor_config
     int64_t day_rows = 0, total_rows = 0;
     int rc;
     memset(out, 0, sizeof(*out));
+    if (declared && declared->sql)
+        declared = NULL; /* a custom metric named like the table */
+    /* a table declared under a name of its own is found by its table */
+    for (size_t i = 0; cfg && !declared && i < cfg->monitors.len; i++)
+        if (!cfg->monitors.items[i].sql && strcmp(cfg->monitors.items[i].target, table) == 0)
+            declared = &cfg->monitors.items[i];
     if (!date_column && declared)
         date_column = declared->date_column;
     weir_monitor_def_init_table(&def, table, date_column);
     if (declared) {
+        free(def.name);
+        def.name = weir_xstrdup(declared->name);
         def.opts = declared->opts;
         def.warn_only = declared->warn_only;
         for (size_t i = 0; i < declared->calendars.len; i++)

@@ -326,6 +326,20 @@ TEST(pipeline_task_records_and_checks_a_day)
     CHECK_CONTAINS(r.message, "row_total:raw.events");
     free(r.message);
 
+    /* declared in monitors/ under a name of its own: its date column and name are used */
+    static const char yml[] = "monitors:\n  - name: events\n    table: raw.events\n"
+                              "    date_column: ts\n    on_anomaly: warn\n";
+    weir_monitor_config cfg = WEIR_MONITOR_CONFIG_INIT;
+    weir_diags dg = WEIR_DIAGS_INIT;
+    CHECK_INT(weir_monitor_config_load_buf(&cfg, "m.yml", yml, strlen(yml), &dg), ==, 0);
+    CHECK_OK(weir_monitor_task_run(c, st, &cfg, "raw.events", NULL, d, &r, &err), &err);
+    CHECK_CONTAINS(r.message, "events 2024-01-04: 3");
+    free(r.message);
+    CHECK_OK(weir_monitor_load(st, "events", &s, &err), &err);
+    CHECK_DBL(weir_series_get(&s, d), 3, 0);
+    weir_monitor_config_release(&cfg);
+    weir_diags_release(&dg);
+
     CHECK_INT(weir_monitor_task_run(c, st, NULL, "raw.nope", "ts", d, &r, &err), <, 0);
     CHECK_CONTAINS(weir_error_str(&err), "cannot count the rows of 'raw.nope'");
     weir_error_release(&err);
