@@ -70,5 +70,6 @@ extern const weir_command weir_cmd_docs;
 extern const weir_command weir_cmd_validate;
 extern const weir_command weir_cmd_pipeline;
 extern const weir_command weir_cmd_serve;
+extern const weir_command weir_cmd_monitor;
 
 #endif

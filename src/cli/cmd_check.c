@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "monitor/monitor.h"
 #include "quality/quality.h"
 #include "orchestrate/pipeline.h"
 
@@ -123,6 +124,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
         weir_project_check(p, &diags);
         check_suites(p, &diags);
         weir_pipeline_check_project(p, &diags);
+        weir_monitor_check_project(p, &diags);
     }
     weir_diags_sort(&diags);
     if (out == WEIR_OUT_JSON) {
@@ -148,7 +150,7 @@ const weir_command weir_cmd_check = {
     "load and validate everything in a project",
     "weir check [--project-dir DIR] [--format text|json]",
     "Loads weir.yml (or dbt_project.yml) and every YAML file under the\n"
-    "project's sources, pipelines, models and expectations folders, and\n"
+    "project's sources, pipelines, models, expectations and monitors folders, and\n"
     "reports every problem of every file as 'file:line:col: error: message'.\n"
     "Expectation suites (JSON or YAML) are also checked expectation by\n"
     "expectation: types, required kwargs, kwarg types, bounds.\n"

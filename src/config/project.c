@@ -63,6 +63,7 @@ static const weir_schema_field paths_fields[] = {
     WEIR_FIELD("pipelines", WEIR_SCHEMA_STRINGS),
     WEIR_FIELD("sources", WEIR_SCHEMA_STRINGS),
     WEIR_FIELD("expectations", WEIR_SCHEMA_STRINGS),
+    WEIR_FIELD("monitors", WEIR_SCHEMA_STRINGS),
     WEIR_FIELDS_END
 };
 static const weir_schema paths_schema = { .fields = paths_fields };
@@ -177,6 +178,7 @@ static void default_paths(weir_project *p)
     read_paths(p, NULL, "", "pipelines", &p->paths.pipelines);
     read_paths(p, NULL, "", "sources", &p->paths.sources);
     read_paths(p, NULL, "", "expectations", &p->paths.expectations);
+    read_paths(p, NULL, "", "monitors", &p->paths.monitors);
 }
 
 /* --- reading --------------------------------------------------------- */
@@ -287,6 +289,7 @@ static void read_weir(weir_project *p, weir_diags *diags)
     read_paths(p, paths, "pipelines", "pipelines", &p->paths.pipelines);
     read_paths(p, paths, "sources", "sources", &p->paths.sources);
     read_paths(p, paths, "expectations", "expectations", &p->paths.expectations);
+    read_paths(p, paths, "monitors", "monitors", &p->paths.monitors);
 
     vars = weir_yaml_map_get(root, "vars");
     p->vars = vars && vars->kind == WEIR_YAML_MAPPING ? vars : NULL;

@@ -82,7 +82,7 @@ typedef struct weir_project {
 
     struct {
         weir_pathlist models, seeds, macros, tests, snapshots, pipelines, sources,
-            expectations;
+            expectations, monitors;
     } paths;
 
     const weir_yaml_node *vars; /* a mapping, or NULL when there are none */

@@ -220,10 +220,43 @@ static const char schema_v3[] =
     "  PRIMARY KEY (action_id, position)"
     ");";
 
+/* monitor/: the model chosen per series with its backtest scores, every
+ * check's verdict, and the severity of anomalies */
+static const char schema_v4[] =
+    "CREATE TABLE monitor_models ("
+    "  series_id INTEGER PRIMARY KEY REFERENCES metric_series(id) ON DELETE CASCADE,"
+    "  model TEXT NOT NULL,"      /* e.g. hw_mul, decomp_log */
+    "  fitted_through TEXT NOT NULL," /* the last day the fit saw */
+    "  sigma REAL,"               /* one-step error scale */
+    "  scores TEXT NOT NULL,"     /* JSON: [{model, smape, mase, coverage, n, chosen}] */
+    "  fitted_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE monitor_checks ("
+    "  series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,"
+    "  ds TEXT NOT NULL,"
+    "  value REAL,"
+    "  expected REAL,"
+    "  lower_bound REAL,"
+    "  upper_bound REAL,"
+    "  score REAL,"
+    "  level REAL NOT NULL,"
+    "  model TEXT,"
+    "  verdict TEXT NOT NULL"
+    "    CHECK (verdict IN ('ok', 'anomaly', 'insufficient_history', 'missing')),"
+    "  severity TEXT NOT NULL DEFAULT 'none'"
+    "    CHECK (severity IN ('none', 'low', 'medium', 'high')),"
+    "  event TEXT,"               /* the calendar event of the day */
+    "  checked_at TEXT NOT NULL,"
+    "  PRIMARY KEY (series_id, ds)"
+    ");"
+    "CREATE INDEX monitor_checks_by_time ON monitor_checks (checked_at);"
+    "ALTER TABLE anomalies ADD COLUMN severity TEXT;";
+
 const weir_store_migration weir_store_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "validations of expectation suites", schema_v2 },
     { 3, "orchestration: retries, run owners, rollback trash", schema_v3 },
+    { 4, "monitor: models, checks, anomaly severity", schema_v4 },
 };
 
 const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);
