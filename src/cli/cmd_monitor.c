@@ -727,8 +727,8 @@ static const weir_command subs[] = {
       "[--project-dir DIR]",
       "For each series (default: every series in the store), forecasts day D\n"
       "(default: the series' last day; with --from and --to, every day of the\n"
-      "range in order) from the days before it with the model\n"
-      "that did best in a backtest on the series' own history, and prints the\n"
+      "range in order) from the days before it, with the model that did best\n"
+      "in a backtest on the series' own history, and prints the\n"
       "expected value, the interval at the series' level (default 99%), the\n"
       "actual value and the verdict: ok, anomaly (with severity), insufficient\n"
       "history, or missing. The verdict, model and anomaly are recorded;\n"
