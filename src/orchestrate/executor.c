@@ -898,7 +898,7 @@ static int consider(weir_exec *x, xrun *r, size_t i, weir_error *err)
 {
     xti *t = &r->tis[i];
     const weir_task_spec *spec = &r->pl->tasks[i];
-    size_t done = 0, ok = 0, bad = 0, skipped = 0;
+    size_t done = 0, bad = 0, skipped = 0;
     if (!r->admitted || r->done || t->ready || t->w)
         return 0;
     if (t->state != WEIR_TI_NONE && t->state != WEIR_TI_UP_FOR_RETRY)
@@ -908,7 +908,6 @@ static int consider(weir_exec *x, xrun *r, size_t i, weir_error *err)
         if (!weir_ti_state_is_terminal(s))
             continue;
         done++;
-        ok += s == WEIR_TI_SUCCESS;
         bad += s == WEIR_TI_FAILED || s == WEIR_TI_UPSTREAM_FAILED;
         skipped += s == WEIR_TI_SKIPPED;
     }
