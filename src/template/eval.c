@@ -382,7 +382,7 @@ int weir_tpl__getattr(render *r, const weir_tvalue *obj, const char *name, weir_
         }
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(obj));
     case WEIR_TVALUE_DICT: {
-        if (!weir_tvalue_is_namespace(obj)) {
+        if (!weir_tvalue_is_namespace(obj) && !weir_tvalue_is_object(obj)) {
             int m = weir_tpl__find_method(obj, name);
             if (m >= 0) {
                 *out = bound_method(obj, m);
@@ -609,7 +609,7 @@ static int getitem(render *r, const weir_tvalue *obj, const weir_tvalue *key, we
         return weir_tpl__getattr(r, obj, VSTR(key)->data, out, err);
     if (key->kind == WEIR_TVALUE_STRING) {
         int m = weir_tpl__find_method(obj, VSTR(key)->data);
-        if (m >= 0 && !weir_tvalue_is_namespace(obj)) {
+        if (m >= 0 && !weir_tvalue_is_namespace(obj) && !weir_tvalue_is_object(obj)) {
             *out = bound_method(obj, m);
             return 0;
         }
