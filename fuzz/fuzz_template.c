@@ -75,6 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     weir_tvalue_dict_set(&ctx, "n", weir_tvalue_int(3));
     weir_tvalue_dict_set(&ctx, "f", weir_tvalue_float(2.5));
     weir_tvalue_dict_set(&ctx, "d", weir_tvalue_dict());
+    weir_tvalue rel = weir_tvalue_object("\"db\".\"main\".\"t\"");
+    weir_tvalue_dict_set(&rel, "schema", weir_tvalue_string("main"));
+    weir_tvalue_dict_set(&ctx, "this", rel);
     weir_buf out = WEIR_BUF_INIT, msg = WEIR_BUF_INIT;
     if (weir_template_compile(env, "fuzz", (const char *)data, size, &t, &err) == 0) {
         if (weir_template_render(t, &ctx, &out, &calls, &err))

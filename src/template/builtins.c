@@ -1,10 +1,11 @@
 /*
  * builtins.c: what every template has without the host: Jinja2's filters
  * and tests, the methods of Python's str, list and dict that macros call,
- * and the global functions range(), dict(), namespace(), cycler-free.
+ * and the global functions range(), dict() and namespace().
  *
- * Case mapping (upper, lower, title, ...) is ASCII-only: other UTF-8 text
- * passes through unchanged. Everything else follows Jinja2 3.x.
+ * They follow Jinja2 3.x and Python, checked against both by the golden
+ * corpus; case mapping (upper, lower, title, ...) knows Latin, Greek and
+ * Cyrillic letters and leaves other text as it is.
  */
 #include "core/compat.h"
 
@@ -1013,6 +1014,13 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
     }
     case WEIR_TVALUE_DICT: {
         size_t n = VDICT(v)->len;
+        if (VDICT(v)->display) {
+            /* a host object serialises as the text it prints as */
+            weir_tvalue t = weir_tvalue_string(VDICT(v)->display);
+            int rc = json_write(&t, b, indent, level, err);
+            weir_tvalue_free(t);
+            return rc;
+        }
         /* sort_keys=True */
         size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
         for (size_t i = 0; i < n; i++)
@@ -1344,7 +1352,7 @@ static int f_attr(render *r, const weir_tvalue *in, const weir_args *a, weir_tva
     if (!name)
         return weir_error_set(err, WEIR_EINVALID, "attr() takes a name");
     /* attr() looks up attributes only, never dict items */
-    if (in->kind == WEIR_TVALUE_DICT && !weir_tvalue_is_namespace(in) &&
+    if (in->kind == WEIR_TVALUE_DICT && !weir_tvalue_is_namespace(in) && !weir_tvalue_is_object(in) &&
         weir_tpl__find_method(in, weir_tvalue_str(name)) < 0) {
         *out = weir_tvalue_undefined_hint("no such attribute");
         return 0;
@@ -1471,7 +1479,7 @@ static int f_truncate(render *r, const weir_tvalue *in, const weir_args *a, weir
 static void pp(const weir_tvalue *v, weir_buf *b, int depth)
 {
     if (depth > WEIR_TVALUE_MAX_DEPTH || (v->kind != WEIR_TVALUE_DICT && v->kind != WEIR_TVALUE_LIST) ||
-        weir_tvalue_is_namespace(v)) {
+        weir_tvalue_is_namespace(v) || weir_tvalue_is_object(v)) {
         weir_tvalue_repr_buf(v, b);
         return;
     }

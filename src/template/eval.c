@@ -41,7 +41,15 @@ struct render {
     weir_tvalue *calls;
     weir_tvalue retval;
     weir_tvalue placeholder;
+    weir_buf *root_out;   /* the caller's buffer, and how much it may grow */
+    size_t root_room;
 };
+
+/* The output limit in force for the buffer being written, for messages. */
+static size_t out_limit(const render *r)
+{
+    return r->out == r->root_out ? r->root_room : r->env->max_output;
+}
 
 /* --- frames ------------------------------------------------------------------- */
 
@@ -374,7 +382,7 @@ int weir_tpl__getattr(render *r, const weir_tvalue *obj, const char *name, weir_
         }
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(obj));
     case WEIR_TVALUE_DICT: {
-        if (!weir_tvalue_is_namespace(obj)) {
+        if (!weir_tvalue_is_namespace(obj) && !weir_tvalue_is_object(obj)) {
             int m = weir_tpl__find_method(obj, name);
             if (m >= 0) {
                 *out = bound_method(obj, m);
@@ -601,7 +609,7 @@ static int getitem(render *r, const weir_tvalue *obj, const weir_tvalue *key, we
         return weir_tpl__getattr(r, obj, VSTR(key)->data, out, err);
     if (key->kind == WEIR_TVALUE_STRING) {
         int m = weir_tpl__find_method(obj, VSTR(key)->data);
-        if (m >= 0 && !weir_tvalue_is_namespace(obj)) {
+        if (m >= 0 && !weir_tvalue_is_namespace(obj) && !weir_tvalue_is_object(obj)) {
             *out = bound_method(obj, m);
             return 0;
         }
@@ -1649,7 +1657,7 @@ static int emit(render *r, const node *n, const weir_tvalue *v, weir_error *err)
         rc = weir_tvalue_to_buf(v, r->out);
     if (rc || r->out->toobig)
         return err_at(r, n, WEIR_ETOOBIG, err, "output exceeds the limit of %zu bytes",
-                      r->out->limit);
+                      out_limit(r));
     return 0;
 }
 
@@ -1907,7 +1915,7 @@ static int exec_node(render *r, frame *f, const node *n, weir_error *err)
     case N_TEXT:
         if (weir_buf_add(r->out, n->name, n->len))
             return err_at(r, n, WEIR_ETOOBIG, err, "output exceeds the limit of %zu bytes",
-                          r->out->limit);
+                          out_limit(r));
         return 0;
     case N_OUTPUT:
         if ((rc = eval(r, f, n->a, &v, err)))
@@ -2026,6 +2034,8 @@ int weir_tpl__render(const weir_template *t, const weir_tvalue *ctx, weir_buf *o
     size_t saved_limit = out->limit;
     if (!out->limit || out->limit > out->len + t->env->max_output)
         out->limit = out->len + t->env->max_output;
+    r.root_out = out;
+    r.root_room = out->limit > out->len ? out->limit - out->len : 0;
     int rc = exec_body(&r, &root, t->body, t->n, err);
     out->limit = saved_limit;
     if (rc == WEIR_TEMPLATE_RETURN)

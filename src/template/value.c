@@ -129,6 +129,14 @@ weir_tvalue weir_tvalue_namespace(void)
     return v;
 }
 
+weir_tvalue weir_tvalue_object(const char *display)
+{
+    weir_tvalue v = weir_tvalue_dict();
+    v.u.o->flags |= OBJF_OBJECT;
+    VDICT(&v)->display = weir_xstrdup(display ? display : "");
+    return v;
+}
+
 weir_tvalue weir_tvalue__func_new(int kind, const char *name)
 {
     vfunc *f = weir_xcalloc(1, sizeof(*f));
@@ -207,6 +215,7 @@ static void obj_destroy(vobj *o)
         }
         free(d->e);
         free(d->index);
+        free(d->display);
         break;
     }
     case OBJ_FUNC: {
@@ -247,6 +256,11 @@ int weir_tvalue_is_namespace(const weir_tvalue *v)
     return v->kind == WEIR_TVALUE_DICT && (v->u.o->flags & OBJF_NAMESPACE);
 }
 
+int weir_tvalue_is_object(const weir_tvalue *v)
+{
+    return v->kind == WEIR_TVALUE_DICT && (v->u.o->flags & OBJF_OBJECT);
+}
+
 int weir_tvalue_truthy(const weir_tvalue *v)
 {
     switch (v->kind) {
@@ -264,7 +278,7 @@ int weir_tvalue_truthy(const weir_tvalue *v)
     case WEIR_TVALUE_LIST:
         return VLIST(v)->len != 0;
     case WEIR_TVALUE_DICT:
-        return VDICT(v)->len != 0 || weir_tvalue_is_namespace(v);
+        return VDICT(v)->len != 0 || weir_tvalue_is_namespace(v) || weir_tvalue_is_object(v);
     default:
         return 1;
     }
@@ -280,7 +294,8 @@ const char *weir_tvalue_type_name(const weir_tvalue *v)
     case WEIR_TVALUE_FLOAT: return "float";
     case WEIR_TVALUE_STRING: return "str";
     case WEIR_TVALUE_LIST: return weir_tvalue_is_tuple(v) ? "tuple" : "list";
-    case WEIR_TVALUE_DICT: return weir_tvalue_is_namespace(v) ? "Namespace" : "dict";
+    case WEIR_TVALUE_DICT:
+        return weir_tvalue_is_namespace(v) ? "Namespace" : weir_tvalue_is_object(v) ? "object" : "dict";
     case WEIR_TVALUE_FUNC: return "function";
     case WEIR_TVALUE_LOOP: return "LoopContext";
     }
@@ -338,6 +353,8 @@ int weir_tvalue_equal(const weir_tvalue *a, const weir_tvalue *b)
         vdict *x = VDICT(a);
         if (x == VDICT(b))
             return 1;
+        if (x->display || VDICT(b)->display)
+            return x->display && VDICT(b)->display && !strcmp(x->display, VDICT(b)->display);
         if (x->len != VDICT(b)->len)
             return 0;
         for (size_t i = 0; i < x->len; i++) {
@@ -775,6 +792,8 @@ static int to_buf(const weir_tvalue *v, weir_buf *out, int repr, int depth)
     }
     case WEIR_TVALUE_DICT: {
         vdict *d = VDICT(v);
+        if (d->display)
+            return weir_buf_adds(out, d->display);
         if (depth > 64)
             return weir_buf_adds(out, "{...}");
         if (weir_tvalue_is_namespace(v))
@@ -871,6 +890,8 @@ json_t *weir_tvalue_to_json(const weir_tvalue *v)
         return a;
     }
     case WEIR_TVALUE_DICT: {
+        if (VDICT(v)->display)
+            return json_string(VDICT(v)->display);
         json_t *o = json_object();
         weir_buf k = WEIR_BUF_INIT;
         for (size_t i = 0; i < VDICT(v)->len; i++) {

@@ -46,7 +46,7 @@ typedef enum weir_tvalue_kind {
     WEIR_TVALUE_FLOAT,
     WEIR_TVALUE_STRING,        /* immutable UTF-8, NUL-terminated */
     WEIR_TVALUE_LIST,          /* also tuples (weir_tvalue_is_tuple) */
-    WEIR_TVALUE_DICT,          /* insertion-ordered; also namespace() */
+    WEIR_TVALUE_DICT,          /* insertion-ordered; also namespace(), host objects */
     WEIR_TVALUE_FUNC,          /* macro, host function, bound method */
     WEIR_TVALUE_LOOP           /* the `loop` variable of a for block */
 } weir_tvalue_kind;
@@ -82,6 +82,14 @@ weir_tvalue weir_tvalue_tuple(void);
 weir_tvalue weir_tvalue_dict(void);
 weir_tvalue weir_tvalue_namespace(void);
 
+/*
+ * A host object: a dict whose entries are its attributes (data, or
+ * functions for methods), which prints as display. dbt's relations are
+ * one: {{ this }} prints "db"."schema"."t", {{ this.schema }} is an
+ * attribute. Set attributes with weir_tvalue_dict_set().
+ */
+weir_tvalue weir_tvalue_object(const char *display);
+
 /* --- references --------------------------------------------------------- */
 
 /* Returns a new reference to what *v holds. */
@@ -94,6 +102,7 @@ void weir_tvalue_free(weir_tvalue v);
 static inline weir_tvalue_kind weir_tvalue_kind_of(const weir_tvalue *v) { return v->kind; }
 int weir_tvalue_is_tuple(const weir_tvalue *v);
 int weir_tvalue_is_namespace(const weir_tvalue *v);
+int weir_tvalue_is_object(const weir_tvalue *v);
 /* Python truthiness: undefined, none, false, 0, "", [], {} are false. */
 int weir_tvalue_truthy(const weir_tvalue *v);
 /* The Python type name used in messages: "str", "int", "dict", ... */

@@ -8,7 +8,7 @@
 #include "template/value.h"
 
 enum { OBJ_STR, OBJ_LIST, OBJ_DICT, OBJ_FUNC, OBJ_LOOP };
-enum { OBJF_TUPLE = 1, OBJF_NAMESPACE = 2 };
+enum { OBJF_TUPLE = 1, OBJF_NAMESPACE = 2, OBJF_OBJECT = 4 };
 
 typedef struct weir_tvalue_obj {
     uint32_t rc;
@@ -44,6 +44,7 @@ typedef struct {
     ventry *e;
     uint32_t *index; /* open addressing over e, 0 = empty, else i+1 */
     size_t icap;     /* 0 while small: then lookups scan */
+    char *display;   /* host objects: what str() gives */
 } vdict;
 
 enum { FN_HOST, FN_MACRO, FN_METHOD, FN_CALLER };

@@ -10,7 +10,8 @@
 /*
  * A new environment with the test host functions: ref(), source(),
  * config(**kw), var(name, default), return(v), is_incremental(),
- * raise_error(msg), and the as_text filter.
+ * raise_error(msg), relation(name) (an object like dbt's relations), and the
+ * as_text filter.
  */
 weir_template_env *weir_test_template_env(void);
 

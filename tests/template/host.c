@@ -17,6 +17,24 @@ static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     return 0;
 }
 
+/* relation(name): a dbt-like relation object, printed quoted, with attributes */
+static int h_relation(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    if (a->npos != 1)
+        return weir_error_set(err, WEIR_EINVALID, "relation() takes 1 argument");
+    weir_buf b = WEIR_BUF_INIT;
+    weir_buf_addf(&b, "\"db\".\"main\".\"%s\"", weir_tvalue_str(&a->pos[0]));
+    weir_tvalue rel = weir_tvalue_object(b.ptr);
+    weir_buf_release(&b);
+    weir_tvalue_dict_set(&rel, "database", weir_tvalue_string("db"));
+    weir_tvalue_dict_set(&rel, "schema", weir_tvalue_string("main"));
+    weir_tvalue_dict_set(&rel, "identifier", weir_tvalue_copy(&a->pos[0]));
+    weir_tvalue_dict_set(&rel, "name", weir_tvalue_copy(&a->pos[0]));
+    *out = rel;
+    return 0;
+}
+
 static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
@@ -110,6 +128,7 @@ weir_template_env *weir_test_template_env(void)
     weir_template_env *env = weir_template_env_new();
     weir_template_env_add_function(env, "ref", h_ref, NULL);
     weir_template_env_add_function(env, "source", h_source, NULL);
+    weir_template_env_add_function(env, "relation", h_relation, NULL);
     weir_tvalue config = weir_tvalue_function("config", h_config, NULL);
     weir_tvalue_func_set_attr(&config, "get", weir_tvalue_function("get", h_config_get, NULL));
     weir_template_env_set_global(env, "config", config);

@@ -197,7 +197,7 @@ TEST(output_limit)
     weir_template_env_set_limits(env, 0, 1000, 0);
     char *s = render(env, "{% for i in range(10000) %}xxxxxxxx{% endfor %}", NULL, &rc, &err);
     CHECK_INT(rc, ==, WEIR_ETOOBIG);
-    CHECK_CONTAINS(weir_error_str(&err), "output exceeds the limit of");
+    CHECK_CONTAINS(weir_error_str(&err), "output exceeds the limit of 1000 bytes");
     free(s);
     weir_error_clear(&err);
     s = render(env, "{{ 'x' * 100000 }}", NULL, &rc, &err);
