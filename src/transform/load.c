@@ -752,8 +752,8 @@ static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_
         if (!n || n->kind != kind) {
             /* dbt warns and goes on */
             weir_diags_add(diags, WEIR_DIAG_WARNING, e->file, e->line, e->col,
-                           "'%s' describes %s '%s', which does not exist", file,
-                           weir_node_kind_name(kind), name);
+                           "%s '%s' is described here but does not exist", weir_node_kind_name(kind),
+                           name);
             continue;
         }
         const char *desc = scalar(weir_yaml_map_get(e, "description"));
