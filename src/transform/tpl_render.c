@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "engine/engine.h"
 #include "template/template.h"
 #include "transform/tf_int.h"
 
@@ -25,6 +26,11 @@ struct tf_tpl {
     const char **names;     /* model, seed, snapshot names for suggestions */
     size_t n_names;
     pthread_mutex_t lock;   /* guards config merges of shared nodes */
+    /* run_query(): one connection of its own, used by one render at a time */
+    weir_engine *engine;
+    weir_conn *conn;
+    pthread_mutex_t qlock;
+    WEIR_VEC(weir_tvalue *) kept; /* column lists that values() functions return */
 };
 
 typedef struct rstate {
@@ -295,14 +301,106 @@ static int h_doc(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     return 0;
 }
 
-static int h_run_query(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+/* A column's values(): ud is a list the transform keeps until it is freed. */
+static int h_column_values(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(a);
+    WEIR_UNUSED(err);
+    *out = weir_tvalue_copy((const weir_tvalue *)ud);
+    return 0;
+}
+
+static int h_run_query_table(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
-    WEIR_UNUSED(err);
-    /* rendering never touches the warehouse here: dbt's parse phase also gets None */
-    *out = weir_tvalue_none();
-    return 0;
+    WEIR_UNUSED(out);
+    weir_error_set(err, WEIR_EINVALID, "a run_query() table is not callable (use .rows or .columns)");
+    return WEIR_EINVALID;
+}
+
+static weir_tvalue cell_value(weir_result *r, size_t row, size_t col, weir_buf *tmp)
+{
+    weir_value v;
+    if (weir_result_is_null(r, row, col))
+        return weir_tvalue_none();
+    weir_result_value(r, row, col, &v);
+    switch (v.type) {
+    case WEIR_TYPE_BOOL: return weir_tvalue_bool(v.u.b);
+    case WEIR_TYPE_INT:
+        if (!v.str)
+            return weir_tvalue_int(v.u.i);
+        break;
+    case WEIR_TYPE_DOUBLE: return weir_tvalue_float(v.u.d);
+    default: break;
+    }
+    weir_buf_reset(tmp);
+    weir_result_text(r, row, col, tmp);
+    return weir_tvalue_string(tmp->ptr);
+}
+
+/*
+ * run_query(sql): the rows of sql as an agate-like table: `.rows` (a list of
+ * rows), `.columns[i].values()`, `.columns[i].name`, `.column_names`.
+ * Without a warehouse (`weir ls`, where `execute` is false, as in dbt's
+ * parse) it returns none.
+ */
+static int h_run_query(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    struct tf_tpl *t = tf->tpl;
+    const weir_tvalue *sqlv;
+    weir_result *r = NULL;
+    weir_buf sql = WEIR_BUF_INIT, tmp = WEIR_BUF_INIT;
+    int rc = 0;
+    if (!t->engine) {
+        *out = weir_tvalue_none();
+        return 0;
+    }
+    if (!weir_args_get(a, 0, "sql", &sqlv))
+        return weir_error_set(err, WEIR_EINVALID, "run_query() takes the SQL to run");
+    weir_tvalue_to_buf(sqlv, &sql);
+    pthread_mutex_lock(&t->qlock);
+    if (!t->conn && (rc = weir_conn_new(t->engine, &t->conn, err)))
+        goto cleanup;
+    if ((rc = weir_conn_query(t->conn, sql.ptr, &r, err)))
+        goto cleanup;
+    size_t nr = weir_result_rows(r), nc = weir_result_cols(r);
+    weir_tvalue rows = weir_tvalue_list(), cols = weir_tvalue_list(), names = weir_tvalue_list();
+    for (size_t i = 0; i < nr; i++) {
+        weir_tvalue row = weir_tvalue_list();
+        for (size_t c = 0; c < nc; c++)
+            weir_tvalue_list_push(&row, cell_value(r, i, c, &tmp));
+        weir_tvalue_list_push(&rows, row);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        weir_tvalue *vals = weir_xmalloc(sizeof(*vals));
+        *vals = weir_tvalue_list();
+        for (size_t i = 0; i < nr; i++)
+            weir_tvalue_list_push(vals, cell_value(r, i, c, &tmp));
+        weir_vec_push(&t->kept, vals);
+        weir_tvalue col = weir_tvalue_function("column", h_column_values, vals);
+        weir_tvalue_func_set_attr(&col, "name", weir_tvalue_string(weir_result_col_name(r, c)));
+        weir_tvalue_func_set_attr(&col, "values", weir_tvalue_function("values", h_column_values, vals));
+        weir_tvalue_list_push(&cols, col);
+        weir_tvalue_list_push(&names, weir_tvalue_string(weir_result_col_name(r, c)));
+    }
+    *out = weir_tvalue_function("table", h_run_query_table, NULL);
+    weir_tvalue_func_set_attr(out, "rows", rows);
+    weir_tvalue_func_set_attr(out, "columns", cols);
+    weir_tvalue_func_set_attr(out, "column_names", names);
+cleanup:
+    pthread_mutex_unlock(&t->qlock);
+    weir_result_free(r);
+    weir_buf_release(&sql);
+    weir_buf_release(&tmp);
+    return rc;
+}
+
+void tf_tpl_set_engine(weir_transform *tf, weir_engine *e)
+{
+    tf->tpl->engine = e;
+    weir_template_env_set_global(tf->tpl->env, "execute", weir_tvalue_bool(e != NULL));
 }
 
 /* --- setup ------------------------------------------------------------------ */
@@ -314,6 +412,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     tf->tpl = t;
     t->env = env;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->qlock, NULL);
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
     t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
@@ -358,7 +457,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
 
     weir_tvalue proj = weir_tvalue_string(tf->name);
     weir_template_env_set_global(env, "project_name", proj);
-    weir_template_env_set_global(env, "execute", weir_tvalue_bool(1));
+    weir_template_env_set_global(env, "execute", weir_tvalue_bool(0));
     weir_template_env_set_global(env, "flags", weir_tvalue_dict());
 
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
@@ -394,7 +493,14 @@ void tf_tpl_free(weir_transform *tf)
     free(t->base_config);
     free(t->names);
     weir_template_env_free(t->env);
+    weir_conn_free(t->conn);
+    for (size_t i = 0; i < t->kept.len; i++) {
+        weir_tvalue_free(*t->kept.items[i]);
+        free(t->kept.items[i]);
+    }
+    weir_vec_release(&t->kept);
     pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->qlock);
     free(t);
     tf->tpl = NULL;
 }

@@ -74,6 +74,23 @@ expect_err_contains "models/e.sql:1:" "at its place"
 expect_err_contains 'bad config for "main"."e"' "with the message"
 rm p/models/e.sql
 
+# run_query, as dbt_utils.get_column_values uses it
+cat >p/models/kinds_wide.sql <<'SQL'
+{% set kinds = run_query("select 'x' as k, 1 as n union all select 'y', 2 order by 1") %}
+{% if execute %}
+select {% for k in kinds.columns[0].values() %}'{{ k }}' as col_{{ k }}, {% endfor %}{{ kinds.rows | length }} as n_rows, {{ kinds.rows[1][1] + 1 }} as three
+{% else %}
+select 1 as not_executed
+{% endif %}
+SQL
+run weir run -C p -s kinds_wide
+expect_rc 0 "a model using run_query"
+run weir query -C p --format csv "select col_x, col_y, n_rows, three from kinds_wide"
+expect_out_contains "x,y,2,3" "run_query's columns and rows render"
+run weir ls -C p -s kinds_wide
+expect_rc 0 "ls renders with execute false, without the warehouse"
+rm p/models/kinds_wide.sql
+
 run weir run -C p --threads 0
 expect_rc 0 "--threads 0 uses the default"
 run weir run -C p --threads x
