@@ -552,7 +552,12 @@ static int exec_seed(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exec_re
     WEIR_UNUSED(tf);
     if ((rc = weir_fs_read_file(n->abs_path, &text, 0, err)))
         goto cleanup;
-    if ((rc = weir_csv_parse(text.ptr, text.len, n->path, &csv, err)))
+    const char *delim = tf_cfg_str(n, "delimiter");
+    if (delim && strlen(delim) != 1) {
+        rc = weir_error_set(err, WEIR_EINVALID, "%s: 'delimiter' must be one character, got '%s'", n->path, delim);
+        goto cleanup;
+    }
+    if ((rc = weir_csv_parse_delim(text.ptr, text.len, n->path, delim ? delim[0] : ',', &csv, err)))
         goto cleanup;
     weir_buf_addf(&raw, "%s__weir_raw", n->alias);
     weir_buf_adds(&b, "create or replace temp table ");
