@@ -45,6 +45,12 @@ static int print_ls(weir_transform *tf, const weir_selection *sel, const char *o
     return 0;
 }
 
+/* --inline SQL without run_query() renders without opening the warehouse. */
+static int inline_sql_needs_no_engine(const char *inline_sql)
+{
+    return inline_sql && !strstr(inline_sql, "run_query");
+}
+
 int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_cmd_mode mode,
                        unsigned what)
 {
@@ -107,6 +113,13 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         weir_diags_print(&diags, stderr);
     weir_debug("%s: read %zu nodes in %.1f ms", cmd->name, weir_transform_count(tf),
                (double)(weir_monotonic_us() - t0) / 1000.0);
+    /* compile and run render against the warehouse (run_query(), `execute`
+     * true); ls only parses, as dbt's ls does */
+    if (mode != WEIR_TF_CMD_LS && !inline_sql_needs_no_engine(inline_sql)) {
+        if ((rc = weir_cli_open_warehouse(p, &e)) != WEIR_CLI_GO)
+            goto cleanup;
+        weir_transform_set_engine(tf, e);
+    }
     if (weir_transform_compile(tf, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
@@ -165,8 +178,6 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         rc = WEIR_EXIT_OK;
         goto cleanup;
     }
-    if ((rc = weir_cli_open_warehouse(p, &e)) != WEIR_CLI_GO)
-        goto cleanup;
     weir_run_options ro = { what, threads ? (int)threads : (p->warehouse.threads > 0 ? p->warehouse.threads : 1),
                             full_refresh, fail_fast, cmd->name, weir_log_enabled(WEIR_LOG_WARN) ? stdout : NULL };
     weir_run_summary sum;

@@ -289,6 +289,11 @@ static int render_all(weir_transform *tf, int *changed, weir_error *err)
     return rc;
 }
 
+void weir_transform_set_engine(weir_transform *tf, weir_engine *e)
+{
+    tf_tpl_set_engine(tf, e);
+}
+
 void tf_inline_node(weir_transform *tf, weir_tnode *n)
 {
     unsigned char *seen = weir_xcalloc(tf->nodes.len + 1, 1);

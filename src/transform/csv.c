@@ -25,6 +25,12 @@ static void free_cells(cellvec *v)
 int weir_csv_parse(const char *data, size_t len, const char *file, weir_csv *out,
                    weir_error *err)
 {
+    return weir_csv_parse_delim(data, len, file, ',', out, err);
+}
+
+int weir_csv_parse_delim(const char *data, size_t len, const char *file, char delim, weir_csv *out,
+                         weir_error *err)
+{
     cellvec cells = WEIR_VEC_INIT, rec = WEIR_VEC_INIT;
     weir_buf field = WEIR_BUF_INIT;
     size_t i = 0, n_cols = 0, rows = 0;
@@ -74,10 +80,10 @@ int weir_csv_parse(const char *data, size_t len, const char *file, weir_csv *out
                 }
                 /* text after the closing quote up to the delimiter is kept, as
                  * Python's csv module does */
-                while (i < len && data[i] != ',' && data[i] != '\n' && data[i] != '\r')
+                while (i < len && data[i] != delim && data[i] != '\n' && data[i] != '\r')
                     weir_buf_addch(&field, data[i++]);
             } else {
-                while (i < len && data[i] != ',' && data[i] != '\n' && data[i] != '\r')
+                while (i < len && data[i] != delim && data[i] != '\n' && data[i] != '\r')
                     weir_buf_addch(&field, data[i++]);
                 if (field.len)
                     blank = 0;
@@ -86,7 +92,7 @@ int weir_csv_parse(const char *data, size_t len, const char *file, weir_csv *out
                 weir_vec_push(&rec, NULL);
             else
                 weir_vec_push(&rec, weir_xstrndup(field.ptr, field.len));
-            if (i < len && data[i] == ',') {
+            if (i < len && data[i] == delim) {
                 blank = 0;
                 i++;
                 continue;

@@ -31,6 +31,9 @@ typedef struct weir_csv {
  */
 int weir_csv_parse(const char *data, size_t len, const char *file, weir_csv *out,
                    weir_error *err);
+/* The same with another field separator (dbt's seed config `delimiter`). */
+int weir_csv_parse_delim(const char *data, size_t len, const char *file, char delim, weir_csv *out,
+                         weir_error *err);
 void weir_csv_release(weir_csv *csv);
 
 static inline const char *weir_csv_cell(const weir_csv *csv, size_t row, size_t col)

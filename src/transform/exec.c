@@ -298,6 +298,39 @@ static const char *partition_field(const weir_tnode *n)
     return NULL;
 }
 
+/* incremental_predicates: more conditions on what delete+insert and merge touch. */
+static void add_predicates(const weir_tnode *n, weir_buf *b)
+{
+    json_t *p = json_object_get(n->config, "incremental_predicates");
+    size_t i;
+    json_t *x;
+    if (json_is_string(p))
+        weir_buf_addf(b, " and (%s)", json_string_value(p));
+    json_array_foreach(p, i, x)
+    if (json_is_string(x))
+        weir_buf_addf(b, " and (%s)", json_string_value(x));
+}
+
+static int in_list(json_t *list, const char *col)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x)
+    if (json_is_string(x) && weir_str_ieq(json_string_value(x), col))
+        return 1;
+    return 0;
+}
+
+/* Whether merge updates col: merge_update_columns / merge_exclude_columns. */
+static int merge_updates(const weir_tnode *n, const char *col)
+{
+    json_t *only = json_object_get(n->config, "merge_update_columns");
+    json_t *except = json_object_get(n->config, "merge_exclude_columns");
+    if (json_is_array(only))
+        return in_list(only, col);
+    return !in_list(except, col);
+}
+
 static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int full_refresh,
                            tf_exec_result *res, weir_buf *log, weir_error *err)
 {
@@ -403,9 +436,12 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
             rc = weir_error_set(err, WEIR_EINVALID, "incremental model '%s': 'delete+insert' needs a unique_key", n->name);
             goto cleanup;
         }
-        weir_buf_addf(&b, "delete from %s as t using %s as s where ", n->relation, tmp.ptr);
+        weir_buf_addf(&b, "delete from %s as DBT_INTERNAL_DEST using %s as DBT_INTERNAL_SOURCE where ",
+                      n->relation, tmp.ptr);
         for (size_t i = 0; i < keys.len; i++)
-            weir_buf_addf(&b, "%st.%s = s.%s", i ? " and " : "", keys.items[i], keys.items[i]);
+            weir_buf_addf(&b, "%sDBT_INTERNAL_DEST.%s = DBT_INTERNAL_SOURCE.%s", i ? " and " : "",
+                          keys.items[i], keys.items[i]);
+        add_predicates(n, &b);
         weir_buf_adds(&b, ";\n");
     } else if (!strcmp(strategy, "insert_overwrite")) {
         const char *f = partition_field(n);
@@ -436,19 +472,23 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
         if (!keys.len) {
             strategy = "append";
         } else {
-            weir_buf_addf(&b, "merge into %s as t using %s as s on (", n->relation, tmp.ptr);
+            weir_buf_addf(&b, "merge into %s as DBT_INTERNAL_DEST using %s as DBT_INTERNAL_SOURCE on (",
+                          n->relation, tmp.ptr);
             for (size_t i = 0; i < keys.len; i++)
-                weir_buf_addf(&b, "%st.%s = s.%s", i ? " and " : "", keys.items[i], keys.items[i]);
+                weir_buf_addf(&b, "%sDBT_INTERNAL_DEST.%s = DBT_INTERNAL_SOURCE.%s", i ? " and " : "",
+                              keys.items[i], keys.items[i]);
+            add_predicates(n, &b);
             weir_buf_adds(&b, ")\nwhen matched then update set ");
             int first = 1;
             for (size_t i = 0; i < tcols.len; i++) {
-                if (!has_name(&xcols, tcols.items[i]) || has_name(&keys, tcols.items[i]))
+                if (!has_name(&xcols, tcols.items[i]) || has_name(&keys, tcols.items[i]) ||
+                    !merge_updates(n, tcols.items[i]))
                     continue;
                 if (!first)
                     weir_buf_adds(&b, ", ");
                 first = 0;
                 tf_quote_ident(&b, tcols.items[i]);
-                weir_buf_adds(&b, " = s.");
+                weir_buf_adds(&b, " = DBT_INTERNAL_SOURCE.");
                 tf_quote_ident(&b, tcols.items[i]);
             }
             if (first) {
@@ -463,7 +503,7 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
                 if (!first)
                     weir_buf_adds(&b, ", ");
                 first = 0;
-                weir_buf_adds(&b, "s.");
+                weir_buf_adds(&b, "DBT_INTERNAL_SOURCE.");
                 tf_quote_ident(&b, tcols.items[i]);
             }
             weir_buf_adds(&b, ");\n");
@@ -512,7 +552,12 @@ static int exec_seed(weir_transform *tf, weir_conn *c, weir_tnode *n, tf_exec_re
     WEIR_UNUSED(tf);
     if ((rc = weir_fs_read_file(n->abs_path, &text, 0, err)))
         goto cleanup;
-    if ((rc = weir_csv_parse(text.ptr, text.len, n->path, &csv, err)))
+    const char *delim = tf_cfg_str(n, "delimiter");
+    if (delim && strlen(delim) != 1) {
+        rc = weir_error_set(err, WEIR_EINVALID, "%s: 'delimiter' must be one character, got '%s'", n->path, delim);
+        goto cleanup;
+    }
+    if ((rc = weir_csv_parse_delim(text.ptr, text.len, n->path, delim ? delim[0] : ',', &csv, err)))
         goto cleanup;
     weir_buf_addf(&raw, "%s__weir_raw", n->alias);
     weir_buf_adds(&b, "create or replace temp table ");

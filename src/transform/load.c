@@ -615,6 +615,13 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
     if (json_is_false(json_object_get(cfg, "enabled")))
         goto cleanup;
 
+    const char *given = args && args->kind == WEIR_YAML_MAPPING ? scalar(weir_yaml_map_get(args, "name"))
+                                                                 : NULL;
+    if (given) {
+        /* `name:` in a test's arguments names it (dbt 1.x) */
+        weir_buf_adds(&name, given);
+        goto named;
+    }
     weir_buf_addf(&name, "%s_", kind);
     if (parent->kind == WEIR_NODE_SOURCE) {
         weir_buf_adds(&name, "source_");
@@ -659,6 +666,7 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
         }
     }
     free(keys);
+named:
     if (name.len > 120)
         weir_buf_truncate(&name, 120);
     weir_buf_addf(&uid, "test.%s.%s", tf->name, name.ptr);
@@ -752,8 +760,8 @@ static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_
         if (!n || n->kind != kind) {
             /* dbt warns and goes on */
             weir_diags_add(diags, WEIR_DIAG_WARNING, e->file, e->line, e->col,
-                           "'%s' describes %s '%s', which does not exist", file,
-                           weir_node_kind_name(kind), name);
+                           "%s '%s' is described here but does not exist", weir_node_kind_name(kind),
+                           name);
             continue;
         }
         const char *desc = scalar(weir_yaml_map_get(e, "description"));

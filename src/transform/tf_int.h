@@ -1,10 +1,10 @@
 /*
  * tf_int.h: what the files of src/transform/ share and nobody else sees.
  *
- * The module keeps rendering (tpl_render.c, the only file that includes
- * template.h) apart from the warehouse (exec.c, run.c, the only ones that
- * include engine.h); this header, which they share, mentions neither
- * engine's values, so each side can change without the other.
+ * Rendering lives in tpl_render.c (the only file that includes
+ * template.h; it reaches the warehouse only for run_query()), the
+ * warehouse work in exec.c and run.c; this header, which they share,
+ * mentions neither module's value types.
  */
 #ifndef WEIR_TRANSFORM_INT_H
 #define WEIR_TRANSFORM_INT_H
@@ -60,9 +60,11 @@ void tf_quote_ident(weir_buf *out, const char *ident);
 /* Parses a `vars` string (YAML or JSON mapping) into an object. */
 int tf_parse_vars(const char *text, json_t **out, weir_error *err);
 
-/* --- tpl_render.c (the only file that includes template.h) ------------- */
+/* --- tpl_render.c -------------------------------------------------------- */
 
 int tf_tpl_init(weir_transform *tf, weir_error *err);
+/* Lets run_query() reach the warehouse (NULL: none; `execute` follows). */
+void tf_tpl_set_engine(weir_transform *tf, weir_engine *e);
 void tf_tpl_free(weir_transform *tf);
 /*
  * Renders node's raw SQL into out. Clears and refills node->deps from the

@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "engine/engine.h"
 #include "template/template.h"
 #include "transform/tf_int.h"
 
@@ -25,12 +26,18 @@ struct tf_tpl {
     const char **names;     /* model, seed, snapshot names for suggestions */
     size_t n_names;
     pthread_mutex_t lock;   /* guards config merges of shared nodes */
+    /* run_query(): one connection of its own, used by one render at a time */
+    weir_engine *engine;
+    weir_conn *conn;
+    pthread_mutex_t qlock;
+    WEIR_VEC(weir_tvalue *) kept; /* column lists that values() functions return */
 };
 
 typedef struct rstate {
     weir_transform *tf;
     weir_tnode *node;
     int is_incremental;
+    weir_tvalue results; /* statement() results by name, for load_result(); none until used */
 } rstate;
 
 static _Thread_local rstate *cur;
@@ -295,14 +302,187 @@ static int h_doc(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     return 0;
 }
 
-static int h_run_query(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+/* A column's values(): ud is a list the transform keeps until it is freed. */
+static int h_column_values(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(a);
+    WEIR_UNUSED(err);
+    *out = weir_tvalue_copy((const weir_tvalue *)ud);
+    return 0;
+}
+
+static int h_run_query_table(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
     WEIR_UNUSED(a);
-    WEIR_UNUSED(err);
-    /* rendering never touches the warehouse here: dbt's parse phase also gets None */
-    *out = weir_tvalue_none();
+    WEIR_UNUSED(out);
+    weir_error_set(err, WEIR_EINVALID, "a run_query() table is not callable (use .rows or .columns)");
+    return WEIR_EINVALID;
+}
+
+static weir_tvalue cell_value(weir_result *r, size_t row, size_t col, weir_buf *tmp)
+{
+    weir_value v;
+    if (weir_result_is_null(r, row, col))
+        return weir_tvalue_none();
+    weir_result_value(r, row, col, &v);
+    switch (v.type) {
+    case WEIR_TYPE_BOOL: return weir_tvalue_bool(v.u.b);
+    case WEIR_TYPE_INT:
+        if (!v.str)
+            return weir_tvalue_int(v.u.i);
+        break;
+    case WEIR_TYPE_DOUBLE: return weir_tvalue_float(v.u.d);
+    default: break;
+    }
+    weir_buf_reset(tmp);
+    weir_result_text(r, row, col, tmp);
+    return weir_tvalue_string(tmp->ptr);
+}
+
+/*
+ * run_query(sql): the rows of sql as an agate-like table: `.rows` (a list of
+ * rows), `.columns[i].values()`, `.columns[i].name`, `.column_names`.
+ * Without a warehouse (`weir ls`, where `execute` is false, as in dbt's
+ * parse) it returns none.
+ */
+/* Runs sql on the rendering connection; *table is an agate-like table and
+ * *rows (when not NULL) the list of rows. */
+static int query_table(weir_transform *tf, const char *sql, weir_tvalue *table, weir_tvalue *rows_out,
+                       weir_error *err)
+{
+    struct tf_tpl *t = tf->tpl;
+    weir_result *r = NULL;
+    weir_buf tmp = WEIR_BUF_INIT;
+    int rc = 0;
+    pthread_mutex_lock(&t->qlock);
+    if (!t->conn && (rc = weir_conn_new(t->engine, &t->conn, err)))
+        goto cleanup;
+    if ((rc = weir_conn_query(t->conn, sql, &r, err)))
+        goto cleanup;
+    size_t nr = weir_result_rows(r), nc = weir_result_cols(r);
+    weir_tvalue rows = weir_tvalue_list(), cols = weir_tvalue_list(), names = weir_tvalue_list();
+    for (size_t i = 0; i < nr; i++) {
+        weir_tvalue row = weir_tvalue_list();
+        for (size_t c = 0; c < nc; c++)
+            weir_tvalue_list_push(&row, cell_value(r, i, c, &tmp));
+        weir_tvalue_list_push(&rows, row);
+    }
+    for (size_t c = 0; c < nc; c++) {
+        weir_tvalue *vals = weir_xmalloc(sizeof(*vals));
+        *vals = weir_tvalue_list();
+        for (size_t i = 0; i < nr; i++)
+            weir_tvalue_list_push(vals, cell_value(r, i, c, &tmp));
+        weir_vec_push(&t->kept, vals);
+        weir_tvalue col = weir_tvalue_function("column", h_column_values, vals);
+        weir_tvalue_func_set_attr(&col, "name", weir_tvalue_string(weir_result_col_name(r, c)));
+        weir_tvalue_func_set_attr(&col, "values", weir_tvalue_function("values", h_column_values, vals));
+        weir_tvalue_list_push(&cols, col);
+        weir_tvalue_list_push(&names, weir_tvalue_string(weir_result_col_name(r, c)));
+    }
+    if (rows_out)
+        *rows_out = weir_tvalue_copy(&rows);
+    *table = weir_tvalue_function("table", h_run_query_table, NULL);
+    weir_tvalue_func_set_attr(table, "rows", rows);
+    weir_tvalue_func_set_attr(table, "columns", cols);
+    weir_tvalue_func_set_attr(table, "column_names", names);
+cleanup:
+    pthread_mutex_unlock(&t->qlock);
+    weir_result_free(r);
+    weir_buf_release(&tmp);
+    return rc;
+}
+
+/*
+ * run_query(sql): the rows of sql as an agate-like table: `.rows` (a list of
+ * rows), `.columns[i].values()`, `.columns[i].name`, `.column_names`.
+ * Without a warehouse (`weir ls`, where `execute` is false, as in dbt's
+ * parse) it returns none.
+ */
+static int h_run_query(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    const weir_tvalue *sqlv;
+    weir_buf sql = WEIR_BUF_INIT;
+    int rc;
+    if (!tf->tpl->engine) {
+        *out = weir_tvalue_none();
+        return 0;
+    }
+    if (!weir_args_get(a, 0, "sql", &sqlv))
+        return weir_error_set(err, WEIR_EINVALID, "run_query() takes the SQL to run");
+    weir_tvalue_to_buf(sqlv, &sql);
+    rc = query_table(tf, sql.ptr, out, NULL, err);
+    weir_buf_release(&sql);
+    return rc;
+}
+
+/*
+ * {% call statement('name', fetch_result=True) %}SQL{% endcall %}: runs the
+ * block's SQL; load_result('name') then gives {data, table, response}.
+ */
+static int h_statement(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    weir_transform *tf = ud;
+    const weir_tvalue *name, *fetch, *caller = NULL;
+    weir_tvalue body = weir_tvalue_none(), table = weir_tvalue_none(), rows = weir_tvalue_none();
+    weir_tvalue ctx;
+    weir_buf sql = WEIR_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < a->nkw; i++)
+        if (!strcmp(a->kw_names[i], "caller"))
+            caller = &a->kw[i];
+    *out = weir_tvalue_string("");
+    if (!caller || !cur)
+        return 0;
+    ctx = weir_tvalue_dict();
+    if (cur->node && cur->node->relation)
+        weir_tvalue_dict_set(&ctx, "this", weir_tvalue_string(cur->node->relation));
+    rc = weir_template_env_call(tf->tpl->env, caller, NULL, &ctx, &body, err);
+    weir_tvalue_free(ctx);
+    if (rc || !tf->tpl->engine)
+        goto cleanup;
+    weir_tvalue_to_buf(&body, &sql);
+    if ((rc = query_table(tf, sql.ptr, &table, &rows, err)))
+        goto cleanup;
+    if (weir_args_get(a, 0, "name", &name) && weir_tvalue_kind_of(name) == WEIR_TVALUE_STRING) {
+        int want = weir_args_get(a, 1, "fetch_result", &fetch) && weir_tvalue_truthy(fetch);
+        weir_tvalue res = weir_tvalue_dict(), resp = weir_tvalue_dict();
+        weir_tvalue_dict_set(&resp, "rows_affected", weir_tvalue_int((int64_t)weir_tvalue_list_len(&rows)));
+        weir_tvalue_dict_set(&res, "response", resp);
+        weir_tvalue_dict_set(&res, "data", want ? weir_tvalue_copy(&rows) : weir_tvalue_none());
+        weir_tvalue_dict_set(&res, "table", want ? weir_tvalue_copy(&table) : weir_tvalue_none());
+        if (weir_tvalue_kind_of(&cur->results) != WEIR_TVALUE_DICT) {
+            weir_tvalue_free(cur->results);
+            cur->results = weir_tvalue_dict();
+        }
+        weir_tvalue_dict_set(&cur->results, weir_tvalue_str(name), res);
+    }
+cleanup:
+    weir_tvalue_free(body);
+    weir_tvalue_free(table);
+    weir_tvalue_free(rows);
+    weir_buf_release(&sql);
+    return rc;
+}
+
+static int h_load_result(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    const weir_tvalue *name;
+    if (!weir_args_get(a, 0, "name", &name) || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
+        return weir_error_set(err, WEIR_EINVALID, "load_result() takes a statement name");
+    const weir_tvalue *v = cur && weir_tvalue_kind_of(&cur->results) == WEIR_TVALUE_DICT
+                               ? weir_tvalue_dict_get(&cur->results, weir_tvalue_str(name))
+                               : NULL;
+    *out = v ? weir_tvalue_copy(v) : weir_tvalue_none();
     return 0;
+}
+
+void tf_tpl_set_engine(weir_transform *tf, weir_engine *e)
+{
+    tf->tpl->engine = e;
+    weir_template_env_set_global(tf->tpl->env, "execute", weir_tvalue_bool(e != NULL));
 }
 
 /* --- setup ------------------------------------------------------------------ */
@@ -314,6 +494,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     tf->tpl = t;
     t->env = env;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->qlock, NULL);
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
     t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
@@ -336,6 +517,8 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     weir_template_env_add_function(env, "return", h_return, tf);
     weir_template_env_add_function(env, "doc", h_doc, tf);
     weir_template_env_add_function(env, "run_query", h_run_query, tf);
+    weir_template_env_add_function(env, "statement", h_statement, tf);
+    weir_template_env_add_function(env, "load_result", h_load_result, tf);
 
     weir_tvalue exc = weir_tvalue_dict();
     weir_tvalue_dict_set(&exc, "raise_compiler_error", weir_tvalue_function("raise_compiler_error", h_raise, tf));
@@ -358,7 +541,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
 
     weir_tvalue proj = weir_tvalue_string(tf->name);
     weir_template_env_set_global(env, "project_name", proj);
-    weir_template_env_set_global(env, "execute", weir_tvalue_bool(1));
+    weir_template_env_set_global(env, "execute", weir_tvalue_bool(0));
     weir_template_env_set_global(env, "flags", weir_tvalue_dict());
 
     weir_template_env_add_macro_tag(env, "test", "test_", 0);
@@ -394,7 +577,14 @@ void tf_tpl_free(weir_transform *tf)
     free(t->base_config);
     free(t->names);
     weir_template_env_free(t->env);
+    weir_conn_free(t->conn);
+    for (size_t i = 0; i < t->kept.len; i++) {
+        weir_tvalue_free(*t->kept.items[i]);
+        free(t->kept.items[i]);
+    }
+    weir_vec_release(&t->kept);
     pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->qlock);
     free(t);
     tf->tpl = NULL;
 }
@@ -475,7 +665,7 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
                        weir_error *err)
 {
     struct tf_tpl *t = tf->tpl;
-    rstate st = { tf, n, is_incremental };
+    rstate st = { tf, n, is_incremental , { WEIR_TVALUE_NONE, { 0 } } };
     rstate *saved = cur;
     weir_tvalue calls = weir_tvalue_none(), ctx;
     int rc;
@@ -510,6 +700,7 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
         n->deps.len = 0;
     rc = weir_template_render(t->tpls[n->index], &ctx, out, &calls, err);
     cur = saved;
+    weir_tvalue_free(st.results);
     if (!rc)
         deps_from_calls(tf, n, &calls);
     /* most nodes render once; a compiled template is much bigger than its
@@ -528,7 +719,7 @@ int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, co
                          int add_deps, weir_buf *out, weir_error *err)
 {
     struct tf_tpl *t = tf->tpl;
-    rstate st = { tf, n, 0 };
+    rstate st = { tf, n, 0 , { WEIR_TVALUE_NONE, { 0 } } };
     rstate *saved = cur;
     weir_template *tpl = NULL;
     weir_tvalue calls = weir_tvalue_none(), ctx = make_ctx(tf, n);
@@ -537,6 +728,7 @@ int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, co
         cur = &st;
         rc = weir_template_render(tpl, &ctx, out, &calls, err);
         cur = saved;
+    weir_tvalue_free(st.results);
         if (!rc && add_deps && n)
             deps_from_calls(tf, n, &calls);
     }
@@ -554,7 +746,7 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     WEIR_VEC(const char *) kn = WEIR_VEC_INIT;
     WEIR_VEC(weir_tvalue) kv = WEIR_VEC_INIT;
     weir_tnode *parent = tf->nodes.items[n->attached];
-    rstate st = { tf, n, 0 };
+    rstate st = { tf, n, 0 , { WEIR_TVALUE_NONE, { 0 } } };
     rstate *saved = cur;
     int rc;
 
@@ -578,6 +770,7 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     cur = &st;
     rc = weir_template_env_call(t->env, &fn, &a, &ctx, &res, err);
     cur = saved;
+    weir_tvalue_free(st.results);
     if (!rc)
         weir_tvalue_to_buf(&res, out);
 cleanup:

@@ -111,6 +111,14 @@ const char *weir_transform_name(const weir_transform *tf);
 const char *weir_transform_target_dir(const weir_transform *tf);
 
 /*
+ * Gives rendering a warehouse for run_query() and sets `execute` true, as
+ * dbt does when it runs or compiles against a connection. Without one
+ * (`weir ls`), run_query() returns none and `execute` is false, as in dbt's
+ * parse. e must outlive tf; call before weir_transform_compile().
+ */
+void weir_transform_set_engine(weir_transform *tf, weir_engine *e);
+
+/*
  * Renders every model, test and snapshot (is_incremental() false), records
  * dependencies from the traced ref()/source() calls, checks the graph for
  * cycles ("dependency cycle: a -> b -> a") and inlines ephemeral models.

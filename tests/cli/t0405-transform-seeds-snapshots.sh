@@ -72,6 +72,13 @@ expect_rc 0 "a run with hooks"
 r=$(q "select count(*) filter (where what = '\"main\".\"counted\"'), count(*) filter (where what = 'end') from main.audit")
 if [ "$r" = '1 6 ' ]; then pass "post-hook renders {{ this }}; on-run-end runs after every command"; else fail "hooks" "got $r"; fi
 
+printf 'id|name\n1|x\n' >p/seeds/piped.csv
+printf 'version: 2\nseeds:\n  - name: piped\n    config:\n      delimiter: "|"\n' >p/seeds/props.yml
+run weir seed -C p -s piped
+expect_rc 0 "a seed with another delimiter"
+r=$(q "select name from piped where id = 1")
+if [ "$r" = "x " ]; then pass "delimiter config"; else fail "delimiter" "got $r"; fi
+
 printf 'a,b\n1,2,3\n' >p/seeds/broken.csv
 run weir seed -C p -s broken
 expect_rc 1 "a malformed CSV fails"

@@ -74,6 +74,42 @@ expect_err_contains "models/e.sql:1:" "at its place"
 expect_err_contains 'bad config for "main"."e"' "with the message"
 rm p/models/e.sql
 
+# run_query, as dbt_utils.get_column_values uses it
+cat >p/models/kinds_wide.sql <<'SQL'
+{% set kinds = run_query("select 'x' as k, 1 as n union all select 'y', 2 order by 1") %}
+{% if execute %}
+select {% for k in kinds.columns[0].values() %}'{{ k }}' as col_{{ k }}, {% endfor %}{{ kinds.rows | length }} as n_rows, {{ kinds.rows[1][1] + 1 }} as three
+{% else %}
+select 1 as not_executed
+{% endif %}
+SQL
+run weir run -C p -s kinds_wide
+expect_rc 0 "a model using run_query"
+run weir query -C p --format csv "select col_x, col_y, n_rows, three from kinds_wide"
+expect_out_contains "x,y,2,3" "run_query's columns and rows render"
+run weir ls -C p -s kinds_wide
+expect_rc 0 "ls renders with execute false, without the warehouse"
+rm p/models/kinds_wide.sql
+
+# statement / load_result, in a macro and in a model
+cat >p/macros/stmt.sql <<'SQL'
+{% macro max_n() %}
+  {% call statement('mx', fetch_result=True) %}select max(n) as m from (select 41 as n){% endcall %}
+  {% set r = load_result('mx') %}
+  {{ return(r['data'][0][0] if r else 0) }}
+{% endmacro %}
+SQL
+cat >p/models/stmt_model.sql <<'SQL'
+{% set lim = 2 %}
+{% call statement('direct', fetch_result=True) %}select {{ lim }} * 21 as v{% endcall %}
+select {{ max_n() + 1 }} as answer, {{ load_result('direct')['data'][0][0] if execute else 0 }} as direct
+SQL
+run weir run -C p -s stmt_model
+expect_rc 0 "a model using statement and load_result"
+run weir query -C p --format csv "select answer, direct from stmt_model"
+expect_out_contains "42,42" "the statements' results are loaded (the block sees the model's variables)"
+rm p/models/stmt_model.sql p/macros/stmt.sql
+
 run weir run -C p --threads 0
 expect_rc 0 "--threads 0 uses the default"
 run weir run -C p --threads x

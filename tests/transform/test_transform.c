@@ -40,6 +40,18 @@ TEST(csv_lone_cr_and_no_final_newline)
     weir_csv_release(&csv);
 }
 
+TEST(csv_other_delimiter)
+{
+    weir_csv csv = WEIR_CSV_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    const char *text = "a;b\n1;\"x;y\"\n";
+    CHECK_OK(weir_csv_parse_delim(text, strlen(text), "d.csv", ';', &csv, &err), &err);
+    CHECK_INT(csv.n_cols, ==, 2);
+    CHECK_STR(weir_csv_cell(&csv, 0, 1), "x;y");
+    weir_csv_release(&csv);
+    weir_error_release(&err);
+}
+
 TEST(csv_errors_are_located)
 {
     weir_csv csv = WEIR_CSV_INIT;
