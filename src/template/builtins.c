@@ -1581,6 +1581,11 @@ static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_
     } else
         weir_tvalue_free(key);
     weir_tvalue_free(sorted);
+    if (rc) {
+        /* callers do not free *out on an error */
+        weir_tvalue_free(*out);
+        *out = weir_tvalue_undefined();
+    }
     return rc;
 }
 
