@@ -136,6 +136,15 @@ extern const size_t weir_expectation_type_count;
  */
 typedef enum { WEIR_GROUP_AUTO, WEIR_GROUP_NEVER, WEIR_GROUP_ALWAYS } weir_group_values;
 
+/*
+ * How the metrics of a suite become queries. ONE: a single aggregate with
+ * a FILTER clause per metric (one scan). SPLIT: one subquery per distinct
+ * filter, as a WHERE the engine can push into its scan and prune with
+ * min/max statistics. AUTO picks per engine: SPLIT on DuckDB, ONE
+ * elsewhere. The results are the same.
+ */
+typedef enum { WEIR_SPLIT_AUTO, WEIR_SPLIT_NEVER, WEIR_SPLIT_ALWAYS } weir_split_filters;
+
 typedef struct weir_validate_options {
     const char *table;       /* the table to check; NULL: the suite's */
     const char *ds;          /* the run's date, kept in the result's meta */
@@ -144,10 +153,17 @@ typedef struct weir_validate_options {
     bool catch_exceptions;   /* default for expectations without one */
     bool batch;              /* false: every expectation with its own queries */
     weir_group_values group_values;
+    weir_split_filters split;
+    /*
+     * Connections the independent queries run on (the batch, each GROUP
+     * BY, each bitmap): 0 or 1 keeps to c, 2 adds a second one in a thread. A second connection does not see c's
+     * uncommitted changes: validating inside an open transaction needs 1.
+     */
+    int connections;
 } weir_validate_options;
 
 #define WEIR_VALIDATE_OPTIONS_INIT \
-    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO }
+    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO, WEIR_SPLIT_AUTO, 0 }
 
 /*
  * What one validation cost, for tests, the benchmark and `weir -vv`: the

@@ -135,6 +135,23 @@ static void check_case(fixture *f, const weir_expectation *x, size_t i, const js
     free(got);
 }
 
+/*
+ * Drops the SQL excerpt DuckDB appends to an error ("\n\nLINE 1: ..."):
+ * plans that differ in shape quote different SQL around the same error.
+ */
+static void strip_sql_excerpts(json_t *validation)
+{
+    size_t i;
+    json_t *one;
+    json_array_foreach(json_object_get(validation, "results"), i, one) {
+        json_t *exc = json_object_get(one, "exception_info");
+        const char *m = json_string_value(json_object_get(exc, "exception_message"));
+        const char *cut = m ? strstr(m, "\n\nLINE ") : NULL;
+        if (cut)
+            json_object_set_new(exc, "exception_message", json_stringn(m, (size_t)(cut - m)));
+    }
+}
+
 static void run_cases(const char *file)
 {
     fixture f;
@@ -149,8 +166,11 @@ static void run_cases(const char *file)
     CHECK_OK(weir_suite_load_file(weir_test_data(file), &s, &diags), &err);
     alone.batch = false;
     alone.group_values = WEIR_GROUP_NEVER;
+    alone.split = WEIR_SPLIT_NEVER; /* the plainest plan: FILTERs, no statistics' shortcuts */
     CHECK_OK(weir_quality_validate(f.c, s, &batched, &rb, &sb, &err), &err);
     CHECK_OK(weir_quality_validate(f.c, s, &alone, &ra, &sa, &err), &err);
+    strip_sql_excerpts(rb);
+    strip_sql_excerpts(ra);
     const json_t *lb = json_object_get(rb, "results"), *la = json_object_get(ra, "results");
     CHECK_INT(json_array_size(lb), ==, s->n_items);
     CHECK_INT(json_array_size(la), ==, s->n_items);
@@ -209,6 +229,7 @@ static void run_cases(const char *file)
     json_t *rg = NULL;
     grouped.group_values = WEIR_GROUP_ALWAYS;
     CHECK_OK(weir_quality_validate(f.c, s, &grouped, &rg, &sg, &err), &err);
+    strip_sql_excerpts(rg);
     for (size_t i = 0; i < s->n_items; i++) {
         const json_t *g = json_array_get(json_object_get(rg, "results"), i);
         const json_t *a = json_array_get(la, i);
@@ -221,6 +242,24 @@ static void run_cases(const char *file)
         }
     }
     json_decref(rg);
+    /* the one-aggregate plan (other engines' rule) gives the same results too */
+    weir_validate_options one = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *ro = NULL;
+    one.split = WEIR_SPLIT_NEVER;
+    CHECK_OK(weir_quality_validate(f.c, s, &one, &ro, NULL, &err), &err);
+    strip_sql_excerpts(ro);
+    for (size_t i = 0; i < s->n_items; i++) {
+        const json_t *o = json_array_get(json_object_get(ro, "results"), i);
+        const json_t *a = json_array_get(la, i);
+        if (!json_equal(o, a)) {
+            char *d1 = dump(o), *da = dump(a);
+            weir_buf_addf(&fails, "case %zu (%s): one aggregate and alone differ\n  one:   %s\n"
+                          "  alone: %s\n", i, s->items[i].type, d1, da);
+            free(d1);
+            free(da);
+        }
+    }
+    json_decref(ro);
     if (fails.len)
         weir_test_fail(__FILE__, __LINE__, "%s:\n%s", file, fails.ptr);
     /* batching is the point: far fewer queries than one per expectation */
@@ -434,7 +473,8 @@ TEST(planned_sql_matches_the_golden_file)
     CHECK_OK(weir_fs_read_file(golden, &want, 1 << 20, &err), &err);
     CHECK_STR(got.ptr, want.ptr);
     /* the catalog, the statistics, the batch, then only what cannot be batched */
-    CHECK_CONTAINS(sql.items[2], "count(*) FILTER (WHERE (\"s\" IS NOT NULL AND (\"s\" IN ('a', 'b', 'it''s'))");
+    /* on DuckDB each filter is a WHERE of its own, in the form pushed into the scan */
+    CHECK_CONTAINS(sql.items[2], "(SELECT count(*) AS weir_m3 FROM \"t\" WHERE (\"s\" NOT IN ('a', 'b', 'it''s')))");
     CHECK_INT(st.fallbacks, ==, 0);
     json_decref(r);
     weir_suite_free(s);
