@@ -64,7 +64,7 @@ setup:
 # src/transform/tpl_names.h).
 TPL_NAMES := -include src/transform/tpl_names.h
 $(BUILD)/src/template/%.o $(BUILD)/tests/template/%.o $(BUILD)/src/transform/tpl_%.o \
-$(BUILD)/tests/transform/tpl_%.o: CPPFLAGS_ALL += $(TPL_NAMES)
+$(BUILD)/tests/transform/tpl_%.o $(BUILD)/src/quality/params.o: CPPFLAGS_ALL += $(TPL_NAMES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -115,7 +115,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
     int no_store = 0;
     const weir_option opts[] = {
         { "table", 't', WEIR_OPT_STRING, &table, "T", "the table to check (default: the suite's)" },
-        { "date", 'd', WEIR_OPT_STRING, &date, "D", "the run's date (YYYY-MM-DD), kept with the result" },
+        { "date", 'd', WEIR_OPT_STRING, &date, "D",
+          "the run's date (YYYY-MM-DD): {{ ds }} in kwargs, kept with the result" },
         { "result-format", 0, WEIR_OPT_STRING, &rf, "LEVEL",
           "BOOLEAN_ONLY, BASIC (default), SUMMARY or COMPLETE" },
         { "no-store", 0, WEIR_OPT_FLAG, &no_store, NULL, "do not keep the result in the store" },
@@ -180,6 +181,14 @@ static int run(const weir_command *cmd, int argc, char **argv)
             weir_diags_add_error(&diags, &err);
         weir_buf_release(&text);
         weir_buf_release(&shown);
+    }
+    if (rc == 0) {
+        /* templated kwargs: {{ ds }}, data_interval_start/end, var() */
+        weir_suite_params sp = { date, NULL, NULL, NULL };
+        json_t *vars = weir_quality_project_vars(p);
+        sp.vars = vars;
+        weir_suite_render(s, &sp, &diags);
+        json_decref(vars);
     }
     weir_diags_sort(&diags);
     weir_diags_print(&diags, stderr);
@@ -249,6 +258,9 @@ const weir_command weir_cmd_validate = {
     "what was observed), or with --format json GX's validation result. The\n"
     "result is written to target/validations/SUITE/<time>.json and kept in\n"
     "the store. 'weir -vv validate ...' shows the queries it runs.\n"
+    "Kwargs may hold Jinja: {{ ds }}, {{ ds_nodash }}, {{ data_interval_start }},\n"
+    "{{ data_interval_end }} (from --date; the interval is that day) and\n"
+    "{{ var('x') }} (weir.yml's vars), e.g. row_condition: \"day = '{{ ds }}'\".\n"
     "exit status: 0 every expectation passed, 1 the suite failed or could not\n"
     "run, 2 bad usage or an invalid suite file.\n",
     run,

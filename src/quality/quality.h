@@ -82,6 +82,8 @@ typedef struct weir_expectation {
     weir_result_format format;
     int partial_count;      /* partial_unexpected_count; 20 by default */
     int catch_exceptions;   /* -1 when not given */
+    int templated;          /* kwargs hold Jinja: unchecked until weir_suite_render */
+    json_t *kw_places;      /* YAML: kwarg name -> [line, col], for render errors; or NULL */
 } weir_expectation;
 
 typedef struct weir_suite {
@@ -122,6 +124,33 @@ void weir_suite_free(weir_suite *s);
  * 'expectations'") when there is none.
  */
 int weir_suite_find(const weir_project *p, const char *name, char **path, weir_error *err);
+
+/* What templated kwargs see (see weir_suite_render). */
+typedef struct weir_suite_params {
+    const char *ds;                  /* the run's date YYYY-MM-DD, or NULL */
+    const char *data_interval_start; /* NULL: ds */
+    const char *data_interval_end;   /* NULL: the day after ds */
+    const json_t *vars;              /* var(): an object (the project's vars), or NULL */
+} weir_suite_params;
+
+/*
+ * Renders the Jinja in the kwargs of s's expectations (row_condition
+ * included) with ds, ds_nodash, data_interval_start, data_interval_end and
+ * var(), then checks those kwargs as loading checks plain ones. Loading
+ * leaves templated expectations unchecked (x->templated); validating one
+ * that was never rendered is an error of that expectation. An expectation
+ * whose template fails (an undefined name, a missing var) keeps the
+ * message in x->error, also added to diags (may be NULL) at the kwarg's
+ * "file:line:col" when the suite is YAML. Returns 0, or WEIR_EINVALID when
+ * some expectation failed (the others are rendered).
+ */
+int weir_suite_render(weir_suite *s, const weir_suite_params *params, weir_diags *diags);
+
+/*
+ * The project's vars (weir.yml's vars:) as a new JSON object (empty when
+ * there are none), for weir_suite_params.vars.
+ */
+json_t *weir_quality_project_vars(const weir_project *p);
 
 /* The names of every expectation type weir knows, and their number. */
 extern const char *const weir_expectation_type_names[];

@@ -2015,6 +2015,13 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
             xr->error = weir_buf_detach(&m, NULL);
             continue;
         }
+        if (xr->x->templated) {
+            weir_buf m = WEIR_BUF_INIT;
+            weir_buf_addf(&m, "%s: kwargs hold templates that were not rendered "
+                          "(weir_suite_render)", xr->x->where);
+            xr->error = weir_buf_detach(&m, NULL);
+            continue;
+        }
         if (resolve_columns(&r, xr))
             continue;
         xr->p = opts->batch ? &shared : &own[i];
