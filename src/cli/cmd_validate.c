@@ -112,7 +112,7 @@ static void print_text(const weir_suite *s, const json_t *res, const char *path)
 static int run(const weir_command *cmd, int argc, char **argv)
 {
     const char *dir = NULL, *format = "text", *table = NULL, *date = NULL, *rf = NULL;
-    int no_store = 0;
+    int no_store = 0, docs = 0;
     const weir_option opts[] = {
         { "table", 't', WEIR_OPT_STRING, &table, "T", "the table to check (default: the suite's)" },
         { "date", 'd', WEIR_OPT_STRING, &date, "D",
@@ -120,6 +120,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
         { "result-format", 0, WEIR_OPT_STRING, &rf, "LEVEL",
           "BOOLEAN_ONLY, BASIC (default), SUMMARY or COMPLETE" },
         { "no-store", 0, WEIR_OPT_FLAG, &no_store, NULL, "do not keep the result in the store" },
+        { "docs", 0, WEIR_OPT_FLAG, &docs, NULL,
+          "then write Data Docs (HTML) of every validation to target/data_docs/" },
         { "project-dir", 'C', WEIR_OPT_STRING, &dir, "DIR", "the project (default: the current folder)" },
         { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'text' (default) or 'json'" },
     };
@@ -219,6 +221,22 @@ static int run(const weir_command *cmd, int argc, char **argv)
             weir_error_clear(&err);
         }
     }
+    if (docs) {
+        /* the store holds the history; without one, the result files do */
+        char *index = NULL;
+        if (!st && !no_store && p->store.kind == WEIR_STORE_SQLITE &&
+            weir_store_open(p->store.path, NULL, &st, &err))
+            weir_error_clear(&err);
+        if (weir_quality_docs_write(target.ptr, st, &index, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+        size_t dl = strlen(p->dir);
+        fprintf(stderr, "Data Docs in %s\n",
+                strncmp(index, p->dir, dl) == 0 && index[dl] == '/' ? index + dl + 1 : index);
+        free(index);
+    }
     if (of == WEIR_OUT_JSON) {
         weir_buf b = WEIR_BUF_INIT;
         weir_json_dump(res, 2, &b);
@@ -251,13 +269,15 @@ cleanup:
 const weir_command weir_cmd_validate = {
     "validate",
     "check a table against an expectation suite",
-    "weir validate [--table T] [--date D] [--project-dir DIR] [--format text|json] SUITE",
+    "weir validate [--table T] [--date D] [--docs] [--project-dir DIR] [--format text|json] SUITE",
     "Validates a Great Expectations suite (expectations/SUITE.json, .yml or\n"
     "a file whose suite name is SUITE) on its table in the warehouse, in as few\n"
     "scans as possible. Prints one line per expectation (ok, FAIL or ERROR with\n"
     "what was observed), or with --format json GX's validation result. The\n"
     "result is written to target/validations/SUITE/<time>.json and kept in\n"
-    "the store. 'weir -vv validate ...' shows the queries it runs.\n"
+    "the store; with --docs, Data Docs of every validation kept (index, one page\n"
+    "per suite with its history, one per run) are written to target/data_docs/.\n"
+    "'weir -vv validate ...' shows the queries it runs.\n"
     "Kwargs may hold Jinja: {{ ds }}, {{ ds_nodash }}, {{ data_interval_start }},\n"
     "{{ data_interval_end }} (from --date; the interval is that day) and\n"
     "{{ var('x') }} (weir.yml's vars), e.g. row_condition: \"day = '{{ ds }}'\".\n"

@@ -238,4 +238,18 @@ int weir_quality_write_result(const char *target_dir, const json_t *result, char
 int weir_quality_store_result(weir_store *st, const json_t *result, int64_t run_id,
                               const char *path, int64_t *id, weir_error *err);
 
+/*
+ * Writes the Data Docs site under DIR/data_docs/ (DIR: the project's
+ * target folder): index.html listing every suite with its last run and a
+ * strip of its history, suites/SUITE.html with the suite's runs and how
+ * each expectation fared, runs/SUITE/TIME.html per validation (pass/fail
+ * per expectation, observed values, samples of unexpected values). The
+ * validations come from st (the history kept in the store) when it is not
+ * NULL, else from the result files under DIR/validations/. Pages are
+ * self-contained HTML (inline styles, no script, nothing fetched).
+ * *index_path (may be NULL) receives the index's path, a new string.
+ */
+int weir_quality_docs_write(const char *target_dir, weir_store *st, char **index_path,
+                            weir_error *err);
+
 #endif
