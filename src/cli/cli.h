@@ -67,6 +67,7 @@ extern const weir_command weir_cmd_seed;
 extern const weir_command weir_cmd_snapshot;
 extern const weir_command weir_cmd_build;
 extern const weir_command weir_cmd_validate;
+extern const weir_command weir_cmd_profile;
 extern const weir_command weir_cmd_pipeline;
 extern const weir_command weir_cmd_serve;
 

@@ -24,6 +24,7 @@ static const weir_command *const commands[] = {
     &weir_cmd_build,
     &weir_cmd_ls,
     &weir_cmd_validate,
+    &weir_cmd_profile,
     &weir_cmd_pipeline,
     &weir_cmd_serve,
     &weir_cmd_version,

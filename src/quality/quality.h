@@ -239,6 +239,27 @@ int weir_quality_store_result(weir_store *st, const json_t *result, int64_t run_
                               const char *path, int64_t *id, weir_error *err);
 
 /*
+ * Profiles table on c in one scan and sets *out to a new object:
+ *   { "table", "row_count", "columns": [ { "name", "type", "non_null",
+ *     "nulls", "null_percent", "distinct_approx", "min", "max", and where
+ *     they apply "mean", "stdev", "min_length", "max_length",
+ *     "top_values" (most frequent first), "unique" (checked exactly for
+ *     the columns the estimate says may be unique) } ] }
+ * Returns WEIR_ENOTFOUND when the table does not exist, or the engine's
+ * error.
+ */
+int weir_quality_profile(weir_conn *c, const char *table, json_t **out, weir_error *err);
+
+/*
+ * A suite suggested from a profile (a new GX suite object, named
+ * suite_name or the table): row count and columns, and per column its
+ * type, nulls (mostly when some are), uniqueness, a value set (few
+ * distinct values) or a range, text lengths. Every suggestion holds on
+ * the profiled data; the bounds are a start for the user to edit.
+ */
+json_t *weir_quality_suggest(const json_t *profile, const char *suite_name);
+
+/*
  * Writes the Data Docs site under DIR/data_docs/ (DIR: the project's
  * target folder): index.html listing every suite with its last run and a
  * strip of its history, suites/SUITE.html with the suite's runs and how
