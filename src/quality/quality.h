@@ -185,7 +185,8 @@ typedef struct weir_validate_options {
     weir_split_filters split;
     /*
      * Connections the independent queries run on (the batch, each GROUP
-     * BY, each bitmap): 0 or 1 keeps to c, 2 adds a second one in a thread. A second connection does not see c's
+     * BY, each bitmap): 0 or 1 keeps to c, 2 adds a second one in a thread
+     * (weir validate does; see bench/quality/README.md for what it gains). A second connection does not see c's
      * uncommitted changes: validating inside an open transaction needs 1.
      */
     int connections;

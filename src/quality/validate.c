@@ -2035,7 +2035,7 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
         weir_strvec ahead = WEIR_VEC_INIT;
         weir_buf q = WEIR_BUF_INIT;
         const colinfo *ci;
-        /* measured (bench/quality): no gain on 2 busy cores, so opt-in */
+        /* opt-in: a second connection would not see c's open transaction */
         int conns = opts->connections ? opts->connections : 1;
         if (opts->batch && shared.exprs.len) {
             plan_sql(&r, &shared, &q);
