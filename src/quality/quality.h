@@ -18,16 +18,23 @@
  * reported as a diagnostic, and validates as an error result.
  *
  * Validating plans every expectation of the suite together: column-map
- * unexpected counts (count(*) FILTER (WHERE ...)), null counts, aggregates,
- * distinct counts and distinct sets go into ONE aggregate query over the
- * table; the catalog (column names and types) comes from a zero-row query.
+ * unexpected counts, null counts, aggregates, distinct counts and distinct
+ * sets go into ONE statement over the table: one aggregate with a FILTER
+ * per metric, or on DuckDB one subquery per filter, which its scan prunes
+ * with zone maps (weir_split_filters); the catalog comes from a zero-row
+ * query and, on DuckDB, bounds and null-freedom from its statistics.
  * A few expectations need queries of their own: ordered ones (window
- * functions), the most common value, uniqueness (one GROUP BY), another
+ * functions), the most common value, uniqueness (a bitmap of an integer
+ * column bounded by the statistics, else one GROUP BY), another
  * table's row count, and string checks on a column whose values repeat
  * (once per distinct value, see weir_group_values). Samples of
  * unexpected values are fetched only for expectations that failed. When the
  * batched query fails (a kwarg the engine cannot use), it is split in halves
  * until the error is pinned to the expectations that cause it.
+ *
+ * Kwargs may hold Jinja ({{ ds }}, var()), rendered by weir_suite_render.
+ * Around validation: Data Docs (weir_quality_docs_write) and profiles with
+ * a suggested suite (weir_quality_profile, weir_quality_suggest).
  *
  * Results are GX's validation result shape as a jansson object (see
  * weir_quality_validate). Memory: a weir_suite owns everything it points

@@ -599,3 +599,45 @@ TEST(odd_names_are_quoted_everywhere)
     weir_suite_free(s);
     teardown(&f);
 }
+
+TEST(uniqueness_on_a_view_is_bounded_then_proven_by_a_bitmap)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_strvec sql = WEIR_VEC_INIT;
+    weir_validate_stats st = { 0, 0, &sql };
+    weir_validate_options plain = WEIR_VALIDATE_OPTIONS_INIT;
+    json_t *r = NULL, *rp = NULL;
+    setup(&f);
+    /* a source without statistics (as a Parquet view): bounds from one min/max query */
+    CHECK_OK(weir_conn_exec(f.c, "CREATE VIEW tv AS SELECT unnest(range(1, 11)) AS id, "
+                            "unnest([1, 2, 3, 4, 5, 6, 7, 8, NULL, NULL]) AS v, "
+                            "unnest([1, 2, 0, 1, 2, 0, 1, 2, 0, 1]) AS m", &err), &err);
+    weir_suite *s = suite_of(
+        "{\"name\": \"u\", \"table\": \"tv\", \"expectations\": ["
+        "{\"expectation_type\": \"expect_column_values_to_be_unique\", \"kwargs\": {\"column\": \"id\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_unique\", \"kwargs\": {\"column\": \"m\", \"result_format\": \"SUMMARY\"}},"
+        "{\"expectation_type\": \"expect_column_values_to_be_unique\", \"kwargs\": {\"column\": \"v\", \"row_condition\": \"id > 2\"}}"
+        "]}");
+    CHECK_OK(weir_quality_validate(f.c, s, NULL, &r, &st, &err), &err);
+    plain.split = WEIR_SPLIT_NEVER;
+    CHECK_OK(weir_quality_validate(f.c, s, &plain, &rp, NULL, &err), &err);
+    CHECK(json_equal(json_object_get(r, "results"), json_object_get(rp, "results")));
+    const json_t *res = json_object_get(r, "results");
+    CHECK(json_is_true(json_object_get(json_array_get(res, 0), "success")));
+    CHECK(!json_is_true(json_object_get(json_array_get(res, 1), "success")));
+    CHECK(json_is_true(json_object_get(json_array_get(res, 2), "success")));
+    int bounded = 0, bitmaps = 0;
+    for (size_t i = 0; i < sql.len; i++) {
+        bounded += strstr(sql.items[i], "SELECT min(\"id\"), max(\"id\"), min(\"m\"), "
+                                        "max(\"m\"), min(\"v\"), max(\"v\")") != NULL;
+        bitmaps += strstr(sql.items[i], "bitstring_agg") != NULL;
+    }
+    CHECK_INT(bounded, ==, 1);
+    CHECK_INT(bitmaps, ==, 3);
+    json_decref(r);
+    json_decref(rp);
+    weir_strvec_release(&sql);
+    weir_suite_free(s);
+    teardown(&f);
+}
