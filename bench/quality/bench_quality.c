@@ -9,8 +9,9 @@
  * and the cost is evaluating the checks) and on the same rows as a Parquet
  * file behind a view (where every scan decodes the file again, as on a
  * lake). Each figure is the best of REPEAT runs (WEIR_BENCH_REPEAT, default
- * 3): a shared machine's noise only ever adds time. Prints figures; asserts
- * nothing. Run with `make bench`.
+ * 3): a shared machine's noise only ever adds time. WEIR_BENCH_EACH=0 skips
+ * the per-expectation timings. Prints figures; asserts nothing. Run with
+ * `make bench`.
  */
 #include "core/compat.h"
 
@@ -31,6 +32,8 @@ static void die(const weir_error *err)
 }
 
 static int repeat = 3;
+static int connections = 1;
+static weir_split_filters split = WEIR_SPLIT_AUTO;
 
 static double time_sql(weir_conn *c, const char *sql)
 {
@@ -55,6 +58,8 @@ static double time_suite(weir_conn *c, const weir_suite *s, bool batch, weir_val
     json_t *r = NULL;
     double t = 1e300;
     o.batch = batch;
+    o.connections = connections;
+    o.split = split;
     for (int i = 0; i < repeat; i++) {
         json_decref(r);
         r = NULL;
@@ -77,6 +82,7 @@ static void run_pass(weir_conn *c, const weir_suite *s, int each);
 int main(int argc, char **argv)
 {
     const char *suite_path = argc > 1 ? argv[1] : "bench/quality/suite.yml";
+    setvbuf(stdout, NULL, _IOLBF, 0); /* figures as they come, even into a file */
     long long rows = getenv("WEIR_BENCH_ROWS") ? atoll(getenv("WEIR_BENCH_ROWS")) : 10000000LL;
     if (getenv("WEIR_BENCH_REPEAT"))
         repeat = WEIR_MAX(1, atoi(getenv("WEIR_BENCH_REPEAT")));
@@ -153,12 +159,21 @@ static void run_pass(weir_conn *c, const weir_suite *s, int each)
            (long long)json_integer_value(json_object_get(stats, "successful_expectations")));
     printf("  suite, planned together    %8.3fs  (%zu queries)\n", suite, sb.queries);
     printf("  one plain full scan        %8.3fs  (suite / scan = %.2fx)\n", scan, suite / scan);
+    connections = 2;
+    double two = time_suite(c, s, true, NULL, NULL);
+    connections = 1;
+    printf("  suite on two connections   %8.3fs  (two / scan = %.2fx)\n", two, two / scan);
+    split = WEIR_SPLIT_NEVER;
+    double agg1 = time_suite(c, s, true, NULL, NULL);
+    split = WEIR_SPLIT_AUTO;
+    printf("  suite as one aggregate     %8.3fs  (the plan for engines other than DuckDB; "
+           "one / scan = %.2fx)\n", agg1, agg1 / scan);
     double alone = time_suite(c, s, false, &sa, NULL);
     printf("  each expectation alone     %8.3fs  (%zu queries; alone / suite = %.2fx)\n", alone,
            sa.queries, alone / suite);
     json_decref(res);
 
-    if (!each)
+    if (!each || (getenv("WEIR_BENCH_EACH") && strcmp(getenv("WEIR_BENCH_EACH"), "0") == 0))
         return;
     printf("\neach expectation as its own query:\n");
     for (size_t i = 0; i < s->n_items; i++) {

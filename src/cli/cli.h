@@ -68,6 +68,7 @@ extern const weir_command weir_cmd_snapshot;
 extern const weir_command weir_cmd_build;
 extern const weir_command weir_cmd_docs;
 extern const weir_command weir_cmd_validate;
+extern const weir_command weir_cmd_profile;
 extern const weir_command weir_cmd_pipeline;
 extern const weir_command weir_cmd_serve;
 extern const weir_command weir_cmd_monitor;

@@ -25,6 +25,7 @@ static const weir_command *const commands[] = {
     &weir_cmd_ls,
     &weir_cmd_docs,
     &weir_cmd_validate,
+    &weir_cmd_profile,
     &weir_cmd_pipeline,
     &weir_cmd_monitor,
     &weir_cmd_serve,

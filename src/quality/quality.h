@@ -18,16 +18,23 @@
  * reported as a diagnostic, and validates as an error result.
  *
  * Validating plans every expectation of the suite together: column-map
- * unexpected counts (count(*) FILTER (WHERE ...)), null counts, aggregates,
- * distinct counts and distinct sets go into ONE aggregate query over the
- * table; the catalog (column names and types) comes from a zero-row query.
+ * unexpected counts, null counts, aggregates, distinct counts and distinct
+ * sets go into ONE statement over the table: one aggregate with a FILTER
+ * per metric, or on DuckDB one subquery per filter, which its scan prunes
+ * with zone maps (weir_split_filters); the catalog comes from a zero-row
+ * query and, on DuckDB, bounds and null-freedom from its statistics.
  * A few expectations need queries of their own: ordered ones (window
- * functions), the most common value, uniqueness (one GROUP BY), another
+ * functions), the most common value, uniqueness (a bitmap of an integer
+ * column bounded by the statistics, else one GROUP BY), another
  * table's row count, and string checks on a column whose values repeat
  * (once per distinct value, see weir_group_values). Samples of
  * unexpected values are fetched only for expectations that failed. When the
  * batched query fails (a kwarg the engine cannot use), it is split in halves
  * until the error is pinned to the expectations that cause it.
+ *
+ * Kwargs may hold Jinja ({{ ds }}, var()), rendered by weir_suite_render.
+ * Around validation: Data Docs (weir_quality_docs_write) and profiles with
+ * a suggested suite (weir_quality_profile, weir_quality_suggest).
  *
  * Results are GX's validation result shape as a jansson object (see
  * weir_quality_validate). Memory: a weir_suite owns everything it points
@@ -82,6 +89,8 @@ typedef struct weir_expectation {
     weir_result_format format;
     int partial_count;      /* partial_unexpected_count; 20 by default */
     int catch_exceptions;   /* -1 when not given */
+    int templated;          /* kwargs hold Jinja: unchecked until weir_suite_render */
+    json_t *kw_places;      /* YAML: kwarg name -> [line, col], for render errors; or NULL */
 } weir_expectation;
 
 typedef struct weir_suite {
@@ -123,6 +132,33 @@ void weir_suite_free(weir_suite *s);
  */
 int weir_suite_find(const weir_project *p, const char *name, char **path, weir_error *err);
 
+/* What templated kwargs see (see weir_suite_render). */
+typedef struct weir_suite_params {
+    const char *ds;                  /* the run's date YYYY-MM-DD, or NULL */
+    const char *data_interval_start; /* NULL: ds */
+    const char *data_interval_end;   /* NULL: the day after ds */
+    const json_t *vars;              /* var(): an object (the project's vars), or NULL */
+} weir_suite_params;
+
+/*
+ * Renders the Jinja in the kwargs of s's expectations (row_condition
+ * included) with ds, ds_nodash, data_interval_start, data_interval_end and
+ * var(), then checks those kwargs as loading checks plain ones. Loading
+ * leaves templated expectations unchecked (x->templated); validating one
+ * that was never rendered is an error of that expectation. An expectation
+ * whose template fails (an undefined name, a missing var) keeps the
+ * message in x->error, also added to diags (may be NULL) at the kwarg's
+ * "file:line:col" when the suite is YAML. Returns 0, or WEIR_EINVALID when
+ * some expectation failed (the others are rendered).
+ */
+int weir_suite_render(weir_suite *s, const weir_suite_params *params, weir_diags *diags);
+
+/*
+ * The project's vars (weir.yml's vars:) as a new JSON object (empty when
+ * there are none), for weir_suite_params.vars.
+ */
+json_t *weir_quality_project_vars(const weir_project *p);
+
 /* The names of every expectation type weir knows, and their number. */
 extern const char *const weir_expectation_type_names[];
 extern const size_t weir_expectation_type_count;
@@ -136,6 +172,15 @@ extern const size_t weir_expectation_type_count;
  */
 typedef enum { WEIR_GROUP_AUTO, WEIR_GROUP_NEVER, WEIR_GROUP_ALWAYS } weir_group_values;
 
+/*
+ * How the metrics of a suite become queries. ONE: a single aggregate with
+ * a FILTER clause per metric (one scan). SPLIT: one subquery per distinct
+ * filter, as a WHERE the engine can push into its scan and prune with
+ * min/max statistics. AUTO picks per engine: SPLIT on DuckDB, ONE
+ * elsewhere. The results are the same.
+ */
+typedef enum { WEIR_SPLIT_AUTO, WEIR_SPLIT_NEVER, WEIR_SPLIT_ALWAYS } weir_split_filters;
+
 typedef struct weir_validate_options {
     const char *table;       /* the table to check; NULL: the suite's */
     const char *ds;          /* the run's date, kept in the result's meta */
@@ -144,10 +189,18 @@ typedef struct weir_validate_options {
     bool catch_exceptions;   /* default for expectations without one */
     bool batch;              /* false: every expectation with its own queries */
     weir_group_values group_values;
+    weir_split_filters split;
+    /*
+     * Connections the independent queries run on (the batch, each GROUP
+     * BY, each bitmap): 0 or 1 keeps to c, 2 adds a second one in a thread
+     * (weir validate does; see bench/quality/README.md for what it gains). A second connection does not see c's
+     * uncommitted changes: validating inside an open transaction needs 1.
+     */
+    int connections;
 } weir_validate_options;
 
 #define WEIR_VALIDATE_OPTIONS_INIT \
-    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO }
+    { NULL, NULL, NULL, WEIR_RF_BASIC, true, true, WEIR_GROUP_AUTO, WEIR_SPLIT_AUTO, 0 }
 
 /*
  * What one validation cost, for tests, the benchmark and `weir -vv`: the
@@ -192,5 +245,40 @@ int weir_quality_write_result(const char *target_dir, const json_t *result, char
  */
 int weir_quality_store_result(weir_store *st, const json_t *result, int64_t run_id,
                               const char *path, int64_t *id, weir_error *err);
+
+/*
+ * Profiles table on c in one scan and sets *out to a new object:
+ *   { "table", "row_count", "columns": [ { "name", "type", "non_null",
+ *     "nulls", "null_percent", "distinct_approx", "min", "max", and where
+ *     they apply "mean", "stdev", "min_length", "max_length",
+ *     "top_values" (most frequent first), "unique" (checked exactly for
+ *     the columns the estimate says may be unique) } ] }
+ * Returns WEIR_ENOTFOUND when the table does not exist, or the engine's
+ * error.
+ */
+int weir_quality_profile(weir_conn *c, const char *table, json_t **out, weir_error *err);
+
+/*
+ * A suite suggested from a profile (a new GX suite object, named
+ * suite_name or the table): row count and columns, and per column its
+ * type, nulls (mostly when some are), uniqueness, a value set (few
+ * distinct values) or a range, text lengths. Every suggestion holds on
+ * the profiled data; the bounds are a start for the user to edit.
+ */
+json_t *weir_quality_suggest(const json_t *profile, const char *suite_name);
+
+/*
+ * Writes the Data Docs site under DIR/data_docs/ (DIR: the project's
+ * target folder): index.html listing every suite with its last run and a
+ * strip of its history, suites/SUITE.html with the suite's runs and how
+ * each expectation fared, runs/SUITE/TIME.html per validation (pass/fail
+ * per expectation, observed values, samples of unexpected values). The
+ * validations come from st (the history kept in the store) when it is not
+ * NULL, else from the result files under DIR/validations/. Pages are
+ * self-contained HTML (inline styles, no script, nothing fetched).
+ * *index_path (may be NULL) receives the index's path, a new string.
+ */
+int weir_quality_docs_write(const char *target_dir, weir_store *st, char **index_path,
+                            weir_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "quality/internal.h"
+#include "quality/render.h"
 
 /* Converts a YAML node into JSON; plain scalars are typed. */
 static json_t *yaml_to_json(const weir_yaml_node *n)
@@ -61,6 +62,7 @@ static void expectation_release(weir_expectation *x)
     free(x->error);
     free(x->columns);
     free(x->row_condition);
+    json_decref(x->kw_places);
 }
 
 void weir_suite_free(weir_suite *s)
@@ -156,6 +158,17 @@ static void load_expectation(weir_suite *s, weir_expectation *x, const json_t *i
             weir_buf_addf(&msg, "; did you mean '%s'?", sug);
     } else if (kwargs && !json_is_object(kwargs)) {
         weir_buf_adds(&msg, "'kwargs' must be a mapping");
+    } else if (weir_qx_has_template(kwargs)) {
+        /* checked once rendered (params.c); keep where each kwarg was */
+        const weir_yaml_node *kw = n ? weir_yaml_map_get(n, "kwargs") : NULL;
+        x->templated = 1;
+        if (kw && kw->kind == WEIR_YAML_MAPPING) {
+            x->kw_places = json_object();
+            for (size_t i = 0; i < kw->n_pairs; i++)
+                json_object_set_new(x->kw_places, kw->pairs[i].key->text,
+                                    json_pack("[i, i]", (int)kw->pairs[i].value->line,
+                                              (int)kw->pairs[i].value->col));
+        }
     } else {
         weir_qx_check(x, &msg, &warn);
     }
@@ -233,6 +246,11 @@ static int build(const char *name, const json_t *root, const weir_yaml_node *yro
     }
     *out = s;
     return 0;
+}
+
+json_t *weir_quality_project_vars(const weir_project *p)
+{
+    return p && p->vars ? yaml_to_json(p->vars) : json_object();
 }
 
 int weir_suite_from_json(const char *name, const json_t *root, weir_suite **out,
@@ -346,4 +364,69 @@ int weir_suite_find(const weir_project *p, const char *name, char **path, weir_e
     weir_buf_release(&b);
     weir_strvec_release(&files);
     return rc;
+}
+
+int weir_suite_render(weir_suite *s, const weir_suite_params *params, weir_diags *diags)
+{
+    weir_suite_params none = { NULL, NULL, NULL, NULL };
+    weir_qx_render *rc;
+    int rcode = 0;
+    if (!params)
+        params = &none;
+    rc = weir_qx_render_new(params->ds, params->data_interval_start, params->data_interval_end,
+                            params->vars);
+    for (size_t i = 0; i < s->n_items; i++) {
+        weir_expectation *x = &s->items[i];
+        weir_buf msg = WEIR_BUF_INIT, warn = WEIR_BUF_INIT;
+        if (!x->templated)
+            continue;
+        json_t *kw = json_deep_copy(x->kwargs);
+        if (weir_qx_render_kwargs(rc, kw, &msg)) {
+            json_decref(kw);
+        } else {
+            json_object_set_new(x->config, "kwargs", kw);
+            x->kwargs = kw;
+            x->templated = 0;
+            weir_qx_check(x, &msg, &warn);
+        }
+        if (msg.len) {
+            free(x->error);
+            x->error = weir_buf_detach(&msg, NULL);
+            s->n_errors++;
+            rcode = WEIR_EINVALID;
+            if (diags) {
+                /* at the kwarg when loading kept its place, else at the expectation */
+                unsigned line = 0, col = 0;
+                const char *w = x->where;
+                size_t fl = strlen(s->file);
+                json_t *at = NULL;
+                if (strncmp(x->error, "kwarg '", 7) == 0) {
+                    char name[128];
+                    const char *q = strchr(x->error + 7, '\'');
+                    size_t nl = q ? (size_t)(q - (x->error + 7)) : 0;
+                    if (nl && nl < sizeof(name)) {
+                        memcpy(name, x->error + 7, nl);
+                        name[nl] = '\0';
+                        at = json_object_get(x->kw_places, name);
+                    }
+                }
+                if (json_is_array(at)) {
+                    weir_buf nw = WEIR_BUF_INIT;
+                    line = (unsigned)json_integer_value(json_array_get(at, 0));
+                    col = (unsigned)json_integer_value(json_array_get(at, 1));
+                    weir_buf_addf(&nw, "%s:%u:%u", s->file, line, col);
+                    free(x->where);
+                    x->where = weir_buf_detach(&nw, NULL);
+                } else if (strncmp(w, s->file, fl) == 0 && w[fl] == ':') {
+                    sscanf(w + fl + 1, "%u:%u", &line, &col);
+                }
+                weir_diags_add(diags, WEIR_DIAG_ERROR, s->file, line, col,
+                               "expectation '%s': %s", x->type, x->error);
+            }
+        }
+        weir_buf_release(&msg);
+        weir_buf_release(&warn);
+    }
+    weir_qx_render_free(rc);
+    return rcode;
 }

@@ -195,3 +195,47 @@ TEST(find_a_suite_in_a_project)
     weir_buf_release(&path);
     weir_diags_release(&d);
 }
+
+TEST(templated_kwargs_are_rendered_then_checked)
+{
+    const char *text =
+        "name: daily\n"
+        "table: t\n"
+        "expectations:\n"
+        "  - type: expect_column_values_to_not_be_null\n"
+        "    kwargs:\n"
+        "      column: \"{{ var('col') }}\"\n"
+        "      mostly: \"{{ var('share') }}\"\n"
+        "      row_condition: \"day >= '{{ data_interval_start }}' AND day < '{{ data_interval_end }}'\"\n"
+        "  - type: expect_column_values_to_be_between\n"
+        "    kwargs: {column: x, min_value: \"{{ ds_nodash }}\", max_value: 99999999}\n"
+        "  - type: expect_column_values_to_be_between\n"
+        "    kwargs:\n"
+        "      column: x\n"
+        "      min_value: \"{{ var('missing') }}\"\n";
+    weir_suite *s = NULL;
+    weir_diags d = WEIR_DIAGS_INIT;
+    CHECK_INT(weir_suite_parse("daily.yml", text, strlen(text), &s, &d), ==, 0);
+    /* unchecked until rendered: a string is no number for 'mostly' yet */
+    CHECK_INT(d.list.len, ==, 0);
+    CHECK(s->items[0].templated);
+    json_t *vars = json_pack("{s:s, s:f}", "col", "v", "share", 0.25);
+    weir_suite_params sp = { "2024-02-28", NULL, NULL, vars };
+    CHECK_INT(weir_suite_render(s, &sp, &d), ==, WEIR_EINVALID);
+    CHECK(!s->items[0].templated);
+    CHECK(s->items[0].error == NULL);
+    CHECK_STR(s->items[0].column, "v");
+    CHECK_DBL(s->items[0].mostly, 0.25, 1e-12);
+    CHECK_STR(s->items[0].row_condition, "day >= '2024-02-28' AND day < '2024-02-29'");
+    /* one expression rendering as a number takes its type */
+    CHECK(json_is_integer(json_object_get(s->items[1].kwargs, "min_value")));
+    CHECK_INT(json_integer_value(json_object_get(s->items[1].kwargs, "min_value")), ==, 20240228);
+    /* a missing var is that expectation's error, at its kwarg */
+    CHECK(s->items[2].error != NULL);
+    CHECK_CONTAINS(s->items[2].error, "required var 'missing' not found");
+    CHECK_INT(d.list.len, ==, 1);
+    CHECK_STR(s->items[2].where, "daily.yml:14:18");
+    json_decref(vars);
+    weir_suite_free(s);
+    weir_diags_release(&d);
+}
