@@ -83,6 +83,22 @@ static int resolve_source(weir_transform *tf, const weir_args *a, weir_tnode **o
     return 0;
 }
 
+/*
+ * A relation as dbt's templates see it: prints as its quoted name
+ * ("main"."orders"), with attributes database, schema, identifier, name and
+ * table. Call with the render lock held when n may be renamed meanwhile.
+ */
+static weir_tvalue relation_value(const weir_tnode *n)
+{
+    weir_tvalue r = weir_tvalue_object(n->relation ? n->relation : "");
+    weir_tvalue_dict_set(&r, "database", weir_tvalue_string(n->database ? n->database : "main"));
+    weir_tvalue_dict_set(&r, "schema", weir_tvalue_string(n->schema ? n->schema : ""));
+    weir_tvalue_dict_set(&r, "identifier", weir_tvalue_string(n->alias ? n->alias : n->name));
+    weir_tvalue_dict_set(&r, "name", weir_tvalue_string(n->alias ? n->alias : n->name));
+    weir_tvalue_dict_set(&r, "table", weir_tvalue_string(n->alias ? n->alias : n->name));
+    return r;
+}
+
 static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
@@ -90,7 +106,7 @@ static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     if (resolve_ref(tf, a, &n, err))
         return WEIR_ENOTFOUND;
     pthread_mutex_lock(&tf->tpl->lock);
-    *out = weir_tvalue_string(n->relation);
+    *out = relation_value(n);
     pthread_mutex_unlock(&tf->tpl->lock);
     return 0;
 }
@@ -101,7 +117,7 @@ static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
     weir_tnode *n;
     if (resolve_source(tf, a, &n, err))
         return WEIR_ENOTFOUND;
-    *out = weir_tvalue_string(n->relation);
+    *out = relation_value(n);
     return 0;
 }
 
@@ -657,7 +673,7 @@ static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
     weir_tvalue_dict_set(&model, "path", weir_tvalue_string(n->path));
     weir_tvalue_dict_set(&ctx, "model", model);
     if (n->relation)
-        weir_tvalue_dict_set(&ctx, "this", weir_tvalue_string(n->relation));
+        weir_tvalue_dict_set(&ctx, "this", relation_value(n));
     return ctx;
 }
 
@@ -754,7 +770,7 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    weir_vec_push(&kv, weir_tvalue_string(parent->relation));
+    weir_vec_push(&kv, relation_value(parent));
     if (n->column) {
         weir_vec_push(&kn, "column_name");
         weir_vec_push(&kv, weir_tvalue_string(n->column));

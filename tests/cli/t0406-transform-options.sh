@@ -74,6 +74,14 @@ expect_err_contains "models/e.sql:1:" "at its place"
 expect_err_contains 'bad config for "main"."e"' "with the message"
 rm p/models/e.sql
 
+# relations have attributes, and print as their quoted names
+echo "{{ config(post_hook='create or replace table {{ this.schema }}.rel_seen as select \\'{{ this.identifier }}\\' as id') }} select '{{ ref(\"a\").schema }}.{{ ref(\"a\").identifier }}' as r, '{{ source(\"raw\", \"things\").name }}' as s" >p/models/rels.sql
+run weir run -C p -s rels
+expect_rc 0 "a model reading relation attributes"
+run weir query -C p --format csv "select r, s, (select id from main.rel_seen) as hook from rels"
+expect_out_contains "main.a,things_v1,rels" "ref(), source() and this expose schema, identifier and name"
+rm p/models/rels.sql
+
 # run_query, as dbt_utils.get_column_values uses it
 cat >p/models/kinds_wide.sql <<'SQL'
 {% set kinds = run_query("select 'x' as k, 1 as n union all select 'y', 2 order by 1") %}
