@@ -1019,6 +1019,9 @@ static int dispatch(weir_exec *x, weir_error *err)
         weir_buf path = WEIR_BUF_INIT;
         weir_ts now;
         if (r->pipe->running_tasks >= r->pl->concurrency || !(w = idle_worker(x))) {
+            /* ready but waiting for a worker or a concurrency slot: queued */
+            if (t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err))
+                return WEIR_ERROR;
             x->ready.items[kept++] = rq;
             continue;
         }

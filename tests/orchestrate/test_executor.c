@@ -632,3 +632,29 @@ TEST(rollback_refuses_a_table_without_date_column_before_deleting)
     weir_conn_free(c);
     teardown(&f);
 }
+
+TEST(concurrency_and_max_active_runs_bound_the_parallelism)
+{
+    fixture f;
+    setup(&f, "pipeline: p\n"
+              "concurrency: 1\n"
+              "max_active_runs: 1\n"
+              "tasks:\n"
+              "  - name: a\n"
+              "    run: sleep 0.2\n"
+              "  - name: b\n"
+              "    run: sleep 0.2\n");
+    const char *dates[] = { "2024-01-01", "2024-01-02", NULL };
+    run_dates(&f, dates, 0);
+    CHECK_STR(run_state(&f, "2024-01-01"), "success");
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    /* no two attempts overlap: one task at a time */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts x, task_attempts y WHERE x.id < y.id "
+                       "AND x.started_at < y.ended_at AND y.started_at < x.ended_at"),
+              ==, 0);
+    /* the second run started after the first ended */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs x, runs y WHERE x.ds = '2024-01-01' AND "
+                       "y.ds = '2024-01-02' AND y.started_at >= x.ended_at"),
+              ==, 1);
+    teardown(&f);
+}
