@@ -3,7 +3,8 @@
  * executor.h for the rules). The owner thread keeps each run's instances in
  * memory, mirrors every transition into the store (grouped into one store
  * transaction per loop iteration, which keeps per-task overhead low), and
- * exchanges jobs and results with the workers under one mutex.
+ * exchanges jobs and results with the workers under one mutex. A log thread
+ * writes SQL tasks' logs after their results are handed back.
  */
 #include "core/compat.h"
 
@@ -1384,6 +1385,13 @@ int weir_exec_stop(weir_exec *x, weir_error *err)
             pthread_mutex_unlock(&x->mu);
         }
         weir_vec_release(&got);
+    }
+    /* instances waiting for a worker were never started: back to none */
+    for (size_t q = 0; rc == 0 && q < x->ready.len; q++) {
+        xti *t = &x->ready.items[q].run->tis[x->ready.items[q].task];
+        t->ready = 0;
+        if (t->state == WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_NONE, NULL, 0, err))
+            rc = WEIR_ERROR;
     }
     /* runs not finished go back to queued, for the next start to resume */
     for (size_t q = 0; rc == 0 && q < x->runs.len; q++) {
