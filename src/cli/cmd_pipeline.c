@@ -134,55 +134,41 @@ static int parse_date(const weir_command *cmd, const char *what, const char *s, 
     return 0;
 }
 
-/* Runs a store query and fills a grid: every column text unless its name
- * ends with '#' (a number; the '#' is dropped). */
+/* Adds the grid's columns from the SQL's aliases, written AS "name": text,
+ * or a number when the name ends with '#' (which is dropped). */
+static void grid_columns(const char *sql, weir_grid *g)
+{
+    const char *p = sql;
+    while ((p = strstr(p, " AS \""))) {
+        const char *q = strchr(p + 5, '"');
+        size_t len = (size_t)(q - p - 5);
+        char name[64];
+        int number = len && p[5 + len - 1] == '#';
+        snprintf(name, sizeof(name), "%.*s", (int)(len - (size_t)number), p + 5);
+        weir_grid_add_column(g, name, number ? WEIR_COL_NUMBER : WEIR_COL_TEXT);
+        p = q;
+    }
+}
+
+/* Runs a store query (params bound as text) and fills a grid with its rows. */
 static int store_grid(weir_store *s, const char *sql, const char *const *params, size_t n_params,
                       weir_grid *g, weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s, sql, &st, err), ncols = 0;
+    int rc = weir_store_prepare(s, sql, &st, err);
+    size_t ncols;
     if (rc)
         return rc;
+    grid_columns(sql, g);
+    ncols = g->names.len;
     for (size_t i = 0; i < n_params; i++)
         weir_store_bind_text(st, (int)i + 1, params[i], NULL);
     while ((rc = weir_store_step(st, err)) == 1) {
-        if (!ncols) {
-            /* column names come from the SQL's aliases, given as "name" */
-            const char *p = sql;
-            while ((p = strstr(p, " AS \""))) {
-                const char *q = strchr(p + 5, '"');
-                char name[64];
-                size_t len = (size_t)(q - p - 5);
-                snprintf(name, sizeof(name), "%.*s", (int)len, p + 5);
-                if (len && name[len - 1] == '#') {
-                    name[len - 1] = '\0';
-                    weir_grid_add_column(g, name, WEIR_COL_NUMBER);
-                } else {
-                    weir_grid_add_column(g, name, WEIR_COL_TEXT);
-                }
-                ncols++;
-                p = q;
-            }
-        }
-        for (int k = 0; k < ncols; k++)
-            weir_grid_add_cell(g, weir_store_col_text(st, k));
+        for (size_t k = 0; k < ncols; k++)
+            weir_grid_add_cell(g, weir_store_col_text(st, (int)k));
         weir_grid_end_row(g);
     }
     weir_store_stmt_free(st);
-    if (rc == 0 && !ncols) {
-        const char *p = sql;
-        while ((p = strstr(p, " AS \""))) {
-            const char *q = strchr(p + 5, '"');
-            size_t len = (size_t)(q - p - 5);
-            char name[64];
-            snprintf(name, sizeof(name), "%.*s", (int)len, p + 5);
-            if (len && name[len - 1] == '#')
-                name[len - 1] = '\0';
-            weir_grid_add_column(g, name, len && p[5 + len - 1] == '#' ? WEIR_COL_NUMBER
-                                                                       : WEIR_COL_TEXT);
-            p = q;
-        }
-    }
     return rc < 0 ? rc : 0;
 }
 

@@ -53,7 +53,8 @@ static weir_ts last_end(weir_store *s, const weir_pipeline *pl)
     return t;
 }
 
-/* Resumes the runs a previous server left queued or running. */
+/* Adds the runs left queued or running (by a previous server, a crash, or
+ * `weir pipeline clear`) that are not in flight here. */
 static int resume(weir_exec *x, weir_store *s, const weir_pipeline_list *l, weir_error *err)
 {
     weir_store_stmt *st = NULL;
@@ -184,6 +185,9 @@ static int run(const weir_command *cmd, int argc, char **argv)
         for (size_t i = 0; i < pls.len; i++)
             if (schedule(x, store, pls.items[i], now, &err) < 0)
                 goto fail;
+        /* runs cleared by `weir pipeline clear` while serving */
+        if (resume(x, store, &pls, &err))
+            goto fail;
         while (!stop_signal && weir_monotonic_us() < next) {
             int64_t left = (next - weir_monotonic_us()) / 1000;
             if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0)

@@ -3,7 +3,8 @@
  * executor.h for the rules). The owner thread keeps each run's instances in
  * memory, mirrors every transition into the store (grouped into one store
  * transaction per loop iteration, which keeps per-task overhead low), and
- * exchanges jobs and results with the workers under one mutex.
+ * exchanges jobs and results with the workers under one mutex. A log thread
+ * writes SQL tasks' logs after their results are handed back.
  */
 #include "core/compat.h"
 
@@ -68,6 +69,15 @@ typedef struct worker {
     int64_t avail_us; /* when it became free for this job: the end of its last one */
 } worker;
 
+/* A SQL task's log, kept in memory and written by the log thread once the
+ * result is handed back: creating a file is the costliest step of a trivial
+ * task, and this takes it off the path between a task and its dependant.
+ * (A crash can lose the logs not yet written; the attempts are recorded.) */
+typedef struct deferred_log {
+    char *path, *text;
+    size_t len;
+} deferred_log;
+
 typedef struct readyq {
     xrun *run;
     size_t task;
@@ -93,6 +103,12 @@ struct weir_exec {
     weir_exec_stats stats;
     unsigned seed;
     weir_store_stmt *st_start, *st_attempt, *st_end, *st_att_end, *st_state;
+    /* the log thread and its queue, under log_mu */
+    pthread_t log_th;
+    int log_started, log_quit;
+    pthread_mutex_t log_mu;
+    pthread_cond_t log_cv;
+    WEIR_VEC(deferred_log) logs;
 };
 
 /* --- store writes -------------------------------------------------------- */
@@ -466,13 +482,6 @@ static void run_sensor(worker *w, const weir_task_spec *t, FILE *log)
     weir_error_release(&err);
 }
 
-/* A SQL task's log, kept in memory and written once its result is handed
- * back: creating a file is the costliest step of a trivial task, and this
- * takes it off the path between a task and its dependant. */
-typedef struct deferred_log {
-    char *path, *text;
-    size_t len;
-} deferred_log;
 
 static void run_job(worker *w, deferred_log *dl)
 {
@@ -527,6 +536,32 @@ static void run_job(worker *w, deferred_log *dl)
         fclose(log);
 }
 
+static void *log_main(void *arg)
+{
+    weir_exec *x = arg;
+    pthread_mutex_lock(&x->log_mu);
+    for (;;) {
+        while (!x->logs.len && !x->log_quit)
+            pthread_cond_wait(&x->log_cv, &x->log_mu);
+        if (!x->logs.len && x->log_quit)
+            break;
+        deferred_log dl = x->logs.items[0];
+        memmove(x->logs.items, x->logs.items + 1, (x->logs.len - 1) * sizeof(dl));
+        x->logs.len--;
+        pthread_mutex_unlock(&x->log_mu);
+        FILE *f = fopen(dl.path, "w");
+        if (f) {
+            fwrite(dl.text, 1, dl.len, f);
+            fclose(f);
+        }
+        free(dl.path);
+        free(dl.text);
+        pthread_mutex_lock(&x->log_mu);
+    }
+    pthread_mutex_unlock(&x->log_mu);
+    return NULL;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -545,16 +580,11 @@ static void *worker_main(void *arg)
         weir_vec_push(&x->finished, w);
         pthread_cond_signal(&x->done_cv);
         if (dl.path) {
-            FILE *f;
-            pthread_mutex_unlock(&x->mu);
-            if ((f = fopen(dl.path, "w"))) {
-                fwrite(dl.text, 1, dl.len, f);
-                fclose(f);
-            }
-            pthread_mutex_lock(&x->mu);
+            pthread_mutex_lock(&x->log_mu);
+            weir_vec_push(&x->logs, dl);
+            pthread_cond_signal(&x->log_cv);
+            pthread_mutex_unlock(&x->log_mu);
         }
-        free(dl.path);
-        free(dl.text);
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -587,6 +617,10 @@ int weir_exec_new(const weir_project *p, weir_store *store, weir_engine *engine,
     x->seed = (unsigned)getpid() ^ (unsigned)weir_monotonic_us();
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->done_cv, NULL);
+    pthread_mutex_init(&x->log_mu, NULL);
+    pthread_cond_init(&x->log_cv, NULL);
+    if (pthread_create(&x->log_th, NULL, log_main, x) == 0)
+        x->log_started = 1;
     x->last_heartbeat_us = weir_monotonic_us();
     if ((rc = prepare(x, err)))
         goto fail;
@@ -1018,6 +1052,9 @@ static int dispatch(weir_exec *x, weir_error *err)
         weir_buf path = WEIR_BUF_INIT;
         weir_ts now;
         if (r->pipe->running_tasks >= r->pl->concurrency || !(w = idle_worker(x))) {
+            /* ready but waiting for a worker or a concurrency slot: queued */
+            if (t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err))
+                return WEIR_ERROR;
             x->ready.items[kept++] = rq;
             continue;
         }
@@ -1348,6 +1385,13 @@ int weir_exec_stop(weir_exec *x, weir_error *err)
         }
         weir_vec_release(&got);
     }
+    /* instances waiting for a worker were never started: back to none */
+    for (size_t q = 0; rc == 0 && q < x->ready.len; q++) {
+        xti *t = &x->ready.items[q].run->tis[x->ready.items[q].task];
+        t->ready = 0;
+        if (t->state == WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_NONE, NULL, 0, err))
+            rc = WEIR_ERROR;
+    }
     /* runs not finished go back to queued, for the next start to resume */
     for (size_t q = 0; rc == 0 && q < x->runs.len; q++) {
         xrun *r = x->runs.items[q];
@@ -1386,6 +1430,20 @@ void weir_exec_free(weir_exec *x)
     pthread_mutex_unlock(&x->mu);
     for (int i = 0; i < x->n_workers; i++)
         pthread_join(x->workers[i].th, NULL);
+    /* the logs still queued are written before the executor goes */
+    pthread_mutex_lock(&x->log_mu);
+    x->log_quit = 1;
+    pthread_cond_signal(&x->log_cv);
+    pthread_mutex_unlock(&x->log_mu);
+    if (x->log_started)
+        pthread_join(x->log_th, NULL);
+    for (size_t i = 0; i < x->logs.len; i++) {
+        free(x->logs.items[i].path);
+        free(x->logs.items[i].text);
+    }
+    weir_vec_release(&x->logs);
+    pthread_mutex_destroy(&x->log_mu);
+    pthread_cond_destroy(&x->log_cv);
     for (int i = 0; x->workers && i < x->opts.workers; i++) {
         worker *w = &x->workers[i];
         weir_conn_free(w->conn);

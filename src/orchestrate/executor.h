@@ -12,6 +12,11 @@
  * carry this process's pid and host and a heartbeat, renewed every few
  * seconds, so weir_state_recover() in a later process can tell them dead.
  *
+ * States: an instance goes from none to running when a worker takes it,
+ * through queued when it is ready but waits for a worker or for the
+ * pipeline's concurrency; to success, failed, skipped or upstream_failed;
+ * or to up_for_retry and, when its delay is over, running again.
+ *
  * Retries: attempt k failed with tries left waits retry_delay * 2^(k-1),
  * capped at max_retry_delay, plus or minus 10% jitter, in up_for_retry.
  * Timeouts: a SQL task's query is interrupted, a shell task's process group
@@ -86,8 +91,8 @@ enum {
 /*
  * Adds the run of pl for interval iv (kind "scheduled", "manual" or
  * "backfill"), creating it in the store or resuming the existing one: its
- * instances that did not succeed (all of them with WEIR_EXEC_RERUN) are
- * cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
+ * instances that did not succeed (all of them with WEIR_EXEC_RERUN, or when
+ * a rollback cancelled the run) are cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
  * and WEIR_EXEC_RERUN is not given (nothing is added). pl must outlive x.
  */
 int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval *iv,

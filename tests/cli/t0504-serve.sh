@@ -71,6 +71,17 @@ expect_err_contains "kill $spid" "and what to do"
 run weir pipeline run caught --date "$start" --project-dir p
 expect_err_contains "in use by 'weir serve' (pid $spid)" "pipeline run says it too"
 
+# a cleared run is picked up by the running server
+run weir pipeline clear caught --date "$start" --project-dir p
+expect_rc 0 "clear works while serve runs (it only needs the store)"
+ok=0
+for i in $(seq 1 100); do
+    n=$("$WEIR" pipeline tasks caught --date "$start" --project-dir p --format json 2>/dev/null | grep -c '"attempts": 2')
+    if [ "$n" = 1 ]; then ok=1; break; fi
+    sleep 0.1
+done
+if [ $ok = 1 ]; then pass "the server runs what was cleared"; else fail "the server runs what was cleared"; fi
+
 kill -TERM $spid
 wait $spid
 rc=$?
@@ -85,7 +96,7 @@ run weir pipeline runs sleeper --project-dir p --format json
 expect_out_contains '"state": "queued"' "its run is queued for the next start"
 
 run weir query --project-dir p --format csv "select count(*) from seen"
-expect_out_contains "3" "the caught-up runs did their work once each"
+expect_out_contains "4" "the caught-up runs did their work, the cleared one twice"
 
 expect_no_crash "no crash"
 done_testing

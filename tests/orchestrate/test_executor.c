@@ -632,3 +632,103 @@ TEST(rollback_refuses_a_table_without_date_column_before_deleting)
     weir_conn_free(c);
     teardown(&f);
 }
+
+TEST(concurrency_and_max_active_runs_bound_the_parallelism)
+{
+    fixture f;
+    setup(&f, "pipeline: p\n"
+              "concurrency: 1\n"
+              "max_active_runs: 1\n"
+              "tasks:\n"
+              "  - name: a\n"
+              "    run: sleep 0.2\n"
+              "  - name: b\n"
+              "    run: sleep 0.2\n");
+    const char *dates[] = { "2024-01-01", "2024-01-02", NULL };
+    run_dates(&f, dates, 0);
+    CHECK_STR(run_state(&f, "2024-01-01"), "success");
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    /* no two attempts overlap: one task at a time */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts x, task_attempts y WHERE x.id < y.id "
+                       "AND x.started_at < y.ended_at AND y.started_at < x.ended_at"),
+              ==, 0);
+    /* the second run started after the first ended */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs x, runs y WHERE x.ds = '2024-01-01' AND "
+                       "y.ds = '2024-01-02' AND y.started_at >= x.ended_at"),
+              ==, 1);
+    teardown(&f);
+}
+
+TEST(running_tasks_heartbeat)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options o = { 0 };
+    weir_buf logs = WEIR_BUF_INIT;
+    weir_interval iv;
+    setup(&f, "pipeline: p\n"
+              "tasks:\n"
+              "  - name: slow\n"
+              "    run: sleep 0.4\n");
+    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
+    o.log_dir = logs.ptr;
+    o.heartbeat_ms = 50;
+    CHECK_OK(weir_exec_new(NULL, f.store, f.engine, &o, &x, &err), &err);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    for (int i = 0; i < 6; i++)
+        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    /* still running, with a heartbeat newer than its start */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running' AND "
+                       "heartbeat_at > started_at AND pid = %d",
+                   (int)getpid()),
+              ==, 1);
+    CHECK_OK(weir_exec_run(x, &err), &err);
+    CHECK_STR(ti(&f, "2024-01-02", "slow", NULL), "success");
+    weir_exec_free(x);
+    weir_buf_release(&logs);
+    teardown(&f);
+}
+
+TEST(pipeline_sensor_waits_for_the_other_pipelines_run)
+{
+    fixture f, g;
+    weir_diags d = WEIR_DIAGS_INIT;
+    const char *e;
+    setup(&f, "pipeline: upstream\n"
+              "tasks:\n"
+              "  - name: t\n"
+              "    run: 'true'\n");
+    /* the second pipeline shares the store */
+    g = f;
+    g.pl = NULL;
+    const char *yaml = "pipeline: downstream\n"
+                       "alert: { stderr: false }\n"
+                       "inputs:\n"
+                       "  - pipeline: upstream\n"
+                       "    poke_interval: 50ms\n"
+                       "    timeout: 300ms\n";
+    CHECK_INT(weir_pipeline_load_buf(NULL, "d.yml", yaml, strlen(yaml), &g.pl, &d), ==, 0);
+    run_date(&g, "2024-01-02");
+    CHECK_STR(ti(&g, "2024-01-02", "wait_upstream", &e), "failed");
+    CHECK_CONTAINS(e, "sensor timed out");
+    run_date(&f, "2024-01-03");
+    run_date(&g, "2024-01-03");
+    {
+        weir_store_stmt *st = NULL;
+        weir_error err = WEIR_ERROR_INIT;
+        CHECK_OK(weir_store_prepare(f.store,
+                                    "SELECT t.state FROM task_instances t JOIN runs r ON r.id = "
+                                    "t.run_id WHERE r.ds = '2024-01-03' AND t.task_id = "
+                                    "'wait_upstream'",
+                                    &st, &err),
+                 &err);
+        CHECK_INT(weir_store_step(st, &err), ==, 1);
+        CHECK_STR(weir_store_col_text(st, 0), "success");
+        weir_store_stmt_free(st);
+    }
+    weir_pipeline_free(g.pl);
+    weir_diags_release(&d);
+    teardown(&f);
+}
