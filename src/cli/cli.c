@@ -10,6 +10,21 @@
 
 void weir_cli_error(const weir_error *err)
 {
+    /* An error about a user's file leads with its place, as a compiler's
+     * does: "models/a.sql:3:12: error: ..."; others read "weir: error: ...". */
+    if (err && err->code && err->file) {
+        weir_diag dg = { WEIR_DIAG_ERROR, err->file, err->line, err->col, NULL };
+        weir_buf msg = WEIR_BUF_INIT, line = WEIR_BUF_INIT;
+        for (size_t i = err->context.len; i > 0; i--)
+            weir_buf_addf(&msg, "%s: ", err->context.items[i - 1]);
+        weir_buf_add(&msg, err->msg.ptr, err->msg.len);
+        dg.msg = msg.ptr;
+        weir_diag_format(&dg, &line);
+        fprintf(stderr, "%s\n", line.ptr);
+        weir_buf_release(&msg);
+        weir_buf_release(&line);
+        return;
+    }
     fprintf(stderr, "weir: error: %s\n", weir_error_str(err));
 }
 

@@ -41,7 +41,8 @@ typedef struct weir_command {
 int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
                    char **argv, weir_strvec *positional);
 
-/* Prints "weir: error: <formatted error>" to stderr. */
+/* Prints an error to stderr: "file:line:col: error: ..." when it names a
+ * place in a user's file, else "weir: error: ...". */
 void weir_cli_error(const weir_error *err);
 /* Prints a usage error for cmd to stderr and returns WEIR_EXIT_USAGE. */
 int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
