@@ -63,7 +63,7 @@ typedef struct worker {
     int try_number;
     char *log_path;
     /* the result, under x->mu */
-    int result_rc; /* 0 success, 1 failed, 2 skipped */
+    int result_rc; /* 0 success, 1 failed, 2 skipped, 3 failed for good (no retry) */
     char *result_error;
     int64_t start_us, end_us, work_us;
     int64_t avail_us; /* when it became free for this job: the end of its last one */
@@ -511,19 +511,19 @@ static void run_job(worker *w, deferred_log *dl)
         run_sensor(w, t, log);
         break;
     case WEIR_TASK_INGEST:
-        set_result(w, 1, "ingest tasks are not available in this build (the ingest module is not "
+        set_result(w, 3, "ingest tasks are not available in this build (the ingest module is not "
                          "wired in yet): cannot load '%s'", t->text);
         break;
     case WEIR_TASK_MODELS:
-        set_result(w, 1, "model tasks are not available in this build (the transformation layer "
+        set_result(w, 3, "model tasks are not available in this build (the transformation layer "
                          "is not wired in yet): cannot build '%s'", t->text);
         break;
     case WEIR_TASK_EXPECTATION:
-        set_result(w, 1, "expectation-suite tasks are not available in this build (the quality "
+        set_result(w, 3, "expectation-suite tasks are not available in this build (the quality "
                          "module is not wired in yet): cannot check suite '%s'", t->text);
         break;
     case WEIR_TASK_MONITOR:
-        set_result(w, 1, "monitor tasks are not available in this build (the monitor module is "
+        set_result(w, 3, "monitor tasks are not available in this build (the monitor module is "
                          "not wired in yet): cannot record row counts of '%s'", t->text);
         break;
     }
@@ -1177,7 +1177,8 @@ static int complete(weir_exec *x, worker *w, int stopping, weir_error *err)
         free(error);
         return 0;
     }
-    if (t->try_number < t->max_tries) {
+    /* a task this build cannot run would fail the same way on every try */
+    if (t->try_number < t->max_tries && rc != 3) {
         int64_t delay = retry_delay_ms(x, spec, t->try_number);
         t->due_us = weir_monotonic_us() + delay * 1000;
         if (set_state(x, t, WEIR_TI_UP_FOR_RETRY, error, weir_ts_now() + delay * 1000, err))
