@@ -4,9 +4,11 @@
 #include "core/compat.h"
 
 #include "cli/cli.h"
+#include "core/alloc.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 void weir_cli_error(const weir_error *err)
 {
@@ -125,4 +127,42 @@ void weir_cli_print_json(json_t *v)
     fwrite(b.ptr, 1, b.len, stdout);
     weir_buf_release(&b);
     json_decref(v);
+}
+
+static void print_subs(const char *group, const weir_command *subs, size_t n, FILE *f)
+{
+    size_t skip = strlen(group) + 1;
+    fprintf(f, "usage: weir %s SUBCOMMAND [ARGS]\n\nsubcommands:\n", group);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-10s %s\n", subs[i].name + skip, subs[i].summary);
+    fprintf(f, "\n'weir %s SUBCOMMAND --help' for one\n", group);
+}
+
+int weir_cli_dispatch(const char *group, const weir_command *subs, size_t n, int argc,
+                      char **argv)
+{
+    size_t skip = strlen(group) + 1;
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        print_subs(group, subs, n, argc < 1 ? stderr : stdout);
+        return argc < 1 ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
+    }
+    const char **names = weir_xcalloc(n ? n : 1, sizeof(*names));
+    int rc = WEIR_EXIT_USAGE;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = subs[i].name + skip;
+        if (!strcmp(argv[0], names[i])) {
+            rc = subs[i].run(&subs[i], argc - 1, argv + 1);
+            goto done;
+        }
+    }
+    const char *s = weir_str_suggest(argv[0], names, n);
+    if (s)
+        fprintf(stderr, "weir: error: unknown subcommand '%s %s' (did you mean '%s'?)\n", group,
+                argv[0], s);
+    else
+        fprintf(stderr, "weir: error: unknown subcommand '%s %s' (see 'weir %s --help')\n", group,
+                argv[0], group);
+done:
+    free(names);
+    return rc;
 }

@@ -50,6 +50,14 @@ int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
 /* Parses "--format" values "text"/"json" (and "table" as text). */
 int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_format *out);
 
+/*
+ * Runs the subcommand argv[0] of group ("pipeline", "monitor") from subs,
+ * whose names are "GROUP SUB"; prints the list of subcommands for --help
+ * (exit 0) or no argument (exit 2), and a "did you mean" for an unknown one.
+ */
+int weir_cli_dispatch(const char *group, const weir_command *subs, size_t n, int argc,
+                      char **argv);
+
 /* Prints v as indented JSON and a newline on stdout, and drops the
  * reference (so json_pack(...) can be passed directly). */
 struct json_t;

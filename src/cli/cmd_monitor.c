@@ -752,36 +752,10 @@ static const weir_command subs[] = {
       cmd_explain },
 };
 
-static void print_subs(FILE *f)
-{
-    fputs("usage: weir monitor SUBCOMMAND [ARGS]\n\nsubcommands:\n", f);
-    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++)
-        fprintf(f, "  %-10s %s\n", subs[i].name + 8, subs[i].summary);
-    fputs("\n'weir monitor SUBCOMMAND --help' for one\n", f);
-}
-
 static int run(const weir_command *cmd, int argc, char **argv)
 {
-    const char *names[WEIR_ARRAY_SIZE(subs)];
-    const char *s;
     (void)cmd;
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        print_subs(argc < 1 ? stderr : stdout);
-        return argc < 1 ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
-    }
-    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++) {
-        names[i] = subs[i].name + 8;
-        if (!strcmp(argv[0], names[i]))
-            return subs[i].run(&subs[i], argc - 1, argv + 1);
-    }
-    s = weir_str_suggest(argv[0], names, WEIR_ARRAY_SIZE(subs));
-    if (s)
-        fprintf(stderr, "weir: error: unknown subcommand 'monitor %s' (did you mean '%s'?)\n",
-                argv[0], s);
-    else
-        fprintf(stderr, "weir: error: unknown subcommand 'monitor %s' (see 'weir monitor --help')\n",
-                argv[0]);
-    return WEIR_EXIT_USAGE;
+    return weir_cli_dispatch("monitor", subs, WEIR_ARRAY_SIZE(subs), argc, argv);
 }
 
 const weir_command weir_cmd_monitor = {

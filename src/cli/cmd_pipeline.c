@@ -1176,36 +1176,10 @@ static const weir_command subs[] = {
       "weir pipeline trash [--project-dir DIR] [--format text|json]", NULL, cmd_trash },
 };
 
-static void print_subs(FILE *f)
-{
-    fputs("usage: weir pipeline SUBCOMMAND [ARGS]\n\nsubcommands:\n", f);
-    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++)
-        fprintf(f, "  %-10s %s\n", subs[i].name + 9, subs[i].summary);
-    fputs("\n'weir pipeline SUBCOMMAND --help' for one\n", f);
-}
-
 static int run(const weir_command *cmd, int argc, char **argv)
 {
-    const char *names[WEIR_ARRAY_SIZE(subs)];
-    const char *s;
     (void)cmd;
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
-        print_subs(argc < 1 ? stderr : stdout);
-        return argc < 1 ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
-    }
-    for (size_t i = 0; i < WEIR_ARRAY_SIZE(subs); i++) {
-        names[i] = subs[i].name + 9;
-        if (!strcmp(argv[0], names[i]))
-            return subs[i].run(&subs[i], argc - 1, argv + 1);
-    }
-    s = weir_str_suggest(argv[0], names, WEIR_ARRAY_SIZE(subs));
-    if (s)
-        fprintf(stderr, "weir: error: unknown subcommand 'pipeline %s' (did you mean '%s'?)\n",
-                argv[0], s);
-    else
-        fprintf(stderr, "weir: error: unknown subcommand 'pipeline %s' (see 'weir pipeline --help')\n",
-                argv[0]);
-    return WEIR_EXIT_USAGE;
+    return weir_cli_dispatch("pipeline", subs, WEIR_ARRAY_SIZE(subs), argc, argv);
 }
 
 const weir_command weir_cmd_pipeline = {

@@ -14,6 +14,15 @@ for c in init check query version; do
     expect_out_contains "usage: weir $c" "weir help $c equals weir $c --help"
 done
 
+# every command that `weir --help` lists answers --help with its usage
+cmds=$("$WEIR" --help | sed -n '/^commands:/,/^$/p' | awk 'NF && $1 != "commands:" && $1 != "help" {print $1}')
+expect_true "weir --help lists more than the first four commands" test "$(wc -w <<<"$cmds")" -gt 4
+for c in $cmds; do
+    run weir "$c" --help
+    expect_rc 0 "weir $c --help exits 0"
+    expect_out_contains "usage: weir $c" "weir $c --help shows its usage"
+done
+
 run weir
 expect_rc 2 "no command is a usage error"
 expect_err_contains "usage: weir" "no command prints usage"
