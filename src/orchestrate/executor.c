@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "orchestrate/executor.h"
+#include "quality/quality.h"
 
 extern char **environ;
 
@@ -444,6 +445,83 @@ static int poke(worker *w, const weir_task_spec *t, weir_error *err)
     return rc;
 }
 
+/*
+ * An expectation-suite task: loads the suite, renders its templated kwargs
+ * with the run's interval, validates it on this worker's connection, writes
+ * the GX result under target/validations/ and keeps it in the store with
+ * the run. A suite that fails fails the task (retries would see the same
+ * data); a suite that cannot be found or loaded fails it for good.
+ */
+static void run_expectation(worker *w, const weir_task_spec *t, FILE *log)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_buf target = WEIR_BUF_INIT, msg = WEIR_BUF_INIT;
+    weir_suite *suite = NULL;
+    json_t *vars = NULL, *result = NULL;
+    char *path = NULL, *out_path = NULL;
+    if (!w->conn) {
+        set_result(w, 3, "no warehouse: expectation-suite tasks need the project's warehouse");
+        goto cleanup;
+    }
+    if (weir_suite_find(w->x->project, t->text, &path, &err) ||
+        weir_suite_load_file(path, &suite, &diags)) {
+        if (diags.list.len)
+            weir_diag_format(&diags.list.items[0], &msg);
+        set_result(w, 3, "cannot load suite '%s': %s", t->text,
+                   msg.len ? msg.ptr : weir_error_str(&err));
+        goto cleanup;
+    }
+    vars = weir_quality_project_vars(w->x->project);
+    weir_suite_params params = { w->run->vars.ds, NULL, NULL, vars };
+    if (weir_suite_render(suite, &params, &diags))
+        for (size_t i = 0; i < diags.list.len; i++) {
+            weir_buf_reset(&msg);
+            weir_diag_format(&diags.list.items[i], &msg);
+            log_line(log, "%s", msg.ptr);
+        }
+    weir_validate_options opts = WEIR_VALIDATE_OPTIONS_INIT;
+    opts.ds = w->run->vars.ds;
+    opts.run_name = w->run->pl->name;
+    if (weir_quality_validate(w->conn, suite, &opts, &result, NULL, &err)) {
+        set_result(w, 1, "suite '%s': %s", t->text, weir_error_str(&err));
+        goto cleanup;
+    }
+    weir_path_join(&target, w->x->project_dir, "target");
+    if (weir_quality_write_result(target.ptr, result, &out_path, &err)) {
+        set_result(w, 1, "suite '%s': %s", t->text, weir_error_str(&err));
+        goto cleanup;
+    }
+    if (!w->store && weir_store_open(weir_store_path(w->x->store), NULL, &w->store, &err)) {
+        set_result(w, 1, "suite '%s': %s", t->text, weir_error_str(&err));
+        goto cleanup;
+    }
+    if (weir_quality_store_result(w->store, result, w->run->id, out_path, NULL, &err)) {
+        set_result(w, 1, "suite '%s': %s", t->text, weir_error_str(&err));
+        goto cleanup;
+    }
+    json_t *st = json_object_get(result, "statistics");
+    long long ok = json_integer_value(json_object_get(st, "successful_expectations"));
+    long long all = json_integer_value(json_object_get(st, "evaluated_expectations"));
+    log_line(log, "suite '%s': %lld of %lld expectations passed; result in %s", t->text, ok, all,
+             out_path);
+    if (json_is_true(json_object_get(result, "success")))
+        set_result(w, 0, NULL);
+    else
+        set_result(w, 1, "suite '%s' failed: %lld of %lld expectations passed (see %s)", t->text,
+                   ok, all, out_path);
+cleanup:
+    json_decref(result);
+    json_decref(vars);
+    weir_suite_free(suite);
+    free(path);
+    free(out_path);
+    weir_buf_release(&target);
+    weir_buf_release(&msg);
+    weir_diags_release(&diags);
+    weir_error_release(&err);
+}
+
 static void run_sensor(worker *w, const weir_task_spec *t, FILE *log)
 {
     int64_t start = weir_monotonic_us();
@@ -519,8 +597,7 @@ static void run_job(worker *w, deferred_log *dl)
                          "is not wired in yet): cannot build '%s'", t->text);
         break;
     case WEIR_TASK_EXPECTATION:
-        set_result(w, 3, "expectation-suite tasks are not available in this build (the quality "
-                         "module is not wired in yet): cannot check suite '%s'", t->text);
+        run_expectation(w, t, log);
         break;
     case WEIR_TASK_MONITOR:
         set_result(w, 3, "monitor tasks are not available in this build (the monitor module is "

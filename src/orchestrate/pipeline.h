@@ -35,7 +35,7 @@
  *       depends_on: [load]
  *       trigger_rule: all_success # all_success | all_done | one_failed
  *   models: "tag:engagement"      # placeholder until transform/ lands
- *   expectations: [daily_active_users]   # placeholders until quality/ lands
+ *   expectations: [daily_active_users]   # suites run through quality/
  *   monitor: { row_count: [raw.events] } # placeholders until monitor/ lands
  *   outputs:                      # what rollback deletes, upstream first
  *     - table: mart.daily
@@ -70,7 +70,7 @@ typedef enum {
     WEIR_TASK_SENSOR_PIPELINE,
     WEIR_TASK_RUN,         /* shell command */
     WEIR_TASK_SQL,         /* SQL on the warehouse, in one transaction */
-    WEIR_TASK_INGEST,      /* placeholders: fail with "not available" */
+    WEIR_TASK_INGEST,      /* ingest, models, monitor: placeholders that fail with "not available" */
     WEIR_TASK_MODELS,
     WEIR_TASK_EXPECTATION,
     WEIR_TASK_MONITOR
