@@ -36,7 +36,7 @@
  *       trigger_rule: all_success # all_success | all_done | one_failed
  *   models: "tag:engagement"      # placeholder until transform/ lands
  *   expectations: [daily_active_users]   # suites run through quality/
- *   monitor: { row_count: [raw.events] } # placeholders until monitor/ lands
+ *   monitor: { row_count: [raw.events] } # row counts recorded and checked by monitor/
  *   outputs:                      # what rollback deletes, upstream first
  *     - table: mart.daily
  *       date_column: day
@@ -70,7 +70,7 @@ typedef enum {
     WEIR_TASK_SENSOR_PIPELINE,
     WEIR_TASK_RUN,         /* shell command */
     WEIR_TASK_SQL,         /* SQL on the warehouse, in one transaction */
-    WEIR_TASK_INGEST,      /* ingest, models, monitor: placeholders that fail with "not available" */
+    WEIR_TASK_INGEST,      /* ingest and models: placeholders that fail with "not available" */
     WEIR_TASK_MODELS,
     WEIR_TASK_EXPECTATION,
     WEIR_TASK_MONITOR
