@@ -58,16 +58,8 @@ static int ctx_open(ctx *c, const char *dir, int warehouse)
     }
     weir_diags_print(&diags, stderr);
     weir_diags_release(&diags);
-    if (c->project->store.kind != WEIR_STORE_SQLITE) {
-        fprintf(stderr, "weir: error: store type '%s' is not supported by this weir yet\n",
-                c->project->store.type);
-        return WEIR_EXIT_FAILED;
-    }
-    if (weir_store_open(c->project->store.path, NULL, &c->store, &err)) {
-        weir_cli_error(&err);
-        weir_error_release(&err);
-        return WEIR_EXIT_FAILED;
-    }
+    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
+        return rc;
     if (warehouse) {
         if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
             return rc;

@@ -63,11 +63,6 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
     }
     weir_diags_print(&diags, stderr);
     weir_diags_release(&diags);
-    if (c->project->store.kind != WEIR_STORE_SQLITE) {
-        fprintf(stderr, "weir: error: store type '%s' is not supported by this weir yet\n",
-                c->project->store.type);
-        return WEIR_EXIT_FAILED;
-    }
     if (need & NEED_LOCK) {
         if (weir_warehouse_lock(c->project->dir, what, &err)) {
             weir_cli_error(&err);
@@ -75,11 +70,8 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
             return WEIR_EXIT_FAILED;
         }
     }
-    if (weir_store_open(c->project->store.path, NULL, &c->store, &err)) {
-        weir_cli_error(&err);
-        weir_error_release(&err);
-        return WEIR_EXIT_FAILED;
-    }
+    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
+        return rc;
     if (need & NEED_RECOVER) {
         size_t n = 0;
         if (weir_state_recover(c->store, 60000, &n, &err)) {

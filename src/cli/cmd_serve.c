@@ -161,9 +161,11 @@ static int run(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
-    if (weir_warehouse_lock(p->dir, "weir serve", &err) ||
-        weir_store_open(p->store.path, NULL, &store, &err) ||
-        weir_state_recover(store, 60000, &recovered, &err))
+    if (weir_warehouse_lock(p->dir, "weir serve", &err))
+        goto fail;
+    if ((rc = weir_cli_open_store(p, &store)) != WEIR_CLI_GO)
+        goto cleanup;
+    if (weir_state_recover(store, 60000, &recovered, &err))
         goto fail;
     if ((rc = weir_cli_open_warehouse(p, &engine)) != WEIR_CLI_GO)
         goto cleanup;

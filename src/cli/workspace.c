@@ -59,3 +59,20 @@ int weir_cli_open_warehouse(const weir_project *p, weir_engine **out)
     weir_error_release(&err);
     return rc;
 }
+
+int weir_cli_open_store(const weir_project *p, weir_store **out)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    if (p->store.kind != WEIR_STORE_SQLITE) {
+        fprintf(stderr, "weir: error: store type '%s' is not supported by this weir yet\n",
+                p->store.type);
+        return WEIR_EXIT_FAILED;
+    }
+    weir_debug("opening store %s", p->store.path);
+    if (weir_store_open(p->store.path, NULL, out, &err)) {
+        weir_cli_error(&err);
+        weir_error_release(&err);
+        return WEIR_EXIT_FAILED;
+    }
+    return WEIR_CLI_GO;
+}

@@ -8,6 +8,7 @@
 
 #include "config/project.h"
 #include "engine/engine.h"
+#include "store/store.h"
 
 /*
  * Loads the project in dir (NULL: "."). On failure prints every problem as
@@ -21,5 +22,12 @@ int weir_cli_load_project(const char *dir, weir_project **out);
  * WEIR_EXIT_FAILED; on success returns WEIR_CLI_GO with *out set.
  */
 int weir_cli_open_warehouse(const weir_project *p, weir_engine **out);
+
+/*
+ * Opens the project's metadata store (SQLite; other kinds are refused by
+ * name). On failure prints the error and returns WEIR_EXIT_FAILED; on
+ * success returns WEIR_CLI_GO with *out set.
+ */
+int weir_cli_open_store(const weir_project *p, weir_store **out);
 
 #endif
