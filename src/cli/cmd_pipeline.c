@@ -5,7 +5,9 @@
  * Commands that execute or delete (run, backfill, rollback, restore, purge)
  * take the project's warehouse lock (orchestrate/lock.h) and recover the
  * instances a dead process left running before they start; the others only
- * read or write the store, so they work while `weir serve` runs.
+ * read or write the store, so they work while `weir serve` runs. While it
+ * runs, run, backfill and clear hand their work to it (orchestrate/handoff.h)
+ * and follow it to the end.
  */
 #include "core/compat.h"
 
@@ -19,6 +21,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "orchestrate/executor.h"
+#include "orchestrate/handoff.h"
 #include "orchestrate/lock.h"
 #include "orchestrate/pipeline.h"
 #include "orchestrate/rollback.h"
@@ -32,6 +35,7 @@ typedef struct ctx {
     weir_store *store;
     weir_engine *engine;
     weir_conn *conn;
+    long server_pid; /* MAY_HAND_OVER: the `weir serve` holding the warehouse */
 } ctx;
 
 static void ctx_release(ctx *c)
@@ -44,10 +48,12 @@ static void ctx_release(ctx *c)
     weir_warehouse_unlock();
 }
 
-enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4 };
+enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
 
 /* Loads the project, its pipelines and store (and the warehouse, locked,
- * when asked). Returns WEIR_CLI_GO or an exit code. */
+ * when asked). With MAY_HAND_OVER, when `weir serve` holds the warehouse,
+ * only the store is opened and c->server_pid names the server. Returns
+ * WEIR_CLI_GO or an exit code. */
 static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
 {
     weir_diags diags = WEIR_DIAGS_INIT;
@@ -65,6 +71,10 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
     weir_diags_release(&diags);
     if (need & NEED_LOCK) {
         if (weir_warehouse_lock(c->project->dir, what, &err)) {
+            if ((need & MAY_HAND_OVER) && weir_handoff_server(c->project->dir, &c->server_pid)) {
+                weir_error_release(&err);
+                return weir_cli_open_store(c->project, &c->store);
+            }
             weir_cli_error(&err);
             weir_error_release(&err);
             return WEIR_EXIT_FAILED;
@@ -377,14 +387,154 @@ static json_t *run_report(weir_store *s, int64_t run_id)
     return tasks;
 }
 
+/* --- handing work to a running `weir serve` ------------------------------------ */
+
+typedef struct handover {
+    progress pr;
+    weir_out_format out;
+    weir_request *req;
+    const char *from_s, *to_s; /* as the user wrote them */
+} handover;
+
+static void on_taken(void *data, const weir_request *r)
+{
+    handover *h = data;
+    if (h->pr.tty)
+        fputs("\r\033[K", stderr);
+    if (!strcmp(r->state, "failed"))
+        return; /* said at the end */
+    if (h->out != WEIR_OUT_JSON) {
+        fprintf(stderr, "the server (pid %lld) took request %lld\n", (long long)r->server_pid,
+                (long long)r->id);
+        if (!strcmp(r->kind, "backfill"))
+            fprintf(stderr, "backfill of '%s' from %s to %s: %lld interval%s to run, %lld already "
+                            "successful%s\n",
+                    r->pipeline, h->from_s, h->to_s, (long long)r->runs, r->runs == 1 ? "" : "s",
+                    (long long)r->skipped,
+                    r->skipped && !r->rerun ? " (skipped; --rerun runs them again)" : "");
+        else if (!strcmp(r->kind, "clear"))
+            printf("cleared %lld task instance%s of '%s' on %s; the server runs them\n",
+                   (long long)r->cleared, r->cleared == 1 ? "" : "s", r->pipeline, r->date_from);
+        fflush(stdout);
+    }
+    h->pr.total = (size_t)r->runs;
+    h->pr.skipped = 0;
+    draw(&h->pr);
+}
+
+static void on_new_server(void *data, long old_pid, long new_pid)
+{
+    (void)data;
+    fprintf(stderr, "weir: the server (pid %ld) stopped; 'weir serve' (pid %ld) carries on\n",
+            old_pid, new_pid);
+}
+
+/*
+ * Records req for the server c->server_pid and, unless no_wait, follows it
+ * to the end, reporting its runs as a local run would. Fills *final (the
+ * request's last row, state "pending" with no_wait) and returns
+ * WEIR_CLI_GO, or prints why it cannot and returns an exit code.
+ */
+static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out, int tty,
+                     const char *from_s, const char *to_s, weir_request *final)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_handoff_follow_opts fo = { 0 };
+    handover h = { 0 };
+    struct sigaction sa, old_int, old_term;
+    char who[256];
+    int rc;
+
+    weir_handoff_requester(who, sizeof(who));
+    req->requested_by = who;
+    rc = weir_store_request_add(c->store, req, &err);
+    req->requested_by = NULL;
+    if (rc) {
+        weir_cli_error(&err);
+        weir_error_release(&err);
+        return WEIR_EXIT_FAILED;
+    }
+    if (out != WEIR_OUT_JSON || !no_wait)
+        fprintf(stderr, "weir: 'weir serve' (pid %ld) holds the warehouse: handed over to it as "
+                        "request %lld\n",
+                c->server_pid, (long long)req->id);
+    if (no_wait) {
+        memset(final, 0, sizeof(*final));
+        final->id = req->id;
+        final->server_pid = c->server_pid;
+        snprintf(final->state, sizeof(final->state), "pending");
+        return WEIR_CLI_GO;
+    }
+    h.pr.tty = tty;
+    h.pr.json = out == WEIR_OUT_JSON;
+    h.pr.t0 = weir_monotonic_us();
+    h.out = out;
+    h.req = req;
+    h.from_s = from_s;
+    h.to_s = to_s;
+    fo.project_dir = c->project->dir;
+    fo.server_pid = c->server_pid;
+    fo.on_event = on_event;
+    fo.event_data = &h; /* progress is its first member */
+    fo.on_taken = on_taken;
+    fo.on_new_server = on_new_server;
+    fo.stop = &stop_signal;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    rc = weir_handoff_follow(c->store, req->id, &fo, final, &err);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (h.pr.tty)
+        fputs("\r\033[K", stderr);
+    if (rc) {
+        weir_cli_error(&err);
+        weir_error_release(&err);
+        return WEIR_EXIT_FAILED;
+    }
+    if (!strcmp(final->state, "failed")) {
+        fprintf(stderr, "weir: error: the server (pid %lld) could not do request %lld: %s\n",
+                (long long)final->server_pid, (long long)final->id,
+                final->message ? final->message : "no reason given");
+        weir_request_release(final);
+        return WEIR_EXIT_FAILED;
+    }
+    return WEIR_CLI_GO;
+}
+
+/* What a hand-over with --no-wait prints: the request's id. */
+static void print_queued(const weir_request *r, weir_out_format out)
+{
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:I, s:I, s:s}", "request", (json_int_t)r->id,
+                                      "server_pid", (json_int_t)r->server_pid, "state",
+                                      "pending"));
+    else
+        printf("request %lld queued for 'weir serve' (pid %lld); 'weir pipeline requests' shows "
+               "how it goes\n",
+               (long long)r->id, (long long)r->server_pid);
+}
+
+/* Options that only a local run uses, named when the server runs the work. */
+static void note_ignored(const char *what)
+{
+    fprintf(stderr, "weir: note: %s does not apply: the server runs the work with its own "
+                    "workers and the pipeline's max_active_runs\n",
+            what);
+}
+
 static int cmd_run(const weir_command *cmd, int argc, char **argv)
 {
     const char *dir = NULL, *format = "text", *date = NULL;
     long long workers = 0;
+    int no_wait = 0;
     const weir_option opts[] = {
         COMMON_OPTS(dir, format),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the logical date (ds) of the run" },
         { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
+        { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
+          "when the server runs it, return at once with the request's id" },
     };
     weir_strvec pos = WEIR_VEC_INIT;
     weir_out_format out;
@@ -406,7 +556,7 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER,
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
                        "weir pipeline run")) != WEIR_CLI_GO)
         goto cleanup;
     if (!(pl = find(&c, pos.items[0]))) {
@@ -419,6 +569,39 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
+    if (c.server_pid) {
+        weir_request req = { 0 }, fin = { 0 };
+        weir_id_vec ids = WEIR_VEC_INIT;
+        snprintf(req.kind, sizeof(req.kind), "run");
+        req.pipeline = (char *)pl->name; /* borrowed: req is never released */
+        weir_date_format(d, req.date_from);
+        weir_date_format(d, req.date_to);
+        if (workers)
+            note_ignored("--workers");
+        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+            goto cleanup;
+        if (no_wait) {
+            print_queued(&fin, out);
+            rc = WEIR_EXIT_OK;
+            goto cleanup;
+        }
+        rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        if (out == WEIR_OUT_JSON) {
+            json_t *o;
+            weir_handoff_run_ids(c.store, fin.id, &ids, NULL);
+            o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "pipeline", pl->name, "ds", date,
+                          "state", rc ? "failed" : "success", "tasks",
+                          ids.len ? run_report(c.store, ids.items[0]) : json_array(), "request",
+                          (json_int_t)fin.id, "server_pid", (json_int_t)fin.server_pid);
+            weir_cli_print_json(o);
+        }
+        weir_vec_release(&ids);
+        weir_request_release(&fin);
+        goto cleanup;
+    }
+    if (no_wait)
+        fprintf(stderr, "weir: note: no 'weir serve' holds the warehouse: running here "
+                        "(--no-wait applies when the server runs it)\n");
     pr.tty = 0;
     pr.json = out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
@@ -459,7 +642,7 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
     const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
     long long parallel = 0, workers = 0;
-    int rerun = 0;
+    int rerun = 0, no_wait = 0;
     const weir_option opts[] = {
         COMMON_OPTS(dir, format),
         { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first logical date" },
@@ -467,6 +650,8 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         { "parallel", 'p', WEIR_OPT_INT, &parallel, "N", "runs at once (default: max_active_runs)" },
         { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads" },
         { "rerun", 0, WEIR_OPT_FLAG, &rerun, NULL, "run intervals that already succeeded again" },
+        { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
+          "when the server runs it, return at once with the request's id" },
     };
     weir_strvec pos = WEIR_VEC_INIT;
     weir_out_format out;
@@ -492,13 +677,55 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "--parallel must be between 1 and 1000");
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER,
+    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
                        "weir pipeline backfill")) != WEIR_CLI_GO)
         goto cleanup;
     if (!(pl = find(&c, pos.items[0]))) {
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
+    if (c.server_pid) {
+        weir_request req = { 0 }, fin = { 0 };
+        char el[32];
+        int64_t t0 = weir_monotonic_us();
+        snprintf(req.kind, sizeof(req.kind), "backfill");
+        req.pipeline = (char *)pl->name; /* borrowed: req is never released */
+        weir_date_format(from, req.date_from);
+        weir_date_format(to, req.date_to);
+        req.rerun = rerun;
+        if (parallel)
+            note_ignored("--parallel");
+        if (workers)
+            note_ignored("--workers");
+        if ((rc = hand_over(&c, &req, no_wait, out, isatty(2) && out != WEIR_OUT_JSON, from_s,
+                            to_s, &fin)) != WEIR_CLI_GO)
+            goto cleanup;
+        if (no_wait) {
+            print_queued(&fin, out);
+            rc = WEIR_EXIT_OK;
+            goto cleanup;
+        }
+        rc = fin.failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        fmt_dur(weir_monotonic_us() - t0, el, sizeof(el));
+        if (out == WEIR_OUT_JSON)
+            weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "pipeline",
+                                          pl->name, "from", from_s, "to", to_s, "runs",
+                                          (json_int_t)(fin.succeeded + fin.failed), "failed",
+                                          (json_int_t)fin.failed, "skipped",
+                                          (json_int_t)fin.skipped, "request", (json_int_t)fin.id,
+                                          "server_pid", (json_int_t)fin.server_pid));
+        else
+            fprintf(stderr, "backfill of '%s': %lld run%s, %lld succeeded, %lld failed, %lld "
+                            "skipped in %s (by the server, request %lld)\n",
+                    pl->name, (long long)(fin.succeeded + fin.failed),
+                    fin.succeeded + fin.failed == 1 ? "" : "s", (long long)fin.succeeded,
+                    (long long)fin.failed, (long long)fin.skipped, el, (long long)fin.id);
+        weir_request_release(&fin);
+        goto cleanup;
+    }
+    if (no_wait)
+        fprintf(stderr, "weir: note: no 'weir serve' holds the warehouse: running here "
+                        "(--no-wait applies when the server runs it)\n");
     if (parallel)
         pl->max_active_runs = (int)parallel;
     if (weir_schedule_intervals_between(&pl->schedule, from, to, 0, &ivs, &err))
@@ -762,17 +989,69 @@ cleanup:
     return rc;
 }
 
+static int cmd_requests(const weir_command *cmd, int argc, char **argv)
+{
+    const char *dir = NULL, *format = "text";
+    long long limit = 50;
+    const weir_option opts[] = {
+        COMMON_OPTS(dir, format),
+        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N requests (default 50)" },
+    };
+    weir_strvec pos = WEIR_VEC_INIT;
+    weir_out_format out;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_grid g = WEIR_GRID_INIT;
+    char lim[32];
+    ctx c = { 0 };
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+        goto cleanup;
+    if (pos.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
+        goto cleanup;
+    }
+    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
+    {
+        const char *params[] = { lim };
+        if (store_grid(c.store,
+                       "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
+                       "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
+                       "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
+                       "\"failed#\", skipped AS \"skipped#\", server_pid AS \"server_pid#\", "
+                       "requested_by AS \"requested_by\", requested_at AS \"requested_at\", "
+                       "message AS \"message\" FROM requests ORDER BY id DESC LIMIT CAST(?1 AS "
+                       "INTEGER)) ORDER BY 1",
+                       params, 1, &g, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+            goto cleanup;
+        }
+    }
+    print_grid(&g, out);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_grid_release(&g);
+    weir_error_release(&err);
+    ctx_release(&c);
+    weir_strvec_release(&pos);
+    return rc;
+}
+
 /* --- clear, pause ------------------------------------------------------------- */
 
 static int cmd_clear(const weir_command *cmd, int argc, char **argv)
 {
     const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
-    int downstream = 0;
+    int downstream = 0, no_wait = 0;
     const weir_option opts[] = {
         COMMON_OPTS(dir, format),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
         { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task (default: every task)" },
         { "downstream", 0, WEIR_OPT_FLAG, &downstream, NULL, "and the tasks downstream of it" },
+        { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
+          "when the server runs it, return at once with the request's id" },
     };
     weir_strvec pos = WEIR_VEC_INIT;
     weir_out_format out;
@@ -794,6 +1073,38 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     if (!(pl = find(&c, pos.items[0]))) {
         rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    if (task && weir_pipeline_task_index(pl, task) < 0) {
+        fprintf(stderr, "weir: error: pipeline '%s' has no task '%s'\n", pl->name, task);
+        rc = WEIR_EXIT_USAGE;
+        goto cleanup;
+    }
+    /* while the server runs, it clears and runs the instances itself, so
+     * that nothing changes under a run it has in flight */
+    if (weir_handoff_server(c.project->dir, &c.server_pid)) {
+        weir_request req = { 0 }, fin = { 0 };
+        snprintf(req.kind, sizeof(req.kind), "clear");
+        req.pipeline = (char *)pl->name; /* borrowed: req is never released */
+        weir_date_format(d, req.date_from);
+        weir_date_format(d, req.date_to);
+        req.task = (char *)task;
+        req.downstream = downstream;
+        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+            goto cleanup;
+        if (no_wait) {
+            print_queued(&fin, out);
+            rc = WEIR_EXIT_OK;
+            goto cleanup;
+        }
+        rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
+        if (out == WEIR_OUT_JSON)
+            weir_cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "pipeline", pl->name,
+                                          "ds", date, "cleared", (json_int_t)fin.cleared, "state",
+                                          rc ? "failed" : "success", "request",
+                                          (json_int_t)fin.id, "server_pid",
+                                          (json_int_t)fin.server_pid));
+        weir_request_release(&fin);
         goto cleanup;
     }
     if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
@@ -1117,18 +1428,27 @@ static const weir_command subs[] = {
     { "pipeline list", "list the project's pipelines",
       "weir pipeline list [--project-dir DIR] [--format text|json]", NULL, cmd_list },
     { "pipeline run", "run one interval now",
-      "weir pipeline run NAME --date DATE [--workers N] [--project-dir DIR] [--format text|json]",
+      "weir pipeline run NAME --date DATE [--workers N] [--no-wait] [--project-dir DIR] "
+      "[--format text|json]",
       "Runs the pipeline's run for logical date DATE in this process, its\n"
       "independent tasks in parallel. A run that failed before resumes (its\n"
-      "successful tasks are kept); a run that succeeded runs again.\n",
+      "successful tasks are kept); a run that succeeded runs again.\n"
+      "While 'weir serve' runs (it holds the warehouse), the run is handed to\n"
+      "it as a request: this command follows it to the end and exits 0 or 1\n"
+      "as a local run would, or with --no-wait returns at once with the\n"
+      "request's id ('weir pipeline requests' lists them). A request survives\n"
+      "the server: if it stops, the next 'weir serve' runs it.\n",
       cmd_run },
     { "pipeline backfill", "run every interval of a date range",
       "weir pipeline backfill NAME --from D1 --to D2 [--parallel N] [--rerun] [--workers N] "
-      "[--project-dir DIR] [--format text|json]",
+      "[--no-wait] [--project-dir DIR] [--format text|json]",
       "Runs every interval whose logical date is in [D1, D2], N runs at once\n"
       "(default: the pipeline's max_active_runs). Intervals that already\n"
       "succeeded are skipped unless --rerun; interrupted or failed ones resume.\n"
-      "A terminal shows a progress line; otherwise one line per finished run.\n",
+      "A terminal shows a progress line; otherwise one line per finished run.\n"
+      "While 'weir serve' runs, the backfill is handed to it as a request and\n"
+      "followed to the end (--no-wait: return at once with the request's id);\n"
+      "the server runs it with its own workers and max_active_runs.\n",
       cmd_backfill },
     { "pipeline runs", "show a pipeline's runs",
       "weir pipeline runs NAME [--limit N] [--project-dir DIR] [--format text|json]", NULL,
@@ -1141,9 +1461,21 @@ static const weir_command subs[] = {
       "[--format text|json]",
       NULL, cmd_logs },
     { "pipeline clear", "make task instances run again",
-      "weir pipeline clear NAME --date DATE [--task TASK [--downstream]] [--project-dir DIR] "
-      "[--format text|json]",
-      NULL, cmd_clear },
+      "weir pipeline clear NAME --date DATE [--task TASK [--downstream]] [--no-wait] "
+      "[--project-dir DIR] [--format text|json]",
+      "Resets the run's task instances (all, or TASK and with --downstream\n"
+      "the tasks after it) so they run again: by 'weir pipeline run', or by\n"
+      "the server. While 'weir serve' runs, the clear is handed to it: it\n"
+      "clears the instances (after the run in flight, if any, finishes) and\n"
+      "runs them, and this command follows the run to the end (--no-wait:\n"
+      "return at once with the request's id).\n",
+      cmd_clear },
+    { "pipeline requests", "show the work handed to the server",
+      "weir pipeline requests [--limit N] [--project-dir DIR] [--format text|json]",
+      "Lists the requests that 'weir pipeline run', 'backfill' and 'clear'\n"
+      "handed to 'weir serve': pending (waiting for a server), running,\n"
+      "done (with how many runs succeeded and failed) or failed (why).\n",
+      cmd_requests },
     { "pipeline pause", "stop the server from creating runs of a pipeline",
       "weir pipeline pause NAME [--project-dir DIR] [--format text|json]", NULL, cmd_pause },
     { "pipeline unpause", "let the server create runs of a pipeline again",

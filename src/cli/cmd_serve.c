@@ -4,7 +4,9 @@
  * has closed (catching up missed ones unless `catchup: false`, never more
  * than max_active_runs in flight per pipeline, none for paused pipelines),
  * and drives the executor. It holds the project's warehouse lock so other
- * commands can say plainly who holds the warehouse, and stops cleanly on
+ * commands can say plainly who holds the warehouse; `weir pipeline run`,
+ * `backfill` and `clear` hand their work to it as requests in the store
+ * (orchestrate/handoff.h), which it takes on every tick. It stops cleanly on
  * SIGTERM/SIGINT: running tasks are interrupted and left up_for_retry,
  * their runs queued, nothing running.
  */
@@ -14,6 +16,7 @@
 #include "cli/workspace.h"
 #include "core/log.h"
 #include "orchestrate/executor.h"
+#include "orchestrate/handoff.h"
 #include "orchestrate/lock.h"
 #include "orchestrate/state.h"
 
@@ -33,6 +36,28 @@ static void on_event(void *data, const weir_exec_event *ev)
         printf("%s %s: started\n", ev->pipeline, ev->ds);
     else if (ev->error && strcmp(ev->state, "success"))
         printf("%s %s: task '%s' %s: %s\n", ev->pipeline, ev->ds, ev->task, ev->state, ev->error);
+    fflush(stdout);
+}
+
+/* What happens to requests other commands handed over. */
+static void on_request(void *data, const weir_request *r, const char *what)
+{
+    char dates[2 * WEIR_DATE_STRLEN + 8];
+    (void)data;
+    if (strcmp(r->date_from, r->date_to))
+        snprintf(dates, sizeof(dates), "%s..%s", r->date_from, r->date_to);
+    else
+        snprintf(dates, sizeof(dates), "%s", r->date_from);
+    printf("request %lld (%s %s %s, from %s): %s", (long long)r->id, r->kind, r->pipeline, dates,
+           r->requested_by ? r->requested_by : "?", what);
+    if (!strcmp(what, "taken"))
+        printf(", %lld run%s%s", (long long)r->runs, r->runs == 1 ? "" : "s",
+               r->skipped ? " (some already successful, skipped)" : "");
+    else if (!strcmp(what, "done"))
+        printf(", %lld succeeded, %lld failed", (long long)r->succeeded, (long long)r->failed);
+    else if (r->message)
+        printf(": %s", r->message);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -184,6 +209,11 @@ static int run(const weir_command *cmd, int argc, char **argv)
     while (!stop_signal) {
         int64_t next = weir_monotonic_us() + tick_ms * 1000;
         weir_ts now = weir_ts_now();
+        /* work handed over by `weir pipeline run/backfill/clear`; a step
+         * first, so that the executor's store transaction is committed */
+        if (weir_exec_step(x, 0, &err) < 0 ||
+            weir_handoff_take(x, store, &pls, (int64_t)getpid(), on_request, NULL, NULL, &err))
+            goto fail;
         for (size_t i = 0; i < pls.len; i++)
             if (schedule(x, store, pls.items[i], now, &err) < 0)
                 goto fail;
@@ -192,7 +222,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
             goto fail;
         while (!stop_signal && weir_monotonic_us() < next) {
             int64_t left = (next - weir_monotonic_us()) / 1000;
-            if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0)
+            if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0 ||
+                weir_handoff_settle(store, on_request, NULL, &err))
                 goto fail;
         }
     }

@@ -24,7 +24,8 @@ int weir_warehouse_busy_error(weir_error *err, long pid, const char *what)
         return weir_error_set(err, WEIR_EBUSY,
                               "the warehouse is in use by 'weir serve' (pid %ld), which holds it "
                               "while it runs: stop it with 'kill %ld' (it stops cleanly) and run "
-                              "this again, or let the server run the pipeline",
+                              "this again; meanwhile 'weir pipeline run', 'backfill' and 'clear' "
+                              "hand their work to the server",
                               pid, pid);
     return weir_error_set(err, WEIR_EBUSY,
                           "the warehouse is in use by '%s' (pid %ld): wait for it to finish, or "

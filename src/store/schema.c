@@ -252,11 +252,45 @@ static const char schema_v4[] =
     "CREATE INDEX monitor_checks_by_time ON monitor_checks (checked_at);"
     "ALTER TABLE anomalies ADD COLUMN severity TEXT;";
 
+/* orchestrate/: work handed to a running `weir serve` by other commands
+ * (pipeline run, backfill, clear), and the runs each request covers */
+static const char schema_v5[] =
+    "CREATE TABLE requests ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('run', 'backfill', 'clear')),"
+    "  pipeline TEXT NOT NULL,"
+    "  date_from TEXT NOT NULL,"  /* the run's ds for run and clear */
+    "  date_to TEXT NOT NULL,"
+    "  task TEXT,"                /* clear: only this task */
+    "  downstream INTEGER NOT NULL DEFAULT 0,"
+    "  rerun INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'running', 'done', 'failed')),"
+    "  requested_by TEXT NOT NULL," /* user@host (pid N) */
+    "  requested_at TEXT NOT NULL,"
+    "  server_pid INTEGER,"       /* the server that took it */
+    "  taken_at TEXT,"
+    "  finished_at TEXT,"
+    "  runs INTEGER NOT NULL DEFAULT 0,"      /* runs it covers */
+    "  skipped INTEGER NOT NULL DEFAULT 0,"   /* intervals already successful */
+    "  cleared INTEGER NOT NULL DEFAULT 0,"   /* task instances cleared */
+    "  succeeded INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0,"
+    "  message TEXT"              /* why it failed, or what it waits for */
+    ");"
+    "CREATE INDEX requests_by_state ON requests (state, id);"
+    "CREATE TABLE request_runs ("
+    "  request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (request_id, run_id)"
+    ");";
+
 const weir_store_migration weir_store_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "validations of expectation suites", schema_v2 },
     { 3, "orchestration: retries, run owners, rollback trash", schema_v3 },
     { 4, "monitor: models, checks, anomaly severity", schema_v4 },
+    { 5, "orchestration: requests handed to the server", schema_v5 },
 };
 
 const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);

@@ -151,4 +151,78 @@ int weir_store_audit_append(weir_store *s, const char *actor, const char *action
 int weir_store_audit_list(weir_store *s, size_t limit, weir_audit_list *out, weir_error *err);
 void weir_audit_list_release(weir_audit_list *l);
 
+/* --- requests to the server --------------------------------------------- */
+
+/*
+ * Work a command handed to the running `weir serve` because the server
+ * holds the warehouse: a run of one date, a backfill of a range, or a
+ * clear (then a run) of one date. A request goes pending -> running (the
+ * server took it and recorded the runs it covers) -> done (those runs
+ * finished, each succeeded or failed) or failed (the server could not do
+ * it; message says why). A pending request waits for the next server when
+ * none is running; nothing is lost when one dies.
+ */
+typedef struct weir_request {
+    int64_t id;
+    char kind[16];                    /* run, backfill, clear */
+    char *pipeline;
+    char date_from[WEIR_DATE_STRLEN]; /* the ds of run and clear */
+    char date_to[WEIR_DATE_STRLEN];
+    char *task;                       /* clear: only this task; may be NULL */
+    int downstream, rerun;
+    char state[16];                   /* pending, running, done, failed */
+    char *requested_by;
+    char requested_at[WEIR_TS_STRLEN];
+    int64_t server_pid;               /* 0 until taken */
+    int64_t runs, skipped, cleared, succeeded, failed;
+    char *message;                    /* may be NULL */
+} weir_request;
+
+typedef WEIR_VEC(weir_request) weir_request_list;
+
+/* Frees what r holds (r itself stays the caller's). */
+void weir_request_release(weir_request *r);
+void weir_request_list_release(weir_request_list *l);
+
+/*
+ * Records r (kind, pipeline, dates, task, downstream, rerun, requested_by)
+ * as a pending request stamped now; r->id and r->state are set.
+ * WEIR_EINVALID for an unknown kind or a missing pipeline, date or requester.
+ */
+int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err);
+
+/* Reads request id into out (release it); WEIR_ENOTFOUND when there is none. */
+int weir_store_request_get(weir_store *s, int64_t id, weir_request *out, weir_error *err);
+
+/*
+ * Appends requests to out, oldest first: those in state (NULL: every
+ * state), at most limit of the newest (0: all).
+ */
+int weir_store_request_list(weir_store *s, const char *state, size_t limit,
+                            weir_request_list *out, weir_error *err);
+
+/*
+ * Marks pending request id taken by server pid: running, covering the runs
+ * run_ids[0..n), with how many intervals were skipped and instances cleared.
+ * Runs no transaction of its own, so the caller can make it part of the one
+ * that created the runs. WEIR_ENOTFOUND when id is not pending.
+ */
+int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
+                            const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
+                            weir_error *err);
+
+/* Marks request id failed with message (taken by server pid). */
+int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const char *message,
+                            weir_error *err);
+
+/* Sets the message of a pending request (what it waits for; NULL clears). */
+int weir_store_request_note(weir_store *s, int64_t id, const char *message, weir_error *err);
+
+/*
+ * Marks done every running request none of whose runs is still queued or
+ * running, counting its runs that succeeded and failed (failed or
+ * cancelled). *n (may be NULL) gets how many were marked.
+ */
+int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err);
+
 #endif

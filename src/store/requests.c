@@ -1,0 +1,250 @@
+/*
+ * requests.c: work handed to a running `weir serve` (see store.h): the
+ * requests table and the runs each request covers.
+ *
+ * Written against the store's SQL-level calls only. A server is the one
+ * consumer of requests (it holds the project's warehouse lock, so there is
+ * never a second one to race with); clients only add requests and read them.
+ */
+#include "core/compat.h"
+
+#include "core/alloc.h"
+#include "store/store.h"
+
+#define REQUEST_COLUMNS                                                                       \
+    "id, kind, pipeline, date_from, date_to, task, downstream, rerun, state, requested_by, "  \
+    "requested_at, server_pid, runs, skipped, cleared, succeeded, failed, message"
+
+void weir_request_release(weir_request *r)
+{
+    free(r->pipeline);
+    free(r->task);
+    free(r->requested_by);
+    free(r->message);
+    r->pipeline = r->task = r->requested_by = r->message = NULL;
+}
+
+void weir_request_list_release(weir_request_list *l)
+{
+    for (size_t i = 0; i < l->len; i++)
+        weir_request_release(&l->items[i]);
+    weir_vec_release(l);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? weir_xstrdup(s) : NULL;
+}
+
+static void copy_text(char *dst, size_t n, const char *s)
+{
+    snprintf(dst, n, "%s", s ? s : "");
+}
+
+/* Fills r from the current row of a statement selecting REQUEST_COLUMNS. */
+static void read_row(weir_store_stmt *st, weir_request *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = weir_store_col_int(st, 0);
+    copy_text(r->kind, sizeof(r->kind), weir_store_col_text(st, 1));
+    r->pipeline = dup_or_null(weir_store_col_text(st, 2));
+    copy_text(r->date_from, sizeof(r->date_from), weir_store_col_text(st, 3));
+    copy_text(r->date_to, sizeof(r->date_to), weir_store_col_text(st, 4));
+    r->task = dup_or_null(weir_store_col_text(st, 5));
+    r->downstream = (int)weir_store_col_int(st, 6);
+    r->rerun = (int)weir_store_col_int(st, 7);
+    copy_text(r->state, sizeof(r->state), weir_store_col_text(st, 8));
+    r->requested_by = dup_or_null(weir_store_col_text(st, 9));
+    copy_text(r->requested_at, sizeof(r->requested_at), weir_store_col_text(st, 10));
+    r->server_pid = weir_store_col_int(st, 11);
+    r->runs = weir_store_col_int(st, 12);
+    r->skipped = weir_store_col_int(st, 13);
+    r->cleared = weir_store_col_int(st, 14);
+    r->succeeded = weir_store_col_int(st, 15);
+    r->failed = weir_store_col_int(st, 16);
+    r->message = dup_or_null(weir_store_col_text(st, 17));
+}
+
+int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    weir_date d;
+    int rc;
+    if (strcmp(r->kind, "run") && strcmp(r->kind, "backfill") && strcmp(r->kind, "clear"))
+        return weir_error_set(err, WEIR_EINVALID, "unknown request kind '%s'", r->kind);
+    if (!r->pipeline || !*r->pipeline || !r->requested_by || !*r->requested_by)
+        return weir_error_set(err, WEIR_EINVALID, "a request needs a pipeline and a requester");
+    if (weir_date_parse(r->date_from, &d) || weir_date_parse(r->date_to, &d))
+        return weir_error_set(err, WEIR_EINVALID, "a request needs dates (YYYY-MM-DD), got '%s' "
+                                                  "and '%s'",
+                              r->date_from, r->date_to);
+    if ((rc = weir_store_prepare(s,
+                                 "INSERT INTO requests (kind, pipeline, date_from, date_to, task, "
+                                 "downstream, rerun, requested_by, requested_at) VALUES (?1, ?2, "
+                                 "?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 &st, err)))
+        return rc;
+    weir_store_bind_text(st, 1, r->kind, NULL);
+    weir_store_bind_text(st, 2, r->pipeline, NULL);
+    weir_store_bind_text(st, 3, r->date_from, NULL);
+    weir_store_bind_text(st, 4, r->date_to, NULL);
+    weir_store_bind_text(st, 5, r->task, NULL);
+    weir_store_bind_int(st, 6, r->downstream != 0, NULL);
+    weir_store_bind_int(st, 7, r->rerun != 0, NULL);
+    weir_store_bind_text(st, 8, r->requested_by, NULL);
+    weir_store_bind_ts(st, 9, weir_ts_now(), NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0) {
+        weir_error_wrap(err, "cannot record the request");
+        return rc;
+    }
+    r->id = weir_store_last_insert_id(s);
+    copy_text(r->state, sizeof(r->state), "pending");
+    return 0;
+}
+
+int weir_store_request_get(weir_store *s, int64_t id, weir_request *out, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s, "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1", &st,
+                                err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    rc = weir_store_step(st, err);
+    if (rc == 1) {
+        read_row(st, out);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = weir_error_set(err, WEIR_ENOTFOUND, "no request %lld", (long long)id);
+    }
+    weir_store_stmt_free(st);
+    return rc;
+}
+
+int weir_store_request_list(weir_store *s, const char *state, size_t limit,
+                            weir_request_list *out, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s,
+                                "SELECT * FROM (SELECT " REQUEST_COLUMNS " FROM requests WHERE "
+                                "(?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_text(st, 1, state, NULL);
+    weir_store_bind_int(st, 2, limit ? (int64_t)limit : -1, NULL);
+    while ((rc = weir_store_step(st, err)) == 1) {
+        weir_request r;
+        read_row(st, &r);
+        weir_vec_push(out, r);
+    }
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
+                            const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
+                            weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s,
+                                "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
+                                "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = NULL "
+                                "WHERE id = ?1 AND state = 'pending'",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_int(st, 2, server_pid, NULL);
+    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
+    weir_store_bind_int(st, 4, (int64_t)n, NULL);
+    weir_store_bind_int(st, 5, skipped, NULL);
+    weir_store_bind_int(st, 6, cleared, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    st = NULL;
+    if (rc < 0)
+        return rc;
+    if (weir_store_changes(s) != 1)
+        return weir_error_set(err, WEIR_ENOTFOUND, "no pending request %lld", (long long)id);
+    if ((rc = weir_store_prepare(s,
+                                 "INSERT INTO request_runs (request_id, run_id) VALUES (?1, ?2) "
+                                 "ON CONFLICT DO NOTHING",
+                                 &st, err)))
+        return rc;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        weir_store_reset(st);
+        weir_store_bind_int(st, 1, id, NULL);
+        weir_store_bind_int(st, 2, run_ids[i], NULL);
+        rc = weir_store_step(st, err);
+    }
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const char *message,
+                            weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s,
+                                "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
+                                "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
+                                "id = ?1",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_int(st, 2, server_pid, NULL);
+    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
+    weir_store_bind_text(st, 4, message, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0)
+        return rc;
+    if (weir_store_changes(s) != 1)
+        return weir_error_set(err, WEIR_ENOTFOUND, "no request %lld", (long long)id);
+    return 0;
+}
+
+int weir_store_request_note(weir_store *s, int64_t id, const char *message, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s,
+                                "UPDATE requests SET message = ?2 WHERE id = ?1 AND state = "
+                                "'pending' AND message IS NOT ?2",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_text(st, 2, message, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(
+        s,
+        "UPDATE requests SET state = 'done', finished_at = ?1, "
+        "succeeded = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
+        "  WHERE q.request_id = requests.id AND r.state = 'success'), "
+        "failed = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
+        "  WHERE q.request_id = requests.id AND r.state IN ('failed', 'cancelled')) "
+        "WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM request_runs q JOIN runs r ON "
+        "r.id = q.run_id WHERE q.request_id = requests.id AND r.state IN ('queued', 'running'))",
+        &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_ts(st, 1, weir_ts_now(), NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0)
+        return rc;
+    if (n)
+        *n = (size_t)weir_store_changes(s);
+    return 0;
+}
