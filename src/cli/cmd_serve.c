@@ -158,7 +158,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
     const weir_option opts[] = {
         { "project-dir", 'C', WEIR_OPT_STRING, &dir, "DIR", "the project (default: the current folder)" },
         { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
-        { "tick", 0, WEIR_OPT_INT, &tick_ms, "MS", "how often to look for due runs (default 1000)" },
+        { "tick", 0, WEIR_OPT_INT, &tick_ms, "MS", "how often to look for due runs and requests (default 1000)" },
     };
     weir_strvec pos = WEIR_VEC_INIT;
     weir_error err = WEIR_ERROR_INIT;
@@ -252,11 +252,15 @@ cleanup:
 const weir_command weir_cmd_serve = {
     "serve",
     "run the scheduler: create runs as intervals close, run them",
-    "weir serve [--project-dir DIR] [--workers N]",
+    "weir serve [--project-dir DIR] [--workers N] [--tick MS]",
     "Runs until SIGTERM or SIGINT (Ctrl-C). Creates each pipeline's run when\n"
     "its data interval closes, catches up missed intervals (unless the\n"
     "pipeline says 'catchup: false'), at most max_active_runs at a time, and\n"
-    "skips paused pipelines. While it runs it holds the warehouse: other\n"
-    "commands that need it say so and name its pid.\n",
+    "skips paused pipelines. While it runs it holds the warehouse:\n"
+    "'weir pipeline run', 'backfill' and 'clear' hand their work to it as\n"
+    "requests in the store, which it takes within a tick (--tick) and runs\n"
+    "with its workers; requests left by a server that stopped are taken by\n"
+    "the next one. Other commands that need the warehouse say that the\n"
+    "server holds it and name its pid.\n",
     run,
 };

@@ -66,6 +66,18 @@ request_state() { # request_state ID STATE
         tr -d '\n ' | grep -q "\"request\":$1,[^}]*\"state\":\"$2\""
 }
 
+run weir pipeline run --help
+expect_out_contains "--no-wait" "pipeline run --help shows --no-wait"
+expect_out_contains "handed to" "and says a running server takes the run"
+run weir pipeline backfill --help
+expect_out_contains "handed to it as a request" "pipeline backfill --help says so too"
+run weir pipeline clear --help
+expect_out_contains "the clear is handed to it" "pipeline clear --help says so too"
+run weir pipeline requests --help
+expect_rc 0 "pipeline requests has help"
+run weir serve --help
+expect_out_contains "hand their work to it" "serve --help tells about requests"
+
 start_serve
 
 # --- reading the store works while the server runs -----------------------------------
