@@ -261,8 +261,12 @@ int weir_handoff_settle(weir_store *s, weir_handoff_note_fn note, void *data, we
     weir_request_list running = WEIR_VEC_INIT;
     size_t n = 0;
     int rc;
-    if (note && (rc = weir_store_request_list(s, "running", 0, &running, err)))
+    /* a read first: most ticks have nothing running, and then the server
+     * takes no write lock on the store */
+    if ((rc = weir_store_request_list(s, "running", 0, &running, err)))
         return rc;
+    if (!running.len)
+        goto cleanup;
     if ((rc = weir_store_request_settle(s, &n, err)))
         goto cleanup;
     for (size_t i = 0; n && i < running.len; i++) {
