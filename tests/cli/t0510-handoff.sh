@@ -96,6 +96,12 @@ expect_err_contains "stop it with 'kill $spid'" "it says how to stop it"
 expect_err_contains "'weir pipeline run', 'backfill' and 'clear' hand their work to the server" \
     "and that pipeline commands hand over"
 if grep -q "Could not set lock" <<<"$err"; then fail "no engine lock message"; else pass "no engine lock message"; fi
+run weir build --project-dir p
+expect_rc 1 "build cannot run while serve holds the warehouse"
+expect_err_contains "in use by 'weir serve' (pid $spid)" "build says who holds it"
+run weir pipeline rollback daily --from 2024-01-01 --to 2024-01-01 --yes --project-dir p
+expect_rc 1 "rollback is not handed over"
+expect_err_contains "stop it with 'kill $spid'" "rollback says what to do"
 
 # --- run -----------------------------------------------------------------------------
 run weir pipeline run daily --date 2024-01-05 --project-dir p
