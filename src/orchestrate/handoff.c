@@ -322,6 +322,18 @@ typedef struct seen_run {
 } seen_run;
 typedef WEIR_VEC(seen_run) seen_vec;
 
+/* A task attempt's outcome reported: instance, try and state. */
+typedef struct seen_task {
+    int64_t id, try_number;
+    int failed;
+} seen_task;
+typedef WEIR_VEC(seen_task) seen_task_vec;
+
+typedef struct follow_state {
+    seen_vec runs;
+    seen_task_vec tasks;
+} follow_state;
+
 static void emit(const weir_handoff_follow_opts *o, weir_exec_event_kind kind,
                  const char *pipeline, const char *ds, const char *task, const char *state,
                  const char *error, int64_t dur)
@@ -331,29 +343,55 @@ static void emit(const weir_handoff_follow_opts *o, weir_exec_event_kind kind,
         o->on_event(o->event_data, &ev);
 }
 
-/* Reports the failed tasks of a finished run, as a local run does. */
-static void report_failed_tasks(weir_store *s, const weir_handoff_follow_opts *o, int64_t run_id,
-                                const char *pipeline, const char *ds)
+/*
+ * Reports the tasks that failed or wait for a retry, once each attempt, as
+ * a local run does: those of run_id, or with run_id 0 those of every run of
+ * request id still in flight.
+ */
+static int report_tasks(weir_store *s, const weir_handoff_follow_opts *o, int64_t id,
+                        int64_t run_id, seen_task_vec *seen, weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    if (weir_store_prepare(s,
-                           "SELECT task_id, state, error FROM task_instances WHERE run_id = ?1 "
-                           "AND state = 'failed' ORDER BY id",
-                           &st, NULL))
-        return;
-    weir_store_bind_int(st, 1, run_id, NULL);
-    while (weir_store_step(st, NULL) == 1)
-        emit(o, WEIR_EXEC_TASK_DONE, pipeline, ds, weir_store_col_text(st, 0),
-             weir_store_col_text(st, 1), weir_store_col_text(st, 2), 0);
+    int rc = weir_store_prepare(s,
+                                "SELECT t.id, t.try_number, t.state, t.task_id, t.error, p.name, "
+                                "r.ds FROM request_runs q JOIN runs r ON r.id = q.run_id JOIN "
+                                "pipelines p ON p.id = r.pipeline_id JOIN task_instances t ON "
+                                "t.run_id = r.id WHERE q.request_id = ?1 AND (?2 = 0 OR r.id = "
+                                "?2) AND t.state IN ('failed', 'up_for_retry') ORDER BY t.ended_at, "
+                                "t.id",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_int(st, 2, run_id, NULL);
+    while ((rc = weir_store_step(st, err)) == 1) {
+        seen_task k = { weir_store_col_int(st, 0), weir_store_col_int(st, 1),
+                        !strcmp(weir_store_col_text(st, 2), "failed") };
+        int known = 0;
+        for (size_t i = 0; i < seen->len && !known; i++)
+            known = seen->items[i].id == k.id && seen->items[i].try_number == k.try_number &&
+                    seen->items[i].failed == k.failed;
+        if (known)
+            continue;
+        weir_vec_push(seen, k);
+        emit(o, WEIR_EXEC_TASK_DONE, weir_store_col_text(st, 5), weir_store_col_text(st, 6),
+             weir_store_col_text(st, 3), weir_store_col_text(st, 2), weir_store_col_text(st, 4),
+             0);
+    }
     weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
 }
 
 /* Reports the runs of request id whose state changed since last time. */
 static int report_runs(weir_store *s, int64_t id, const weir_handoff_follow_opts *o,
-                       seen_vec *seen, weir_error *err)
+                       follow_state *fs, weir_error *err)
 {
+    seen_vec *seen = &fs->runs;
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
+    int rc = report_tasks(s, o, id, 0, &fs->tasks, err);
+    if (rc)
+        return rc;
+    rc = weir_store_prepare(s,
                                 /* a run resumed or run again keeps its first start:
                                  * time it from when the server took it */
                                 "SELECT r.id, p.name, r.ds, r.state, CASE WHEN r.started_at > "
@@ -393,12 +431,15 @@ static int report_runs(weir_store *s, int64_t id, const weir_handoff_follow_opts
                               ? b - a
                               : 0;
             /* another statement runs in between: keep this row's text */
-            report_failed_tasks(s, o, run_id, p, d);
-            emit(o, WEIR_EXEC_RUN_DONE, p, d, NULL, stt, NULL, dur);
+            rc = report_tasks(s, o, id, run_id, &fs->tasks, err);
+            if (rc == 0)
+                emit(o, WEIR_EXEC_RUN_DONE, p, d, NULL, stt, NULL, dur);
             free(p);
             free(d);
             free(stt);
             sr->reported = 2;
+            if (rc)
+                break;
         }
     }
     weir_store_stmt_free(st);
@@ -414,7 +455,7 @@ static void nap_ms(int ms)
 int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opts *o,
                         weir_request *final, weir_error *err)
 {
-    seen_vec seen = WEIR_VEC_INIT;
+    follow_state fs = { WEIR_VEC_INIT, WEIR_VEC_INIT };
     weir_request r = { 0 };
     long server = o->server_pid;
     int taken = 0, rc;
@@ -431,7 +472,7 @@ int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opt
             if (o->on_taken)
                 o->on_taken(o->event_data, &r);
         }
-        if (taken && (rc = report_runs(s, id, o, &seen, err)))
+        if (taken && (rc = report_runs(s, id, o, &fs, err)))
             goto cleanup;
         finished = !strcmp(r.state, "done") || !strcmp(r.state, "failed");
         if (finished) {
@@ -477,6 +518,7 @@ int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opt
     }
 cleanup:
     weir_request_release(&r);
-    weir_vec_release(&seen);
+    weir_vec_release(&fs.runs);
+    weir_vec_release(&fs.tasks);
     return rc;
 }

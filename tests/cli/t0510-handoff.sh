@@ -22,7 +22,8 @@ tasks:
 YML
 cat >p/pipelines/broken.yml <<'YML'
 pipeline: broken
-retries: 0
+retries: 1
+retry_delay: 1s
 schedule: "@daily"
 start: 2024-01-01
 catchup: false
@@ -123,7 +124,8 @@ expect_out_contains '"attempts": 2' "the tasks ran a second time"
 run weir pipeline run broken --date 2024-01-02 --project-dir p
 expect_rc 1 "a run that fails on the server exits 1"
 expect_out_contains "broken 2024-01-02: failed" "its outcome is printed"
-expect_err_contains "task 'boom' failed" "with the failed task"
+expect_err_contains "task 'boom' up_for_retry" "the retry is reported as it happens"
+expect_err_contains "task 'boom' failed" "then the failed task"
 
 # --- backfill ------------------------------------------------------------------------
 run weir pipeline backfill daily --from 2024-01-01 --to 2024-01-03 --project-dir p
