@@ -107,6 +107,66 @@ static void push_unique(idxvec *v, size_t x)
     weir_vec_push(v, x);
 }
 
+/* The column a model is partitioned by (partition_by: 'day' or {field: day}). */
+static const char *partition_field(const weir_tnode *n)
+{
+    json_t *p = json_object_get(n->config, "partition_by");
+    if (json_is_string(p))
+        return json_string_value(p);
+    if (json_is_object(p) && json_is_string(json_object_get(p, "field")))
+        return json_string_value(json_object_get(p, "field"));
+    return NULL;
+}
+
+/* Whether `outputs:` entry o names the relation of model n. */
+static int names_model(const weir_output_spec *o, const weir_tnode *n)
+{
+    const char *dot = strrchr(o->table, '.');
+    if (!dot)
+        return !strcmp(o->table, n->alias) || !strcmp(o->table, n->name);
+    return !strcmp(dot + 1, n->alias) && strlen(n->schema) == (size_t)(dot - o->table) &&
+           !strncmp(o->table, n->schema, (size_t)(dot - o->table));
+}
+
+static void add_model_outputs(weir_pipeline *pl, weir_transform *tf, const size_t *order, size_t K)
+{
+    weir_output_spec *outs = weir_arena_calloc(&pl->arena, pl->n_outputs + K + 1, sizeof(*outs));
+    size_t n_out = 0;
+    unsigned char *used = weir_xcalloc(pl->n_outputs + 1, 1);
+    weir_output_spec *models = weir_xcalloc(K + 1, sizeof(*models));
+    size_t n_models = 0;
+    for (size_t q = 0; q < K; q++) {
+        weir_tnode *n = weir_transform_node(tf, order[q]);
+        json_t *mat = json_object_get(n->config, "materialized");
+        weir_output_spec o;
+        if (n->kind == WEIR_NODE_MODEL &&
+            (!json_is_string(mat) || !strcmp(json_string_value(mat), "view")))
+            continue; /* a view holds no rows of its own */
+        memset(&o, 0, sizeof(o));
+        o.table = weir_arena_printf(&pl->arena, "%s.%s", n->schema, n->alias);
+        o.date_column = partition_field(n);
+        o.model = n->name;
+        for (size_t i = 0; i < pl->n_outputs; i++)
+            if (names_model(&pl->outputs[i], n)) {
+                used[i] = 1;
+                o.line = pl->outputs[i].line;
+                o.col = pl->outputs[i].col;
+                if (pl->outputs[i].date_column && *pl->outputs[i].date_column)
+                    o.date_column = pl->outputs[i].date_column;
+            }
+        models[n_models++] = o;
+    }
+    for (size_t i = 0; i < pl->n_outputs; i++)
+        if (!used[i])
+            outs[n_out++] = pl->outputs[i];
+    for (size_t q = 0; q < n_models; q++)
+        outs[n_out++] = models[q];
+    pl->outputs = outs;
+    pl->n_outputs = n_out;
+    free(used);
+    free(models);
+}
+
 int weir_pipeline_bind_models(weir_pipeline *pl, weir_transform *tf, weir_error *err)
 {
     size_t n = weir_transform_count(tf), m = pl->n_tasks, K = 0;
@@ -293,6 +353,7 @@ int weir_pipeline_bind_models(weir_pipeline *pl, weir_transform *tf, weir_error 
         pl->tasks = tasks;
         pl->n_tasks = total;
     }
+    add_model_outputs(pl, tf, order, K);
     pl->transform = tf;
 cleanup:
     if (ups)

@@ -107,6 +107,7 @@ typedef struct weir_output_spec {
     const char *table;       /* as written: schema.table or table */
     const char *date_column; /* NULL when the pipeline named none */
     unsigned line, col;
+    const char *model;       /* the model task that writes it (bound pipelines), or NULL */
 } weir_output_spec;
 
 typedef struct weir_pipeline {
@@ -206,7 +207,11 @@ int weir_pipeline_load_models(const weir_project *p, struct weir_engine *engine,
  * it (a test on several models runs with the last of them, which then
  * waits for the others); what came after `models:` waits for every model
  * task. Tasks are named after their model; the settings of `models:`
- * (retries, timeout, ...) apply to each. tf must outlive pl. Returns 0
+ * (retries, timeout, ...) apply to each. The tables the model tasks
+ * write (tables, incremental models, snapshots, seeds; not views) join
+ * pl->outputs after the pipeline's own, in build order, each with the
+ * date_column `outputs:` names for it or else its partition_by column, for
+ * rollback. tf must outlive pl. Returns 0
  * (also when pl has no models task), or WEIR_EINVALID when the selector is
  * invalid, selects no model, or a model's name is already a task's.
  */
