@@ -839,6 +839,12 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
+    if (task) { /* model tasks are named after the models: bind them (parse only, no warehouse) */
+        weir_interval iv;
+        if ((rc = bind_models(&c, pl, weir_schedule_interval_on(&pl->schedule, d, &iv) ? NULL : &iv)) !=
+            WEIR_CLI_GO)
+            goto cleanup;
+    }
     if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;

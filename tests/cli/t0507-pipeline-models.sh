@@ -34,8 +34,13 @@ expect_out_not_contains "2024-01-03" "and the run built its own day only"
 log=p/.weir/logs/daily/2024-01-02/fct_daily.1.log
 expect_true "the model's tests ran right after it, in its task's log" grep -q "test not_null_fct_daily_day: pass" "$log"
 
+run weir pipeline clear daily --date 2024-01-02 --task fct_daily --downstream --project-dir p
+expect_rc 0 "a model task can be cleared by its model's name"
+expect_out_contains "cleared 2 task instances" "with what is downstream of it"
+
 run weir pipeline backfill daily --from 2024-01-01 --to 2024-01-05 --project-dir p
 expect_rc 0 "a backfill of five days"
+expect_err_contains "5 intervals to run, 0 already successful" "the cleared day runs again"
 table fct_daily >before.fct
 table agg_daily >before.agg
 run weir pipeline backfill daily --from 2024-01-01 --to 2024-01-05 --rerun --project-dir p
