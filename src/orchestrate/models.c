@@ -370,3 +370,34 @@ cleanup:
     weir_selection_release(&sel);
     return rc;
 }
+
+int weir_pipeline_bind_all(const weir_project *p, weir_engine *engine, weir_pipeline_list *l,
+                           weir_transform **tf, weir_diags *diags, weir_error *err)
+{
+    int first_rc = 0;
+    for (size_t i = 0; i < l->len; i++) {
+        weir_pipeline *pl = l->items[i];
+        weir_error e = WEIR_ERROR_INIT;
+        int rc = 0;
+        if (!weir_pipeline_has_models(pl))
+            continue;
+        if (!*tf) {
+            weir_interval iv;
+            weir_interval_vars v;
+            int have = weir_schedule_latest_closed(&pl->schedule, weir_ts_now(), &iv) == 0;
+            if (have)
+                weir_schedule_vars(&pl->schedule, &iv, &v);
+            rc = weir_pipeline_load_models(p, engine, have ? &v : NULL, tf, diags, &e);
+        }
+        if (!rc)
+            rc = weir_pipeline_bind_models(pl, *tf, &e);
+        if (rc && !first_rc) {
+            first_rc = rc;
+            weir_error_move(err, &e);
+        }
+        weir_error_release(&e);
+        if (rc && !*tf)
+            return first_rc; /* the models do not load: no pipeline can bind */
+    }
+    return first_rc;
+}

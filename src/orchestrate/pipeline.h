@@ -46,6 +46,10 @@
  * non-empty stage, except a `tasks:` entry with `depends_on`, which depends
  * on exactly the tasks it names (any stage). Cycles are refused.
  *
+ * Model tasks read the run's interval as vars: var('ds'), var('ds_nodash'),
+ * var('ts'), var('data_interval_start'), var('data_interval_end') (models.c,
+ * executor.c).
+ *
  * `{{ ds }}` and the other schedule variables (schedule.h) are substituted
  * in file sensors, sql sensors and sql tasks by weir_pipeline_render(), a
  * plain substitution until the template engine is wired in.
@@ -216,6 +220,19 @@ int weir_pipeline_load_models(const weir_project *p, struct weir_engine *engine,
  * invalid, selects no model, or a model's name is already a task's.
  */
 int weir_pipeline_bind_models(weir_pipeline *pl, struct weir_transform *tf, weir_error *err);
+
+/*
+ * For a long-running process (`weir serve`): binds the model tasks of every
+ * pipeline of l, loading the project's models once into *tf (when *tf is
+ * NULL and some pipeline has models; compiled with the vars of the latest
+ * closed interval of the first such pipeline). A pipeline that cannot be
+ * bound is reported in err and the others are still bound; returns 0 or the
+ * first error's code. *tf stays the caller's (free it after the pipelines'
+ * last run).
+ */
+int weir_pipeline_bind_all(const weir_project *p, struct weir_engine *engine,
+                           weir_pipeline_list *l, struct weir_transform **tf, weir_diags *diags,
+                           weir_error *err);
 
 /* Parses "100ms", "1.5s", "5m", "1h30m", "2d", or plain seconds, into ms. */
 int weir_parse_duration_ms(const char *s, int64_t *ms);

@@ -147,3 +147,34 @@ TEST(bad_selectors_and_clashing_names_are_refused_at_their_place)
     teardown(&f);
     weir_error_release(&err);
 }
+
+TEST(a_server_binds_every_pipeline_with_one_load)
+{
+    weir_project *p = NULL;
+    weir_transform *tf = NULL;
+    weir_pipeline_list l = WEIR_VEC_INIT;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    const char *ys[] = { "pipeline: one\nmodels: \"+b\"\n", "pipeline: two\nmodels: \"c\"\n",
+                         "pipeline: three\ntasks:\n  - name: t\n    run: 'true'\n",
+                         "pipeline: bad\nmodels: \"tag:none\"\n" };
+    CHECK_INT(weir_project_load(weir_test_data("orchestrate/bind_project"), &p, &d), ==, 0);
+    for (size_t i = 0; i < 4; i++) {
+        weir_pipeline *pl = NULL;
+        CHECK_INT(weir_pipeline_load_buf(p, "pipelines/t.yml", ys[i], strlen(ys[i]), &pl, &d), ==, 0);
+        weir_vec_push(&l, pl);
+    }
+    CHECK_INT(weir_pipeline_bind_all(p, NULL, &l, &tf, &d, &err), ==, WEIR_EINVALID);
+    CHECK_CONTAINS(err.msg.ptr, "pipeline 'bad' selects no model");
+    CHECK(tf != NULL);
+    CHECK(l.items[0]->transform == tf && l.items[1]->transform == tf);
+    CHECK(weir_pipeline_task_index(l.items[0], "a") >= 0 && weir_pipeline_task_index(l.items[0], "b") >= 0);
+    CHECK(weir_pipeline_task_index(l.items[1], "c") >= 0 && l.items[1]->n_tasks == 1);
+    CHECK(l.items[2]->transform == NULL); /* no models: nothing to bind */
+    CHECK(weir_pipeline_has_models(l.items[3]));
+    weir_pipeline_list_release(&l);
+    weir_transform_free(tf);
+    weir_project_free(p);
+    weir_diags_release(&d);
+    weir_error_release(&err);
+}
