@@ -49,6 +49,12 @@ table fct_daily >again.fct
 table agg_daily >again.agg
 expect_true "a rerun gives the same tables (fct_daily)" cmp -s before.fct again.fct
 expect_true "a rerun gives the same tables (agg_daily)" cmp -s before.agg again.agg
+run weir pipeline backfill daily --from 2024-01-01 --to 2024-01-05 --rerun --parallel 5 --project-dir p
+expect_rc 0 "the same backfill, five days at once"
+table fct_daily >par.fct
+table agg_daily >par.agg
+expect_true "days built side by side give the same tables" cmp -s before.fct par.fct
+expect_true "days built side by side give the same tables (agg_daily)" cmp -s before.agg par.agg
 
 # a day whose source rows the staging view now filters out: the new rows
 # hold none of it, and insert_overwrite still replaces the whole day
