@@ -13,6 +13,9 @@ for p in clean crashed; do
     mkdir $p
     cp -r "$demo/." $p
     rm -rf $p/target $p/.weir $p/warehouse.duckdb*
+    # crash safety, not the monitor's verdicts, is on trial here: its
+    # anomalies are reported, not failed (the demo shows them failing)
+    sed -i 's/on_anomaly: fail/on_anomaly: warn/' $p/monitors/*.yml
     { echo "SET VARIABLE demo_clean = true;"; cat $p/demo/generate_events.sql; } |
         weir query --project-dir $p --format csv - >/dev/null
     # the monitor's history before the range, as in the demo
