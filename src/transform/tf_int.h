@@ -117,6 +117,13 @@ int tf_exec_node(weir_transform *tf, struct weir_conn *c, weir_tnode *n, tf_exec
 int tf_exec_hooks(weir_transform *tf, struct weir_conn *c, json_t *hooks, const char *what,
                   weir_error *err);
 
+/* --- node.c --------------------------------------------------------------- */
+
+/* The data interval a pipeline run builds (local "YYYY-MM-DD HH:MM:SS",
+ * [start, end)), on the thread building it, or NULL: what insert_overwrite
+ * replaces besides the partitions of the new rows. */
+extern _Thread_local const char *tf_window_start, *tf_window_end;
+
 /* --- csv.c ---------------------------------------------------------------- */
 
 #include "transform/csv.h"
