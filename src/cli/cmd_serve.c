@@ -19,6 +19,7 @@
 #include "orchestrate/handoff.h"
 #include "orchestrate/lock.h"
 #include "orchestrate/state.h"
+#include "transform/transform.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -168,6 +169,7 @@ static int run(const weir_command *cmd, int argc, char **argv)
     weir_store *store = NULL;
     weir_engine *engine = NULL;
     weir_exec *x = NULL;
+    weir_transform *tf = NULL;
     weir_exec_options eo = { 0 };
     struct sigaction sa;
     size_t recovered = 0;
@@ -194,6 +196,19 @@ static int run(const weir_command *cmd, int argc, char **argv)
         goto fail;
     if ((rc = weir_cli_open_warehouse(p, &engine)) != WEIR_CLI_GO)
         goto cleanup;
+    /* model tasks, for scheduled runs and for the work handed over; a
+     * pipeline whose models do not bind is reported and its model tasks
+     * fail, the others run */
+    if (weir_pipeline_bind_all(p, engine, &pls, &tf, &diags, &err)) {
+        weir_diags_sort(&diags);
+        weir_diags_print(&diags, stderr);
+        weir_error_wrap(&err, "weir serve goes on without it");
+        fprintf(stderr, "weir: warning: %s\n", weir_error_str(&err));
+        weir_error_clear(&err);
+    } else {
+        weir_diags_print(&diags, stderr);
+    }
+    weir_diags_release(&diags);
     eo.workers = workers > 0 ? (int)workers : p->warehouse.threads > 0 ? p->warehouse.threads : 4;
     eo.on_event = on_event;
     if (weir_exec_new(p, store, engine, &eo, &x, &err) || resume(x, store, &pls, &err))
@@ -241,6 +256,7 @@ cleanup:
     weir_engine_free(engine);
     weir_store_free(store);
     weir_pipeline_list_release(&pls);
+    weir_transform_free(tf); /* after the pipelines bound to it */
     weir_project_free(p);
     weir_warehouse_unlock();
     weir_diags_release(&diags);
