@@ -445,6 +445,8 @@ static void on_taken(void *data, const weir_request *r)
     if (h->out != WEIR_OUT_JSON) {
         fprintf(stderr, "the server (pid %lld) took request %lld\n", (long long)r->server_pid,
                 (long long)r->id);
+        if (r->message)
+            fprintf(stderr, "weir: note: %s\n", r->message);
         if (!strcmp(r->kind, "backfill"))
             fprintf(stderr, "backfill of '%s' from %s to %s: %lld interval%s to run, %lld already "
                             "successful%s\n",
@@ -486,6 +488,11 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
 
     weir_handoff_requester(who, sizeof(who));
     req->requested_by = who;
+    {
+        weir_pipeline *pl = weir_pipeline_list_find(&c->pipelines, req->pipeline);
+        if (pl)
+            snprintf(req->spec_hash, sizeof(req->spec_hash), "%s", pl->spec_hash);
+    }
     rc = weir_store_request_add(c->store, req, &err);
     req->requested_by = NULL;
     if (rc) {

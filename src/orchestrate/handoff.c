@@ -234,9 +234,21 @@ int weir_handoff_take(weir_exec *x, weir_store *s, const weir_pipeline_list *pls
             if (run_id)
                 weir_vec_push(&runs, run_id);
         }
-        if ((rc = weir_store_request_take(s, r->id, server_pid, runs.items, runs.len, skipped,
-                                          cleared[i], err)))
-            goto cleanup;
+        {
+            /* the server runs the pipeline as it loaded it: say so when the
+             * requester's file differs */
+            char changed[300] = "";
+            if (r->spec_hash[0] && strcmp(r->spec_hash, pl->spec_hash))
+                snprintf(changed, sizeof(changed),
+                         "the server runs pipeline '%s' as it was when the server started; its "
+                         "file changed since (restart the server to run the new one)",
+                         pl->name);
+            if ((rc = weir_store_request_take(s, r->id, server_pid, runs.items, runs.len, skipped,
+                                              cleared[i], changed[0] ? changed : NULL, err)))
+                goto cleanup;
+            free(r->message);
+            r->message = changed[0] ? weir_xstrdup(changed) : NULL;
+        }
         r->server_pid = server_pid;
         r->runs = (int64_t)runs.len;
         r->skipped = skipped;

@@ -13,7 +13,7 @@
 
 #define REQUEST_COLUMNS                                                                       \
     "id, kind, pipeline, date_from, date_to, task, downstream, rerun, state, requested_by, "  \
-    "requested_at, server_pid, runs, skipped, cleared, succeeded, failed, message"
+    "requested_at, server_pid, runs, skipped, cleared, succeeded, failed, message, spec_hash"
 
 void weir_request_release(weir_request *r)
 {
@@ -63,6 +63,7 @@ static void read_row(weir_store_stmt *st, weir_request *r)
     r->succeeded = weir_store_col_int(st, 15);
     r->failed = weir_store_col_int(st, 16);
     r->message = dup_or_null(weir_store_col_text(st, 17));
+    copy_text(r->spec_hash, sizeof(r->spec_hash), weir_store_col_text(st, 18));
 }
 
 int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
@@ -80,8 +81,8 @@ int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
                               r->date_from, r->date_to);
     if ((rc = weir_store_prepare(s,
                                  "INSERT INTO requests (kind, pipeline, date_from, date_to, task, "
-                                 "downstream, rerun, requested_by, requested_at) VALUES (?1, ?2, "
-                                 "?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 "downstream, rerun, requested_by, requested_at, spec_hash) VALUES "
+                                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                  &st, err)))
         return rc;
     weir_store_bind_text(st, 1, r->kind, NULL);
@@ -93,6 +94,7 @@ int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
     weir_store_bind_int(st, 7, r->rerun != 0, NULL);
     weir_store_bind_text(st, 8, r->requested_by, NULL);
     weir_store_bind_ts(st, 9, weir_ts_now(), NULL);
+    weir_store_bind_text(st, 10, r->spec_hash[0] ? r->spec_hash : NULL, NULL);
     rc = weir_store_step(st, err);
     weir_store_stmt_free(st);
     if (rc < 0) {
@@ -146,12 +148,12 @@ int weir_store_request_list(weir_store *s, const char *state, size_t limit,
 
 int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
                             const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
-                            weir_error *err)
+                            const char *note, weir_error *err)
 {
     weir_store_stmt *st = NULL;
     int rc = weir_store_prepare(s,
                                 "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
-                                "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = NULL "
+                                "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = ?7 "
                                 "WHERE id = ?1 AND state = 'pending'",
                                 &st, err);
     if (rc)
@@ -162,6 +164,7 @@ int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
     weir_store_bind_int(st, 4, (int64_t)n, NULL);
     weir_store_bind_int(st, 5, skipped, NULL);
     weir_store_bind_int(st, 6, cleared, NULL);
+    weir_store_bind_text(st, 7, note, NULL);
     rc = weir_store_step(st, err);
     weir_store_stmt_free(st);
     st = NULL;

@@ -262,6 +262,7 @@ static const char schema_v5[] =
     "  date_from TEXT NOT NULL,"  /* the run's ds for run and clear */
     "  date_to TEXT NOT NULL,"
     "  task TEXT,"                /* clear: only this task */
+    "  spec_hash TEXT,"           /* of the pipeline file the requester loaded */
     "  downstream INTEGER NOT NULL DEFAULT 0,"
     "  rerun INTEGER NOT NULL DEFAULT 0,"
     "  state TEXT NOT NULL DEFAULT 'pending'"

@@ -170,6 +170,7 @@ typedef struct weir_request {
     char date_to[WEIR_DATE_STRLEN];
     char *task;                       /* clear: only this task; may be NULL */
     int downstream, rerun;
+    char spec_hash[17];               /* of the requester's pipeline file; "" unknown */
     char state[16];                   /* pending, running, done, failed */
     char *requested_by;
     char requested_at[WEIR_TS_STRLEN];
@@ -185,7 +186,8 @@ void weir_request_release(weir_request *r);
 void weir_request_list_release(weir_request_list *l);
 
 /*
- * Records r (kind, pipeline, dates, task, downstream, rerun, requested_by)
+ * Records r (kind, pipeline, dates, task, downstream, rerun, spec_hash,
+ * requested_by)
  * as a pending request stamped now; r->id and r->state are set.
  * WEIR_EINVALID for an unknown kind or a missing pipeline, date or requester.
  */
@@ -203,13 +205,14 @@ int weir_store_request_list(weir_store *s, const char *state, size_t limit,
 
 /*
  * Marks pending request id taken by server pid: running, covering the runs
- * run_ids[0..n), with how many intervals were skipped and instances cleared.
+ * run_ids[0..n), with how many intervals were skipped and instances cleared
+ * and a note for the requester (may be NULL).
  * Runs no transaction of its own, so the caller can make it part of the one
  * that created the runs. WEIR_ENOTFOUND when id is not pending.
  */
 int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
                             const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
-                            weir_error *err);
+                            const char *note, weir_error *err);
 
 /* Marks request id failed with message (taken by server pid). */
 int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const char *message,

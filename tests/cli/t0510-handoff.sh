@@ -171,6 +171,18 @@ expect_rc 1 "a pipeline added after the server started cannot be handed over"
 expect_err_contains "restart it to pick up new or renamed files" "the message says what to do"
 rm p/pipelines/late.yml
 
+# a pipeline file changed since the server started: it says which it runs
+cp p/pipelines/daily.yml daily.yml.orig
+echo "# edited" >>p/pipelines/daily.yml
+run weir pipeline run daily --date 2024-01-07 --project-dir p
+expect_rc 0 "a run of a pipeline edited since the server started"
+expect_err_contains "as it was when the server started; its file changed since" \
+    "the client is told the server runs the definition it loaded"
+cp daily.yml.orig p/pipelines/daily.yml
+run weir pipeline run daily --date 2024-01-07 --project-dir p
+expect_err_contains "took request" "with the file as the server loaded it"
+if grep -q "file changed since" <<<"$err"; then fail "no note when the file is as loaded"; else pass "no note when the file is as loaded"; fi
+
 # --- --no-wait -----------------------------------------------------------------------
 run weir pipeline run daily --date 2024-01-09 --no-wait --project-dir p --format json
 expect_rc 0 "--no-wait returns at once"
@@ -227,10 +239,10 @@ wait "$spid"
 rc=$?
 expect_rc 0 "the server stops cleanly"
 
-run weir query --project-dir p --format csv "select count(*) = 0 from (select ds, count(*) c from seen group by ds having c <> (case when ds in (date '2024-01-01', date '2024-01-02', date '2024-01-03', date '2024-01-05') then 2 else 1 end)) t"
+run weir query --project-dir p --format csv "select count(*) = 0 from (select ds, count(*) c from seen group by ds having c <> (case when ds in (date '2024-01-01', date '2024-01-02', date '2024-01-03', date '2024-01-05', date '2024-01-07') then 2 else 1 end)) t"
 expect_out_contains "true" "the warehouse has each handed-over run's rows, as many times as it ran"
 run weir query --project-dir p --format csv "select count(distinct ds) from seen where ds between date '2024-01-01' and date '2024-01-20'"
-expect_out_contains "7" "every handed-over date was run"
+expect_out_contains "8" "every handed-over date was run"
 
 expect_no_crash "no crash"
 done_testing

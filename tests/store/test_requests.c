@@ -147,7 +147,7 @@ TEST(taken_request_is_done_when_its_runs_finish)
     int64_t id = add(s, "backfill", "p", "2024-01-01", "2024-01-03");
     int64_t runs[2] = { make_run(s, "2024-01-01", "queued"), make_run(s, "2024-01-02", "running") };
 
-    CHECK_OK(weir_store_request_take(s, id, 4242, runs, 2, 1, 0, &err), &err);
+    CHECK_OK(weir_store_request_take(s, id, 4242, runs, 2, 1, 0, NULL, &err), &err);
     CHECK_OK(weir_store_request_get(s, id, &got, &err), &err);
     CHECK_STR(got.state, "running");
     CHECK_INT(got.server_pid, ==, 4242);
@@ -155,7 +155,7 @@ TEST(taken_request_is_done_when_its_runs_finish)
     CHECK_INT(got.skipped, ==, 1);
     weir_request_release(&got);
     /* taking it twice is refused */
-    CHECK_INT(weir_store_request_take(s, id, 4242, runs, 2, 0, 0, &err), ==, WEIR_ENOTFOUND);
+    CHECK_INT(weir_store_request_take(s, id, 4242, runs, 2, 0, 0, NULL, &err), ==, WEIR_ENOTFOUND);
     weir_error_clear(&err);
 
     CHECK_OK(weir_store_request_settle(s, &n, &err), &err);
@@ -185,11 +185,12 @@ TEST(request_with_no_runs_to_do_settles_at_once)
     weir_request got = { 0 };
     size_t n = 0;
     int64_t id = add(s, "backfill", "p", "2024-01-01", "2024-01-02");
-    CHECK_OK(weir_store_request_take(s, id, 1, NULL, 0, 2, 0, &err), &err);
+    CHECK_OK(weir_store_request_take(s, id, 1, NULL, 0, 2, 0, "a note", &err), &err);
     CHECK_OK(weir_store_request_settle(s, &n, &err), &err);
     CHECK_INT(n, ==, 1);
     CHECK_OK(weir_store_request_get(s, id, &got, &err), &err);
     CHECK_STR(got.state, "done");
+    CHECK_STR(got.message, "a note");
     CHECK_INT(got.skipped, ==, 2);
     CHECK_INT(got.succeeded + got.failed, ==, 0);
     weir_request_release(&got);
@@ -233,7 +234,7 @@ TEST(deleting_a_run_drops_it_from_its_request)
     int64_t id = add(s, "run", "p", "2024-01-01", "2024-01-01");
     int64_t run = make_run(s, "2024-01-01", "queued");
     int64_t n = -1;
-    CHECK_OK(weir_store_request_take(s, id, 1, &run, 1, 0, 0, &err), &err);
+    CHECK_OK(weir_store_request_take(s, id, 1, &run, 1, 0, 0, NULL, &err), &err);
     CHECK_OK(weir_store_query_int(s, "SELECT count(*) FROM request_runs", &n, &err), &err);
     CHECK_INT(n, ==, 1);
     CHECK_OK(weir_store_exec(s, "DELETE FROM runs", &err), &err);
