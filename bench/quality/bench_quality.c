@@ -173,6 +173,30 @@ static void run_pass(weir_conn *c, const weir_suite *s, int each)
            sa.queries, alone / suite);
     json_decref(res);
 
+    if (getenv("WEIR_BENCH_PROFILE") && strcmp(getenv("WEIR_BENCH_PROFILE"), "0") != 0) {
+        /* where the suite's time goes: each of its statements timed alone */
+        weir_strvec sqls = WEIR_VEC_INIT;
+        weir_validate_stats sp = { 0, 0, &sqls };
+        int keep = repeat;
+        repeat = 1;
+        time_suite(c, s, true, &sp, NULL);
+        repeat = keep;
+        printf("\nthe suite's statements, each timed alone:\n");
+        for (size_t i = 0; i < sqls.len; i++) {
+            const char *q = sqls.items[i];
+            char flat[161];
+            size_t n = 0;
+            for (const char *p = q; *p && n < sizeof(flat) - 1; p++)
+                if (!(isspace((unsigned char)*p) && n && flat[n - 1] == ' '))
+                    flat[n++] = isspace((unsigned char)*p) ? ' ' : *p;
+            flat[n] = 0;
+            printf("  %8.3fs  %s%s\n", time_sql(c, q), flat, strlen(q) > n ? " ..." : "");
+            if (!strcmp(getenv("WEIR_BENCH_PROFILE"), "sql"))
+                printf("%s\n\n", q);
+        }
+        weir_strvec_release(&sqls);
+    }
+
     if (!each || (getenv("WEIR_BENCH_EACH") && strcmp(getenv("WEIR_BENCH_EACH"), "0") == 0))
         return;
     printf("\neach expectation as its own query:\n");
