@@ -10,8 +10,15 @@
  * file behind a view (where every scan decodes the file again, as on a
  * lake). Each figure is the best of REPEAT runs (WEIR_BENCH_REPEAT, default
  * 3): a shared machine's noise only ever adds time. WEIR_BENCH_EACH=0 skips
- * the per-expectation timings. Prints figures; asserts nothing. Run with
- * `make bench`.
+ * the per-expectation timings, WEIR_BENCH_PARQUET=0 the Parquet pass;
+ * WEIR_BENCH_PROFILE=1 times each statement of the suite alone ("sql"
+ * also prints them).
+ *
+ * Then dbt's generic tests of a model (12 not_null, unique,
+ * accepted_values and relationships tests, some with where / limit) on
+ * the same rows: batched through quality/ as `weir test` runs them, and
+ * each as its own query as dbt runs them. Prints figures; asserts nothing.
+ * Run with `make bench`.
  */
 #include "core/compat.h"
 
@@ -78,6 +85,7 @@ static double time_suite(weir_conn *c, const weir_suite *s, bool batch, weir_val
 }
 
 static void run_pass(weir_conn *c, const weir_suite *s, int each);
+static void run_dbt_tests(weir_conn *c);
 
 int main(int argc, char **argv)
 {
@@ -123,7 +131,11 @@ int main(int argc, char **argv)
     snprintf(sql, sizeof(sql), "COPY bench_events TO '%s/events.parquet' (FORMAT parquet)", dir);
     if (weir_conn_exec(c, sql, &err))
         die(&err);
-    for (int pass = 0; pass < 2; pass++) {
+    /* the parent of the relationships test: every user but the last 10 */
+    if (weir_conn_exec(c, "CREATE TABLE bench_users AS SELECT i AS user_id FROM range(99990) t(i)", &err))
+        die(&err);
+    int passes = getenv("WEIR_BENCH_PARQUET") && !strcmp(getenv("WEIR_BENCH_PARQUET"), "0") ? 1 : 2;
+    for (int pass = 0; pass < passes; pass++) {
         if (pass == 1) {
             snprintf(sql, sizeof(sql), "DROP TABLE bench_events; CREATE VIEW bench_events AS "
                      "SELECT * FROM read_parquet('%s/events.parquet')", dir);
@@ -132,6 +144,7 @@ int main(int argc, char **argv)
         }
         printf("\n== %s\n", pass ? "a Parquet file behind a view" : "a DuckDB table in memory");
         run_pass(c, s, pass == 0);
+        run_dbt_tests(c);
     }
     snprintf(sql, sizeof(sql), "%s/events.parquet", dir);
     unlink(sql);
@@ -214,4 +227,53 @@ static void run_pass(weir_conn *c, const weir_suite *s, int each)
         weir_suite_free(one);
         json_decref(root);
     }
+}
+
+/* dbt's generic tests of one model: batched, then each its own query. */
+static void run_dbt_tests(weir_conn *c)
+{
+    weir_dbt_check t[] = {
+        { .kind = WEIR_DBT_NOT_NULL, .column = "id", .limit = -1 },
+        { .kind = WEIR_DBT_NOT_NULL, .column = "user_id", .limit = -1 },
+        { .kind = WEIR_DBT_NOT_NULL, .column = "kind", .limit = -1, .warn_if = "> 0", .error_if = "> 200000" },
+        { .kind = WEIR_DBT_NOT_NULL, .column = "day", .limit = -1 },
+        { .kind = WEIR_DBT_NOT_NULL, .column = "amount", .where = "day >= DATE '2024-06-01'", .limit = -1 },
+        { .kind = WEIR_DBT_UNIQUE, .column = "id", .limit = -1 },
+        { .kind = WEIR_DBT_UNIQUE, .column = "email", .where = "day = DATE '2024-03-01'", .limit = -1 },
+        { .kind = WEIR_DBT_ACCEPTED_VALUES, .column = "kind", .values = "'click', 'view', 'buy', 'share'", .limit = -1 },
+        { .kind = WEIR_DBT_ACCEPTED_VALUES, .column = "country", .values = "'FR', 'DE', 'US', 'BR', 'JP', 'IN'", .limit = -1 },
+        { .kind = WEIR_DBT_ACCEPTED_VALUES, .column = "score", .values = "0, 1, 2, 3, 4, 5", .limit = 100 },
+        { .kind = WEIR_DBT_RELATIONSHIPS, .column = "user_id", .to = "bench_users", .field = "user_id", .limit = -1 },
+        { .kind = WEIR_DBT_NOT_NULL, .column = "email", .limit = -1 },
+    };
+    size_t n = WEIR_ARRAY_SIZE(t);
+    weir_dbt_check own[WEIR_ARRAY_SIZE(t)];
+    weir_validate_stats sb = { 0, 0, NULL }, so = { 0, 0, NULL };
+    weir_error err = WEIR_ERROR_INIT;
+    double tb = 1e300, to = 1e300;
+    for (int i = 0; i < repeat; i++) {
+        double t0 = now_s();
+        sb.queries = 0;
+        if (weir_quality_dbt_checks(c, "bench_events", t, n, true, WEIR_SPLIT_AUTO, &sb, &err))
+            die(&err);
+        tb = fmin(tb, now_s() - t0);
+        memcpy(own, t, sizeof(t));
+        so.queries = 0;
+        t0 = now_s();
+        if (weir_quality_dbt_checks(c, "bench_events", own, n, false, WEIR_SPLIT_AUTO, &so, &err))
+            die(&err);
+        to = fmin(to, now_s() - t0);
+    }
+    int same = 1;
+    long long failing = 0;
+    for (size_t i = 0; i < n; i++) {
+        same &= t[i].failures == own[i].failures && t[i].should_warn == own[i].should_warn &&
+                t[i].should_error == own[i].should_error;
+        failing += t[i].should_error;
+    }
+    printf("\ndbt's generic tests of the model: %zu tests, %lld failing\n", n, failing);
+    printf("  batched (weir test)        %8.3fs  (%zu queries)\n", tb, sb.queries);
+    printf("  each its own query (dbt)   %8.3fs  (%zu queries; own / batched = %.2fx)\n", to,
+           so.queries, to / tb);
+    printf("  same failures and statuses: %s\n", same ? "yes" : "NO");
 }

@@ -261,16 +261,21 @@ typedef struct weir_dbt_check {
 
 /*
  * Computes every check on relation (SQL, quoted as the tests read it).
- * batch: all of them in as few statements as possible (one aggregate for
- * not_null, accepted_values and relationships, one GROUP BY GROUPING SETS
- * for the unique tests); false: each its own query, as dbt runs it (for
- * comparisons and the benchmark). stats (may be NULL) counts the
- * statements and keeps their SQL. Returns 0, or the engine's error (a
- * batch that fails names no single test: run them on their own to find
- * which), or WEIR_EINVALID when a check lacks its arguments.
+ * batch false: each its own query, as dbt runs it (for comparisons and
+ * the benchmark). batch true, by split: SPLIT (AUTO on DuckDB) is one
+ * statement with a subquery per test, a WHERE its scan can prune, and
+ * uniqueness of an integer column proven by a bitmap before any GROUP BY;
+ * NEVER (AUTO elsewhere) is one aggregate with a FILTER per test
+ * (not_null, accepted_values, relationships as NOT EXISTS) and one GROUP
+ * BY GROUPING SETS for the unique tests. Every way gives the same
+ * failures and thresholds. stats (may be NULL) counts the statements and
+ * keeps the main ones' SQL. Returns 0, or the engine's error (a batch that
+ * fails names no single test: run them on their own to find which), or
+ * WEIR_EINVALID when a check lacks its arguments.
  */
 int weir_quality_dbt_checks(weir_conn *c, const char *relation, weir_dbt_check *checks, size_t n,
-                            bool batch, weir_validate_stats *stats, weir_error *err);
+                            bool batch, weir_split_filters split, weir_validate_stats *stats,
+                            weir_error *err);
 
 /* Appends the query dbt runs for check x (the rows it counts as failures). */
 void weir_quality_dbt_check_sql(const char *relation, const weir_dbt_check *x, weir_buf *out);

@@ -964,7 +964,7 @@ void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, 
         batch[nb] = n;
         bres[nb++] = res[i];
     }
-    if (nb && weir_quality_dbt_checks(c, relation, checks, nb, true, &stats, &err)) {
+    if (nb && weir_quality_dbt_checks(c, relation, checks, nb, true, WEIR_SPLIT_AUTO, &stats, &err)) {
         /* a batch names no culprit: each test's own query does */
         weir_log(WEIR_LOG_DEBUG, "batched tests of %s failed (%s); running them one by one", relation,
                  weir_error_str(&err));

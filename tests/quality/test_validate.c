@@ -686,7 +686,8 @@ TEST(median_of_a_small_integer_range_comes_from_counts)
                                    dump(obs));
                 int counted = 0;
                 for (size_t k = 0; k < qs.len; k++)
-                    counted += strstr(qs.items[k], "histogram(") != NULL;
+                    counted += strstr(qs.items[k], "count(*) AS weir__n") != NULL &&
+                               strstr(qs.items[k], "median(") == NULL;
                 /* all NULL: no bounds in the statistics, so median() */
                 CHECK_INT(counted, ==, strcmp(data[i], "[NULL, NULL]") ? 1 : 0);
                 json_decref(r);

@@ -195,7 +195,7 @@ TEST(batched_generic_tests_match_their_own_queries)
     weir_buf text = WEIR_BUF_INIT;
     CHECK_OK(weir_fs_read_file(sql.ptr, &text, 0, &err), &err);
     CHECK_CONTAINS(text.ptr, "computed together");
-    CHECK_CONTAINS(text.ptr, "grouping sets");
+    CHECK_CONTAINS(text.ptr, "bitstring_agg"); /* uniqueness of an integer column: a bitmap first */
     weir_buf_release(&text);
 
     /* in a build, a model's tests run after it and a failing one skips what is downstream */
