@@ -307,7 +307,7 @@ static void unique_bounds(weir_conn *c, const char *relation, const weir_dbt_che
             size_t i = ints.items[j];
             has[i] = !weir_result_is_null(r, 0, 2 * j) && weir_result_int64(r, 0, 2 * j, &lo[i]) == 0 &&
                      weir_result_int64(r, 0, 2 * j + 1, &hi[i]) == 0 && lo[i] <= hi[i] &&
-                     hi[i] - lo[i] < DBT_BITMAP_MAX_BITS;
+                     (uint64_t)hi[i] - (uint64_t)lo[i] < (uint64_t)DBT_BITMAP_MAX_BITS;
         }
 cleanup:
     weir_result_free(r);

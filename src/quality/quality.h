@@ -27,10 +27,16 @@
  * functions), the most common value, uniqueness (a bitmap of an integer
  * column bounded by the statistics, else one GROUP BY), another
  * table's row count, and string checks on a column whose values repeat
- * (once per distinct value, see weir_group_values). Samples of
+ * (once per distinct value, see weir_group_values; that GROUP BY also
+ * serves the column's distinct sets and null counts). The median of an
+ * integer column bounded to a small range is taken from the counts of its
+ * values, a GROUP BY inside the batch's statement, not a sort. Samples of
  * unexpected values are fetched only for expectations that failed. When the
  * batched query fails (a kwarg the engine cannot use), it is split in halves
  * until the error is pinned to the expectations that cause it.
+ *
+ * dbt's built-in generic tests are planned the same way for transform/
+ * (weir_quality_dbt_checks, dbt.c), with dbt's own failure counts.
  *
  * Kwargs may hold Jinja ({{ ds }}, var()), rendered by weir_suite_render.
  * Around validation: Data Docs (weir_quality_docs_write) and profiles with

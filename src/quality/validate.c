@@ -840,8 +840,7 @@ static int median_by_counts(const run *r, const xrun *xr)
         json_is_string(json_object_get(xr->x->kwargs, "max_value")))
         return 0;
     return !strcmp(r->d->name, "duckdb") && ci && ci->has_range && is_integer_type(ci->type) &&
-           ci->max - ci->min >= 0 &&
-           ci->max - ci->min < MEDIAN_COUNTS_MAX;
+           ci->min <= ci->max && (uint64_t)ci->max - (uint64_t)ci->min < MEDIAN_COUNTS_MAX;
 }
 
 /* Registers the metrics of xr in p. */

@@ -11,7 +11,9 @@
  *                merge / insert_overwrite into x, after on_schema_change
  *   seed         CSV -> a VARCHAR temp table -> CREATE OR REPLACE x AS casts
  *   snapshot     close changed current rows, insert new versions
- *   test         count the failing rows against warn_if / error_if
+ *   test         count the failing rows against warn_if / error_if; a
+ *                model's built-in generic tests that are ready together
+ *                are computed as one batch through quality/ (tf_exec_tests)
  *
  * A failure rolls the transaction back: the previous relation stays.
  */
