@@ -188,7 +188,7 @@ static void unique_sql(const char *relation, const weir_dbt_check *xs, const siz
         weir_buf_adds(out, ")");
     weir_buf_adds(out, "\n  ) __weir_groups\n) __weir_tests");
     free(set_of);
-    weir_vec_release(&cols);
+    weir_strvec_release(&cols);
 }
 
 /* Runs sql (one row: count, warn, error per test); unknown[i] (may be NULL) says a count came back NULL. */
