@@ -23,6 +23,7 @@
 #include "orchestrate/pipeline.h"
 #include "orchestrate/rollback.h"
 #include "orchestrate/state.h"
+#include "transform/transform.h"
 
 /* --- what every subcommand shares ----------------------------------------- */
 
@@ -32,11 +33,13 @@ typedef struct ctx {
     weir_store *store;
     weir_engine *engine;
     weir_conn *conn;
+    weir_transform *tf; /* the project's models, when a pipeline has model tasks */
 } ctx;
 
 static void ctx_release(ctx *c)
 {
     weir_conn_free(c->conn);
+    weir_transform_free(c->tf);
     weir_engine_free(c->engine);
     weir_store_free(c->store);
     weir_pipeline_list_release(&c->pipelines);
@@ -94,6 +97,42 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
         }
     }
     return WEIR_CLI_GO;
+}
+
+/*
+ * Loads the project's models (once for the process) and turns pl's
+ * `models:` task into one task per model; first is the first run's
+ * interval (its vars give var('ds') a value while compiling), or NULL.
+ * Returns WEIR_CLI_GO or an exit code.
+ */
+static int bind_models(ctx *c, weir_pipeline *pl, const weir_interval *first)
+{
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval_vars v;
+    int rc = WEIR_CLI_GO;
+    if (!weir_pipeline_has_models(pl))
+        return WEIR_CLI_GO;
+    if (first)
+        weir_schedule_vars(&pl->schedule, first, &v);
+    if (!c->tf && weir_pipeline_load_models(c->project, c->engine, first ? &v : NULL, &c->tf,
+                                            &diags, &err)) {
+        weir_diags_sort(&diags);
+        weir_diags_print(&diags, stderr);
+        weir_error_wrap(&err, "pipeline '%s'", pl->name);
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    weir_diags_print(&diags, stderr);
+    if (weir_pipeline_bind_models(pl, c->tf, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_USAGE;
+    }
+cleanup:
+    weir_diags_release(&diags);
+    weir_error_release(&err);
+    return rc;
 }
 
 static weir_pipeline *find(ctx *c, const char *name)
@@ -419,6 +458,8 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
+    if ((rc = bind_models(&c, pl, &iv)) != WEIR_CLI_GO)
+        goto cleanup;
     pr.tty = 0;
     pr.json = out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
@@ -503,6 +544,8 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         pl->max_active_runs = (int)parallel;
     if (weir_schedule_intervals_between(&pl->schedule, from, to, 0, &ivs, &err))
         goto fail;
+    if ((rc = bind_models(&c, pl, ivs.len ? &ivs.items[0] : NULL)) != WEIR_CLI_GO)
+        goto cleanup;
     pr.tty = isatty(2) && out != WEIR_OUT_JSON;
     pr.json = out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
@@ -796,6 +839,12 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
+    if (task) { /* model tasks are named after the models: bind them (parse only, no warehouse) */
+        weir_interval iv;
+        if ((rc = bind_models(&c, pl, weir_schedule_interval_on(&pl->schedule, d, &iv) ? NULL : &iv)) !=
+            WEIR_CLI_GO)
+            goto cleanup;
+    }
     if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
@@ -915,6 +964,14 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
     if (!(pl = find(&c, pos.items[0]))) {
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
+    }
+    {
+        weir_interval first;
+        if ((rc = bind_models(&c, pl,
+                              weir_schedule_interval_on(&pl->schedule, from, &first) ? NULL
+                                                                                     : &first)) !=
+            WEIR_CLI_GO)
+            goto cleanup;
     }
     if (weir_rollback_plan_make(c.conn, pl, from, to, &plan, &err)) {
         weir_cli_error(&err);

@@ -16,6 +16,7 @@
 #include "orchestrate/executor.h"
 #include "monitor/monitor.h"
 #include "quality/quality.h"
+#include "transform/transform.h"
 
 extern char **environ;
 
@@ -583,6 +584,70 @@ cleanup:
     weir_error_release(&err);
 }
 
+/* "2024-03-31T00:00:00+02:00" -> "2024-03-31 00:00:00" (local, naive). */
+static void naive_local(const char *iso, char *out, size_t n)
+{
+    snprintf(out, n, "%.19s", iso);
+    if (strlen(out) > 10 && out[10] == 'T')
+        out[10] = ' ';
+}
+
+/*
+ * A model task: builds its model (seed, snapshot) with the run's interval
+ * as vars (var('ds'), var('ds_nodash'), var('ts'), var('data_interval_start'),
+ * var('data_interval_end')), then the tests that follow it, on this worker's
+ * connection (transform/'s weir_transform_build_node). A failure keeps the
+ * previous table and can be retried; warnings are logged.
+ */
+static void run_models(worker *w, const weir_task_spec *t, FILE *log)
+{
+    const weir_interval_vars *v = &w->run->vars;
+    weir_transform *tf = w->run->pl->transform;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_node_outcomes out = { WEIR_VEC_INIT, NULL };
+    char ws[32], we[32];
+    json_t *vars = NULL;
+    int rc;
+    if (!tf) {
+        set_result(w, 3, "model tasks need the project's models, which this command did not load: "
+                         "cannot build '%s'", t->text);
+        goto cleanup;
+    }
+    if (!w->conn) {
+        set_result(w, 3, "no warehouse: model tasks need the project's warehouse");
+        goto cleanup;
+    }
+    vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ds", v->ds, "ds_nodash", v->ds_nodash, "ts",
+                     v->ts, "data_interval_start", v->data_interval_start, "data_interval_end",
+                     v->data_interval_end);
+    naive_local(v->data_interval_start, ws, sizeof(ws));
+    naive_local(v->data_interval_end, we, sizeof(we));
+    rc = weir_transform_build_node(tf, w->conn, t->node, t->tests, t->n_tests, vars, ws, we, log,
+                                   &out, &err);
+    if (w->cancel == 2 && rc)
+        set_result(w, 1, "stopped: weir is shutting down (the query was interrupted)");
+    else if (w->cancel == 1 && rc)
+        set_result(w, 1, "timed out after %.3gs: the query was interrupted",
+                   t->timeout_ms / 1000.0);
+    else if (rc == WEIR_ERROR && out.error)
+        set_result(w, 1, "%s", out.error);
+    else if (rc)
+        set_result(w, 1, "%s", weir_error_str(&err));
+    else {
+        size_t warned = 0;
+        for (size_t i = 0; i < out.list.len; i++)
+            warned += !strcmp(out.list.items[i].status, "warn");
+        if (warned)
+            log_line(log, "%zu test%s warned (severity warn: reported, not failed)", warned,
+                     warned == 1 ? "" : "s");
+        set_result(w, 0, NULL);
+    }
+cleanup:
+    json_decref(vars);
+    weir_node_outcomes_release(&out);
+    weir_error_release(&err);
+}
+
 static void run_sensor(worker *w, const weir_task_spec *t, FILE *log)
 {
     int64_t start = weir_monotonic_us();
@@ -654,8 +719,7 @@ static void run_job(worker *w, deferred_log *dl)
                          "wired in yet): cannot load '%s'", t->text);
         break;
     case WEIR_TASK_MODELS:
-        set_result(w, 3, "model tasks are not available in this build (the transformation layer "
-                         "is not wired in yet): cannot build '%s'", t->text);
+        run_models(w, t, log);
         break;
     case WEIR_TASK_EXPECTATION:
         run_expectation(w, t, log);
@@ -1225,7 +1289,8 @@ static int dispatch(weir_exec *x, weir_error *err)
         weir_store_reset(x->st_attempt);
         t->state = WEIR_TI_RUNNING;
         t->timed_out = 0;
-        t->deadline_us = spec->kind == WEIR_TASK_SQL && spec->timeout_ms
+        t->deadline_us = (spec->kind == WEIR_TASK_SQL || spec->kind == WEIR_TASK_MODELS) &&
+                                 spec->timeout_ms
                              ? weir_monotonic_us() + spec->timeout_ms * 1000
                              : 0;
         t->w = w;

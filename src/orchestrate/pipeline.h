@@ -34,7 +34,7 @@
  *       sql: "delete from mart.daily where day = '{{ ds }}'; insert into ..."
  *       depends_on: [load]
  *       trigger_rule: all_success # all_success | all_done | one_failed
- *   models: "tag:engagement"      # placeholder until transform/ lands
+ *   models: "tag:engagement"      # dbt selectors: one task per model (models.c)
  *   expectations: [daily_active_users]   # suites run through quality/
  *   #   or items { suite: NAME, severity: warn }: a failed suite only reports
  *   monitor: { row_count: [raw.events] } # row counts recorded and checked by monitor/
@@ -46,6 +46,10 @@
  * monitor; each task of a stage depends on every task of the previous
  * non-empty stage, except a `tasks:` entry with `depends_on`, which depends
  * on exactly the tasks it names (any stage). Cycles are refused.
+ *
+ * Model tasks read the run's interval as vars: var('ds'), var('ds_nodash'),
+ * var('ts'), var('data_interval_start'), var('data_interval_end') (models.c,
+ * executor.c).
  *
  * `{{ ds }}` and the other schedule variables (schedule.h) are substituted
  * in file sensors, sql sensors and sql tasks by weir_pipeline_render(), a
@@ -71,8 +75,8 @@ typedef enum {
     WEIR_TASK_SENSOR_PIPELINE,
     WEIR_TASK_RUN,         /* shell command */
     WEIR_TASK_SQL,         /* SQL on the warehouse, in one transaction */
-    WEIR_TASK_INGEST,      /* ingest and models: placeholders that fail with "not available" */
-    WEIR_TASK_MODELS,
+    WEIR_TASK_INGEST,      /* a placeholder that fails with "not available" */
+    WEIR_TASK_MODELS,      /* the selector until bound, then one model each (models.c) */
     WEIR_TASK_EXPECTATION,
     WEIR_TASK_MONITOR
 } weir_task_kind;
@@ -99,12 +103,17 @@ typedef struct weir_task_spec {
     weir_trigger_rule trigger;
     int warn_only;          /* expectation with severity warn: a failed suite only reports */
     unsigned line, col;
+    /* model tasks bound by weir_pipeline_bind_models(): the transform's node
+     * this task builds, and the tests it runs right after it */
+    size_t node;
+    size_t *tests, n_tests;
 } weir_task_spec;
 
 typedef struct weir_output_spec {
     const char *table;       /* as written: schema.table or table */
     const char *date_column; /* NULL when the pipeline named none */
     unsigned line, col;
+    const char *model;       /* the model task that writes it (bound pipelines), or NULL */
 } weir_output_spec;
 
 typedef struct weir_pipeline {
@@ -126,6 +135,7 @@ typedef struct weir_pipeline {
     weir_output_spec *outputs;
     size_t n_outputs;
     char spec_hash[17];      /* hex of a hash of the file's bytes */
+    struct weir_transform *transform; /* set by weir_pipeline_bind_models; borrowed */
     const char *project_dir; /* for relative file sensors and shell tasks */
     weir_yaml_doc doc;
     weir_arena arena;
@@ -174,6 +184,57 @@ const char *weir_trigger_rule_name(weir_trigger_rule r);
  */
 int weir_pipeline_render(const char *text, const weir_interval_vars *v, weir_buf *out,
                          weir_error *err);
+
+/* --- models.c: model tasks ---------------------------------------------- */
+
+struct weir_transform;
+struct weir_engine;
+
+/* True when pl has a `models:` task still to bind. */
+int weir_pipeline_has_models(const weir_pipeline *pl);
+
+/*
+ * Loads and compiles the project's models once for the process (with
+ * engine for run_query(); vars, which may be NULL, give var('ds') and the
+ * others a value while compiling: the first run's). Problems of the
+ * project's files go to diags; returns 0 with *out set (free it with
+ * weir_transform_free) or a negative code.
+ */
+int weir_pipeline_load_models(const weir_project *p, struct weir_engine *engine,
+                              const weir_interval_vars *vars, struct weir_transform **out,
+                              weir_diags *diags, weir_error *err);
+
+/*
+ * Replaces pl's `models:` task by one task per model, seed and snapshot its
+ * selector picks in tf (compiled), in dbt build order: a task depends on
+ * the tasks of the nearest selected nodes upstream of it (looking through
+ * ephemeral and unselected ones), or on the stage before `models:` when it
+ * has none; a task's tests are the selected tests on it, run right after
+ * it (a test on several models runs with the last of them, which then
+ * waits for the others); what came after `models:` waits for every model
+ * task. Tasks are named after their model; the settings of `models:`
+ * (retries, timeout, ...) apply to each. The tables the model tasks
+ * write (tables, incremental models, snapshots, seeds; not views) join
+ * pl->outputs after the pipeline's own, in build order, each with the
+ * date_column `outputs:` names for it or else its partition_by column, for
+ * rollback. tf must outlive pl. Returns 0
+ * (also when pl has no models task), or WEIR_EINVALID when the selector is
+ * invalid, selects no model, or a model's name is already a task's.
+ */
+int weir_pipeline_bind_models(weir_pipeline *pl, struct weir_transform *tf, weir_error *err);
+
+/*
+ * For a long-running process (`weir serve`): binds the model tasks of every
+ * pipeline of l, loading the project's models once into *tf (when *tf is
+ * NULL and some pipeline has models; compiled with the vars of the latest
+ * closed interval of the first such pipeline). A pipeline that cannot be
+ * bound is reported in err and the others are still bound; returns 0 or the
+ * first error's code. *tf stays the caller's (free it after the pipelines'
+ * last run).
+ */
+int weir_pipeline_bind_all(const weir_project *p, struct weir_engine *engine,
+                           weir_pipeline_list *l, struct weir_transform **tf, weir_diags *diags,
+                           weir_error *err);
 
 /* Parses "100ms", "1.5s", "5m", "1h30m", "2d", or plain seconds, into ms. */
 int weir_parse_duration_ms(const char *s, int64_t *ms);

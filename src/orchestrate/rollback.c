@@ -52,7 +52,7 @@ int weir_rollback_plan_make(weir_conn *c, const weir_pipeline *pl, weir_date fro
     if (pl->n_outputs == 0)
         return weir_error_set(err, WEIR_EINVALID,
                               "pipeline '%s' names no tables it writes: add an 'outputs:' list "
-                              "(table and date_column) to %s",
+                              "(table and date_column) to %s, or model tasks with partition_by",
                               pl->name, pl->file);
     for (size_t i = 0; i < pl->n_outputs; i++)
         if (!pl->outputs[i].date_column || !*pl->outputs[i].date_column) {
@@ -62,7 +62,8 @@ int weir_rollback_plan_make(weir_conn *c, const weir_pipeline *pl, weir_date fro
     if (n_missing) {
         rc = weir_error_set(err, WEIR_EINVALID,
                             "refusing to roll back pipeline '%s': table%s %s ha%s no date column "
-                            "(name one with 'date_column:' in %s); nothing was deleted",
+                            "(give the model a partition_by, or name the column with "
+                            "'date_column:' under 'outputs:' in %s); nothing was deleted",
                             pl->name, n_missing == 1 ? "" : "s", missing.ptr,
                             n_missing == 1 ? "s" : "ve", pl->file);
         goto cleanup;

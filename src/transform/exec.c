@@ -471,6 +471,14 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
             }
             weir_buf_adds(&b, ")");
         }
+        /* a pipeline run replaces its whole interval, rows or not */
+        if (tf_window_start && tf_window_end) {
+            weir_buf_addf(&b, " or (cast(%s as timestamp) >= ", f);
+            lit(&b, tf_window_start);
+            weir_buf_addf(&b, "::timestamp and cast(%s as timestamp) < ", f);
+            lit(&b, tf_window_end);
+            weir_buf_adds(&b, "::timestamp)");
+        }
         weir_buf_adds(&b, ";\n");
     } else if (!strcmp(strategy, "merge")) {
         if (!keys.len) {

@@ -132,6 +132,13 @@ size_t tf_test_batch_key(const weir_transform *tf, const weir_tnode *n);
 void tf_exec_tests(weir_transform *tf, struct weir_conn *c, weir_tnode **ts, size_t k,
                    tf_exec_result **res);
 
+/* --- node.c --------------------------------------------------------------- */
+
+/* The data interval a pipeline run builds (local "YYYY-MM-DD HH:MM:SS",
+ * [start, end)), on the thread building it, or NULL: what insert_overwrite
+ * replaces besides the partitions of the new rows. */
+extern _Thread_local const char *tf_window_start, *tf_window_end;
+
 /* --- csv.c ---------------------------------------------------------------- */
 
 #include "transform/csv.h"

@@ -38,6 +38,7 @@
 #include "core/vec.h"
 
 typedef struct weir_engine weir_engine;
+struct weir_conn;
 
 typedef enum {
     WEIR_NODE_MODEL,
@@ -196,6 +197,53 @@ typedef struct weir_run_summary {
 int weir_transform_run(weir_transform *tf, weir_engine *e, const weir_selection *sel,
                        const weir_run_options *opts, weir_run_summary *summary,
                        weir_error *err);
+
+/*
+ * One node of a pipeline run (orchestrate/'s model tasks): what
+ * weir_transform_build_node() did, one entry per node it ran.
+ */
+typedef struct weir_node_outcome {
+    size_t node;       /* index in the transform */
+    const char *status; /* "success", "error", "pass", "warn", "fail", "skipped" */
+    long long rows;    /* rows affected or failing rows; -1 unknown */
+    double secs;
+    char *message;     /* owned; may be NULL */
+} weir_node_outcome;
+
+typedef struct weir_node_outcomes {
+    WEIR_VEC(weir_node_outcome) list;
+    char *error;       /* the first failure, owned; NULL when none */
+} weir_node_outcomes;
+
+void weir_node_outcomes_release(weir_node_outcomes *o);
+
+/*
+ * Builds node i (a model, seed or snapshot) and then the given tests, on
+ * connection c (interrupting c stops it), for one pipeline run:
+ *
+ * - vars (a JSON object; may be NULL) is laid over the project's vars for
+ *   this call only, and the node, the ephemeral models it reads and the
+ *   singular tests are rendered again with it: a model reads the run's date
+ *   as var('ds') (also ds_nodash, data_interval_start, data_interval_end);
+ * - when window_start/window_end are given (local timestamps
+ *   "YYYY-MM-DD HH:MM:SS", the run's data interval [start, end)), an
+ *   incremental model with incremental_strategy insert_overwrite replaces
+ *   every row of its partition_by column in that window, even when the new
+ *   rows hold none of it, so running an interval again gives the same table;
+ * - a node that fails leaves its previous relation and its tests are
+ *   skipped; a test with severity error that fails is a failure, one with
+ *   severity warn (or past warn_if only) is reported, not failed.
+ *
+ * Calls are serialised within the process (the vars of a call are the
+ * transform's while it runs); the graph stays usable for the next call.
+ * Lines for a log go to log (may be NULL). Returns 0 when everything
+ * passed or only warned, WEIR_ERROR when the node or a test failed
+ * (out->error says which), another code when the build could not start.
+ */
+int weir_transform_build_node(weir_transform *tf, struct weir_conn *c, size_t i,
+                              const size_t *tests, size_t n_tests, json_t *vars,
+                              const char *window_start, const char *window_end, FILE *log,
+                              weir_node_outcomes *out, weir_error *err);
 
 /* Writes target/manifest.json and target/compiled/. */
 int weir_transform_write_manifest(weir_transform *tf, weir_error *err);

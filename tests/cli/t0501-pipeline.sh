@@ -102,14 +102,15 @@ expect_out_contains '"paused": true' "list shows it paused"
 run weir pipeline unpause daily --project-dir p
 expect_rc 0 "unpause"
 
-# placeholders of modules not wired in yet fail clearly
+# a models selector that picks nothing is refused before anything runs
 cat >p/pipelines/models.yml <<'YML'
 pipeline: models_only
 models: "tag:engagement"
 YML
 run weir pipeline run models_only --date 2024-01-02 --project-dir p
-expect_rc 1 "a model task fails"
-expect_err_contains "model tasks are not available in this build" "with a clear message"
+expect_rc 2 "a models selector that selects nothing is refused"
+expect_err_contains "models.yml:2:9: models 'tag:engagement' of pipeline 'models_only' selects no model" "by its place in the file"
+rm p/pipelines/models.yml
 
 # usage errors
 run weir pipeline run nope --date 2024-01-02 --project-dir p

@@ -379,7 +379,7 @@ TEST(placeholders_fail_clearly)
               "monitor: { row_count: [raw.events] }\n");
     run_date(&f, "2024-01-02");
     CHECK_STR(ti(&f, "2024-01-02", "models", &e), "failed");
-    CHECK_CONTAINS(e, "model tasks are not available in this build");
+    CHECK_CONTAINS(e, "model tasks need the project's models, which this command did not load");
     CHECK_STR(ti(&f, "2024-01-02", "expect_suite", NULL), "upstream_failed");
     teardown(&f);
 }

@@ -1,0 +1,1 @@
+{{ config(materialized='table', partition_by={'field': 'day'}) }} select * from {{ ref('e') }}

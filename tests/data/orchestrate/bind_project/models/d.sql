@@ -1,0 +1,1 @@
+{{ config(materialized='table') }} select b.x, b.day from {{ ref('b') }} b join {{ ref('c') }} c using (x)
