@@ -933,6 +933,12 @@ static int render_to(weir_transform *tf, weir_tnode *n, weir_buf *out, weir_erro
     return 0;
 }
 
+int tf_tests_batched(void)
+{
+    const char *env = getenv("WEIR_TEST_BATCH");
+    return !(env && !strcmp(env, "0"));
+}
+
 void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, tf_exec_result **res)
 {
     weir_dbt_check *checks = weir_xcalloc(k ? k : 1, sizeof(*checks));

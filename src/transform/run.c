@@ -495,8 +495,7 @@ int weir_transform_run(weir_transform *tf, weir_engine *e, const weir_selection 
         if (r.runnable[i] && !r.pending[i])
             r.queue[r.qtail++] = i;
     {
-        const char *env = getenv("WEIR_TEST_BATCH");
-        if ((opts->what & WEIR_RUN_TESTS) && !opts->own_test_queries && !(env && !strcmp(env, "0"))) {
+        if ((opts->what & WEIR_RUN_TESTS) && !opts->own_test_queries && tf_tests_batched()) {
             r.batch_key = weir_xcalloc(n + 1, sizeof(size_t));
             for (size_t i = 0; i < n; i++)
                 r.batch_key[i] = r.runnable[i] ? tf_test_batch_key(tf, tf->nodes.items[i]) : TF_NONE;

@@ -131,6 +131,8 @@ size_t tf_test_batch_key(const weir_transform *tf, const weir_tnode *n);
  */
 void tf_exec_tests(weir_transform *tf, struct weir_conn *c, weir_tnode **ts, size_t k,
                    tf_exec_result **res);
+/* Whether generic tests are batched: not when WEIR_TEST_BATCH=0. */
+int tf_tests_batched(void);
 
 /* --- node.c --------------------------------------------------------------- */
 

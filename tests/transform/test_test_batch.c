@@ -6,6 +6,8 @@
  * where the engine refuses, a singular test and a model downstream of
  * failing tests is built both ways; every node's status and failure count
  * must be the same, and a few counts are checked against dbt's semantics.
+ * A pipeline's model task (weir_transform_build_node) batches its node's
+ * tests the same way, and WEIR_TEST_BATCH=0 turns it off there too.
  */
 #include "harness.h"
 
@@ -220,5 +222,92 @@ TEST(batched_generic_tests_match_their_own_queries)
     weir_engine_free(e);
     weir_buf_release(&dbfile);
     weir_buf_release(&sql);
+    weir_error_release(&err);
+}
+
+/* A model task's node and tests, batched or not (WEIR_TEST_BATCH). */
+static void build_items(const char *dir, weir_engine *e, int batched, weir_node_outcomes *out,
+                        weir_buf *logtext)
+{
+    FILE *log = tmpfile();
+    char chunk[4096];
+    size_t got;
+    weir_project *p = NULL;
+    weir_transform *tf = NULL;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_conn *c = NULL;
+    WEIR_VEC(size_t) tests = WEIR_VEC_INIT;
+    CHECK_INT(weir_project_load(dir, &p, &diags), ==, 0);
+    CHECK_INT(weir_transform_load(p, NULL, &tf, &diags), ==, 0);
+    weir_transform_set_engine(tf, e);
+    CHECK_OK(weir_transform_compile(tf, &err), &err);
+    weir_tnode *items = weir_transform_find(tf, "items");
+    CHECK(items != NULL);
+    for (size_t i = 0; i < weir_transform_count(tf); i++) {
+        weir_tnode *t = weir_transform_node(tf, i);
+        if (t->kind == WEIR_NODE_TEST && t->attached == items->index)
+            weir_vec_push(&tests, i);
+    }
+    CHECK_INT(tests.len, >=, 19);
+    CHECK_OK(weir_conn_new(e, &c, &err), &err);
+    if (batched)
+        unsetenv("WEIR_TEST_BATCH");
+    else
+        setenv("WEIR_TEST_BATCH", "0", 1);
+    /* some tests fail: the build says so */
+    CHECK(log != NULL);
+    CHECK_INT(weir_transform_build_node(tf, c, items->index, tests.items, tests.len, NULL, NULL, NULL,
+                                        log, out, &err), ==, WEIR_ERROR);
+    unsetenv("WEIR_TEST_BATCH");
+    rewind(log);
+    while ((got = fread(chunk, 1, sizeof(chunk), log)) > 0)
+        weir_buf_add(logtext, chunk, got);
+    fclose(log);
+    weir_conn_free(c);
+    weir_vec_release(&tests);
+    weir_transform_free(tf);
+    weir_project_free(p);
+    weir_diags_release(&diags);
+    weir_error_release(&err);
+}
+
+TEST(a_model_task_batches_its_tests_too)
+{
+    const char *dir = weir_test_tmpdir();
+    weir_engine *e = NULL;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_buf dbfile = WEIR_BUF_INIT;
+    weir_node_outcomes own, batched;
+    weir_buf own_log = WEIR_BUF_INIT, batched_log = WEIR_BUF_INIT;
+    memset(&own, 0, sizeof(own));
+    memset(&batched, 0, sizeof(batched));
+    write_project(dir);
+    weir_path_join(&dbfile, dir, "w.duckdb");
+    CHECK_OK(weir_engine_open(dbfile.ptr, NULL, &e, &err), &err);
+    json_decref(run_all(dir, e, WEIR_RUN_MODELS, 0)); /* the parents the relationships read */
+    build_items(dir, e, 0, &own, &own_log);
+    build_items(dir, e, 1, &batched, &batched_log);
+    /* the task's log shows the SQL that ran: one batch, or each test's own */
+    CHECK_CONTAINS(batched_log.ptr, "computed together");
+    CHECK(strstr(own_log.ptr, "computed together") == NULL);
+    CHECK_INT(own.list.len, ==, batched.list.len);
+    size_t fails = 0;
+    for (size_t i = 0; i < own.list.len; i++) {
+        const weir_node_outcome *a = &own.list.items[i], *b = &batched.list.items[i];
+        CHECK_INT(a->node, ==, b->node);
+        if (strcmp(a->status, b->status) || a->rows != b->rows)
+            weir_test_fail(__FILE__, __LINE__, "node %zu: own %s with %lld, batched %s with %lld", a->node,
+                           a->status, a->rows, b->status, b->rows);
+        fails += !strcmp(a->status, "fail");
+    }
+    CHECK_INT(fails, >=, 3);
+    CHECK(own.error != NULL && batched.error != NULL);
+    weir_node_outcomes_release(&own);
+    weir_node_outcomes_release(&batched);
+    weir_buf_release(&own_log);
+    weir_buf_release(&batched_log);
+    weir_engine_free(e);
+    weir_buf_release(&dbfile);
     weir_error_release(&err);
 }
