@@ -179,7 +179,7 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         goto cleanup;
     }
     weir_run_options ro = { what, threads ? (int)threads : (p->warehouse.threads > 0 ? p->warehouse.threads : 1),
-                            full_refresh, fail_fast, cmd->name, weir_log_enabled(WEIR_LOG_WARN) ? stdout : NULL };
+                            full_refresh, fail_fast, cmd->name, weir_log_enabled(WEIR_LOG_WARN) ? stdout : NULL, 0 };
     weir_run_summary sum;
     if (weir_transform_run(tf, e, &sel, &ro, &sum, &err)) {
         if (err.code != WEIR_ERROR || !sum.total)

@@ -451,7 +451,8 @@ static int poke(worker *w, const weir_task_spec *t, weir_error *err)
  * An expectation-suite task: loads the suite, renders its templated kwargs
  * with the run's interval, validates it on this worker's connection, writes
  * the GX result under target/validations/ and keeps it in the store with
- * the run. A suite that fails fails the task (retries would see the same
+ * the run. With severity warn a failed suite is a warning (logged, kept in
+ * the attempt's message) and the task succeeds; otherwise a suite that fails fails the task (retries would see the same
  * data); a suite that cannot be found or loaded fails it for good.
  */
 static void run_expectation(worker *w, const weir_task_spec *t, FILE *log)
@@ -507,11 +508,20 @@ static void run_expectation(worker *w, const weir_task_spec *t, FILE *log)
     long long all = json_integer_value(json_object_get(st, "evaluated_expectations"));
     log_line(log, "suite '%s': %lld of %lld expectations passed; result in %s", t->text, ok, all,
              out_path);
-    if (json_is_true(json_object_get(result, "success")))
+    if (json_is_true(json_object_get(result, "success"))) {
         set_result(w, 0, NULL);
-    else
+    } else if (t->warn_only) {
+        /* severity warn: the result is kept, the task and its dependants go on */
+        log_line(log, "warning: suite '%s' failed (severity warn): %lld of %lld expectations passed",
+                 t->text, ok, all);
+        weir_warn("pipeline '%s': suite '%s' failed (severity warn): %lld of %lld expectations passed",
+                  w->run->pl->name, t->text, ok, all);
+        set_result(w, 0, "warning: suite '%s' failed: %lld of %lld expectations passed (see %s)",
+                   t->text, ok, all, out_path);
+    } else {
         set_result(w, 1, "suite '%s' failed: %lld of %lld expectations passed (see %s)", t->text,
                    ok, all, out_path);
+    }
 cleanup:
     json_decref(result);
     json_decref(vars);

@@ -203,6 +203,41 @@ static const weir_schema_field monitor_fields[] = {
 };
 static const weir_schema monitor_schema = { .fields = monitor_fields };
 
+/* expectations: a suite's name, or { suite, severity } */
+static const char *const severities[] = { "error", "warn", NULL };
+static const weir_schema_field expectation_fields[] = {
+    WEIR_FIELD("suite", WEIR_SCHEMA_STRING, .flags = WEIR_SCHEMA_REQUIRED),
+    WEIR_FIELD("severity", WEIR_SCHEMA_STRING, .choices = severities),
+    WEIR_FIELDS_END
+};
+static const weir_schema expectation_schema = { .fields = expectation_fields };
+
+static int check_expectations(const weir_yaml_node *n, const char *path, weir_diags *diags)
+{
+    int rc = 0;
+    if (weir_yaml_is_null(n) || n->kind == WEIR_YAML_SCALAR)
+        return 0;
+    if (n->kind != WEIR_YAML_SEQUENCE) {
+        weir_yaml_error(diags, n, "expected a suite's name or a list for '%s'", path);
+        return WEIR_EINVALID;
+    }
+    for (size_t i = 0; i < n->n_items; i++) {
+        const weir_yaml_node *it = n->items[i];
+        if (it->kind == WEIR_YAML_SCALAR && !weir_yaml_is_null(it))
+            continue;
+        if (it->kind == WEIR_YAML_MAPPING) {
+            if (weir_schema_validate(&expectation_schema, it, diags))
+                rc = WEIR_EINVALID;
+            continue;
+        }
+        weir_yaml_error(diags, it,
+                        "expected a suite's name or { suite: NAME, severity: warn } for '%s[%zu]'",
+                        path, i);
+        rc = WEIR_EINVALID;
+    }
+    return rc;
+}
+
 static const weir_schema_field output_fields[] = {
     WEIR_FIELD("table", WEIR_SCHEMA_STRING, .flags = WEIR_SCHEMA_REQUIRED),
     WEIR_FIELD("date_column", WEIR_SCHEMA_STRING, .flags = WEIR_SCHEMA_NULLABLE),
@@ -232,7 +267,7 @@ static const weir_schema_field pipeline_fields[] = {
     WEIR_FIELD("ingest", WEIR_SCHEMA_STRINGS),
     WEIR_FIELD("tasks", WEIR_SCHEMA_LIST, .item = WEIR_SCHEMA_MAP, .schema = &task_schema),
     WEIR_FIELD("models", WEIR_SCHEMA_STRINGS),
-    WEIR_FIELD("expectations", WEIR_SCHEMA_STRINGS),
+    WEIR_FIELD("expectations", WEIR_SCHEMA_ANY, .check = check_expectations),
     WEIR_FIELD("monitor", WEIR_SCHEMA_MAP, .schema = &monitor_schema),
     WEIR_FIELD("outputs", WEIR_SCHEMA_LIST, .item = WEIR_SCHEMA_MAP, .schema = &output_schema),
     WEIR_FIELDS_END
@@ -325,6 +360,28 @@ static void add_strings(loader *L, const weir_yaml_node *n, const char *prefix,
     for (size_t i = 0; i < n->n_items; i++)
         add_task(L, make_id(L->pl, prefix, n->items[i]->text), kind, n->items[i]->text,
                  n->items[i], defaults);
+}
+
+/* expectations: names or { suite, severity } (checked by check_expectations) */
+static void add_expectations(loader *L, const weir_yaml_node *n, const weir_task_spec *defaults)
+{
+    if (!n || weir_yaml_is_null(n))
+        return;
+    if (n->kind == WEIR_YAML_SCALAR) {
+        add_strings(L, n, "expect_", WEIR_TASK_EXPECTATION, defaults);
+        return;
+    }
+    for (size_t i = 0; i < n->n_items; i++) {
+        const weir_yaml_node *it = n->items[i];
+        const char *suite = it->kind == WEIR_YAML_MAPPING ? str_of(it, "suite") : it->text;
+        const char *sev = it->kind == WEIR_YAML_MAPPING ? str_of(it, "severity") : NULL;
+        weir_task_spec *t;
+        if (!suite)
+            continue;
+        t = add_task(L, make_id(L->pl, "expect_", suite), WEIR_TASK_EXPECTATION, suite, it,
+                     defaults);
+        t->warn_only = sev && !strcmp(sev, "warn");
+    }
 }
 
 /* Depth-first search for a cycle; returns 1 and reports it when found. */
@@ -526,8 +583,7 @@ static int build(loader *L, const weir_project *p)
         weir_buf_release(&sel);
     }
     stage_start[n_stages++] = L->tasks.len;
-    add_strings(L, weir_yaml_map_get(root, "expectations"), "expect_", WEIR_TASK_EXPECTATION,
-                &dflt);
+    add_expectations(L, weir_yaml_map_get(root, "expectations"), &dflt);
     stage_start[n_stages++] = L->tasks.len;
     if ((n = weir_yaml_map_get(root, "monitor")))
         add_strings(L, weir_yaml_map_get(n, "row_count"), "monitor_row_count_", WEIR_TASK_MONITOR,

@@ -36,6 +36,7 @@
  *       trigger_rule: all_success # all_success | all_done | one_failed
  *   models: "tag:engagement"      # dbt selectors: one task per model (models.c)
  *   expectations: [daily_active_users]   # suites run through quality/
+ *   #   or items { suite: NAME, severity: warn }: a failed suite only reports
  *   monitor: { row_count: [raw.events] } # row counts recorded and checked by monitor/
  *   outputs:                      # what rollback deletes, upstream first
  *     - table: mart.daily
@@ -100,6 +101,7 @@ typedef struct weir_task_spec {
     int soft_fail;
     int depends_on_past;
     weir_trigger_rule trigger;
+    int warn_only;          /* expectation with severity warn: a failed suite only reports */
     unsigned line, col;
     /* model tasks bound by weir_pipeline_bind_models(): the transform's node
      * this task builds, and the tests it runs right after it */

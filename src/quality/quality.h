@@ -27,10 +27,16 @@
  * functions), the most common value, uniqueness (a bitmap of an integer
  * column bounded by the statistics, else one GROUP BY), another
  * table's row count, and string checks on a column whose values repeat
- * (once per distinct value, see weir_group_values). Samples of
+ * (once per distinct value, see weir_group_values; that GROUP BY also
+ * serves the column's distinct sets and null counts). The median of an
+ * integer column bounded to a small range is taken from the counts of its
+ * values, a GROUP BY inside the batch's statement, not a sort. Samples of
  * unexpected values are fetched only for expectations that failed. When the
  * batched query fails (a kwarg the engine cannot use), it is split in halves
  * until the error is pinned to the expectations that cause it.
+ *
+ * dbt's built-in generic tests are planned the same way for transform/
+ * (weir_quality_dbt_checks, dbt.c), with dbt's own failure counts.
  *
  * Kwargs may hold Jinja ({{ ds }}, var()), rendered by weir_suite_render.
  * Around validation: Data Docs (weir_quality_docs_write) and profiles with
@@ -49,6 +55,7 @@
 #include <jansson.h>
 
 #include "config/project.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/vec.h"
 #include "engine/engine.h"
@@ -228,6 +235,56 @@ typedef struct weir_validate_stats {
  */
 int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate_options *opts,
                           json_t **out, weir_validate_stats *stats, weir_error *err);
+
+/*
+ * dbt's built-in generic tests on one relation (see dbt.c), for
+ * transform/'s `weir test` and `weir build`: the failure count dbt's own
+ * query gives (after `where` and `limit`) and whether it meets warn_if
+ * and error_if. The SQL pieces are as dbt interpolates them: column_name,
+ * the where config, the accepted values as a SQL list, the parent
+ * relation and field.
+ */
+typedef enum {
+    WEIR_DBT_NOT_NULL,
+    WEIR_DBT_UNIQUE,
+    WEIR_DBT_ACCEPTED_VALUES,
+    WEIR_DBT_RELATIONSHIPS
+} weir_dbt_test_kind;
+
+typedef struct weir_dbt_check {
+    weir_dbt_test_kind kind;
+    const char *column;     /* SQL: dbt's column_name */
+    const char *where;      /* SQL, or NULL / "" for none */
+    const char *values;     /* accepted_values: "'a', 'b'" (quoted as the test says) */
+    const char *to;         /* relationships: the parent relation */
+    const char *field;      /* relationships: the parent's column */
+    long long limit;        /* < 0: none */
+    const char *warn_if, *error_if; /* NULL: "!= 0" */
+    /* results */
+    long long failures;
+    bool should_warn, should_error;
+} weir_dbt_check;
+
+/*
+ * Computes every check on relation (SQL, quoted as the tests read it).
+ * batch false: each its own query, as dbt runs it (for comparisons and
+ * the benchmark). batch true, by split: SPLIT (AUTO on DuckDB) is one
+ * statement with a subquery per test, a WHERE its scan can prune, and
+ * uniqueness of an integer column proven by a bitmap before any GROUP BY;
+ * NEVER (AUTO elsewhere) is one aggregate with a FILTER per test
+ * (not_null, accepted_values, relationships as NOT EXISTS) and one GROUP
+ * BY GROUPING SETS for the unique tests. Every way gives the same
+ * failures and thresholds. stats (may be NULL) counts the statements and
+ * keeps the main ones' SQL. Returns 0, or the engine's error (a batch that
+ * fails names no single test: run them on their own to find which), or
+ * WEIR_EINVALID when a check lacks its arguments.
+ */
+int weir_quality_dbt_checks(weir_conn *c, const char *relation, weir_dbt_check *checks, size_t n,
+                            bool batch, weir_split_filters split, weir_validate_stats *stats,
+                            weir_error *err);
+
+/* Appends the query dbt runs for check x (the rows it counts as failures). */
+void weir_quality_dbt_check_sql(const char *relation, const weir_dbt_check *x, weir_buf *out);
 
 /*
  * Writes a result atomically to DIR/validations/<suite>/<run time>.json

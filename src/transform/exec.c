@@ -11,7 +11,9 @@
  *                merge / insert_overwrite into x, after on_schema_change
  *   seed         CSV -> a VARCHAR temp table -> CREATE OR REPLACE x AS casts
  *   snapshot     close changed current rows, insert new versions
- *   test         count the failing rows against warn_if / error_if
+ *   test         count the failing rows against warn_if / error_if; a
+ *                model's built-in generic tests that are ready together
+ *                are computed as one batch through quality/ (tf_exec_tests)
  *
  * A failure rolls the transaction back: the previous relation stays.
  */
@@ -20,7 +22,9 @@
 #include "core/alloc.h"
 #include "core/fs.h"
 #include "core/str.h"
+#include "core/log.h"
 #include "engine/engine.h"
+#include "quality/quality.h"
 #include "transform/tf_int.h"
 
 typedef WEIR_VEC(char *) namevec;
@@ -793,12 +797,33 @@ cleanup:
     return rc;
 }
 
+/* A test's status and message from its failure count and thresholds, as dbt decides them. */
+static void test_status(const weir_tnode *n, long long failures, bool should_warn, bool should_error,
+                        tf_exec_result *res)
+{
+    const char *severity = tf_cfg_str(n, "severity");
+    const char *warn_if = tf_cfg_str(n, "warn_if");
+    const char *error_if = tf_cfg_str(n, "error_if");
+    res->rows = failures;
+    if (severity && weir_str_ieq(severity, "warn"))
+        res->status = should_warn ? TF_ST_WARN : TF_ST_PASS;
+    else
+        res->status = should_error ? TF_ST_FAIL : should_warn ? TF_ST_WARN : TF_ST_PASS;
+    if (res->status != TF_ST_PASS) {
+        weir_buf m = WEIR_BUF_INIT;
+        weir_buf_addf(&m, "Got %lld result%s, configured to %s if %s", failures,
+                      failures == 1 ? "" : "s", res->status == TF_ST_WARN ? "warn" : "fail",
+                      res->status == TF_ST_WARN ? (warn_if ? warn_if : "!= 0") : (error_if ? error_if : "!= 0"));
+        free(res->message);
+        res->message = weir_buf_detach(&m, NULL);
+    }
+}
+
 static int exec_test(weir_conn *c, weir_tnode *n, tf_exec_result *res, weir_buf *log,
                      weir_error *err)
 {
     weir_buf b = WEIR_BUF_INIT;
     weir_result *r = NULL;
-    const char *severity = tf_cfg_str(n, "severity");
     const char *warn_if = tf_cfg_str(n, "warn_if");
     const char *error_if = tf_cfg_str(n, "error_if");
     json_t *limit = json_object_get(n->config, "limit");
@@ -818,22 +843,178 @@ static int exec_test(weir_conn *c, weir_tnode *n, tf_exec_result *res, weir_buf 
     weir_result_int64(r, 0, 0, &failures);
     weir_result_bool(r, 0, 1, &should_warn);
     weir_result_bool(r, 0, 2, &should_error);
-    res->rows = failures;
-    if (severity && weir_str_ieq(severity, "warn"))
-        res->status = should_warn ? TF_ST_WARN : TF_ST_PASS;
-    else
-        res->status = should_error ? TF_ST_FAIL : should_warn ? TF_ST_WARN : TF_ST_PASS;
-    if (res->status != TF_ST_PASS) {
-        weir_buf m = WEIR_BUF_INIT;
-        weir_buf_addf(&m, "Got %lld result%s, configured to %s if %s", (long long)failures,
-                      failures == 1 ? "" : "s", res->status == TF_ST_WARN ? "warn" : "fail",
-                      res->status == TF_ST_WARN ? (warn_if ? warn_if : "!= 0") : (error_if ? error_if : "!= 0"));
-        res->message = weir_buf_detach(&m, NULL);
-    }
+    test_status(n, failures, should_warn, should_error, res);
 cleanup:
     weir_result_free(r);
     weir_buf_release(&b);
     return rc;
+}
+
+/* --- built-in generic tests, batched per model through quality/ --------------- */
+
+static int dbt_kind(const char *k, weir_dbt_test_kind *out)
+{
+    static const struct { const char *name; weir_dbt_test_kind kind; } kinds[] = {
+        { "not_null", WEIR_DBT_NOT_NULL },
+        { "unique", WEIR_DBT_UNIQUE },
+        { "accepted_values", WEIR_DBT_ACCEPTED_VALUES },
+        { "relationships", WEIR_DBT_RELATIONSHIPS },
+    };
+    for (size_t i = 0; k && i < WEIR_ARRAY_SIZE(kinds); i++)
+        if (!strcmp(k, kinds[i].name)) {
+            *out = kinds[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+size_t tf_test_batch_key(const weir_transform *tf, const weir_tnode *n)
+{
+    weir_dbt_test_kind kind;
+    json_t *limit;
+    if (n->kind != WEIR_NODE_TEST || n->attached == TF_NONE || !n->compiled || !n->compiled_sql ||
+        !dbt_kind(n->test_kind, &kind) || !n->column || !*n->column ||
+        tf_cfg_bool(n, "store_failures", 0))
+        return TF_NONE;
+    limit = json_object_get(n->config, "limit");
+    if (json_is_integer(limit) && json_integer_value(limit) < 0)
+        return TF_NONE; /* the engine's error, from the test's own query */
+    if (kind == WEIR_DBT_ACCEPTED_VALUES && !json_is_array(json_object_get(n->test_args, "values")))
+        return TF_NONE;
+    if (kind == WEIR_DBT_RELATIONSHIPS && (!json_is_string(json_object_get(n->test_args, "to")) ||
+                                           !json_is_string(json_object_get(n->test_args, "field"))))
+        return TF_NONE;
+    /* an ephemeral model is a CTE in the test's own SQL */
+    for (size_t i = 0; i < n->deps.len; i++) {
+        const weir_tnode *d = tf->nodes.items[n->deps.items[i]];
+        const char *m = tf_cfg_str(d, "materialized");
+        if (d->kind == WEIR_NODE_MODEL && m && !strcmp(m, "ephemeral"))
+            return TF_NONE;
+    }
+    return n->attached;
+}
+
+/* accepted_values' list as compile.c writes it into the test's SQL. */
+static void values_sql(const weir_tnode *n, weir_buf *out)
+{
+    json_t *vals = json_object_get(n->test_args, "values");
+    json_t *quote = json_object_get(n->test_args, "quote");
+    int q = quote ? json_is_true(quote) : 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vals, i, v)
+    {
+        char *txt = json_is_string(v) ? weir_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+        if (i)
+            weir_buf_adds(out, ", ");
+        if (q)
+            lit(out, txt);
+        else
+            weir_buf_adds(out, txt);
+        free(txt);
+    }
+}
+
+/* relationships' `to:` rendered as compile.c renders it (ref(), source(), Jinja). */
+static int render_to(weir_transform *tf, weir_tnode *n, weir_buf *out, weir_error *err)
+{
+    const char *s = json_string_value(json_object_get(n->test_args, "to"));
+    if (strstr(s, "ref(") || strstr(s, "source(") || strstr(s, "{{")) {
+        weir_buf src = WEIR_BUF_INIT;
+        if (strstr(s, "{{"))
+            weir_buf_adds(&src, s);
+        else
+            weir_buf_addf(&src, "{{ %s }}", s);
+        int rc = tf_tpl_render_string(tf, n, n->path, src.ptr, 0, out, err);
+        weir_buf_release(&src);
+        return rc;
+    }
+    weir_buf_adds(out, s);
+    return 0;
+}
+
+int tf_tests_batched(void)
+{
+    const char *env = getenv("WEIR_TEST_BATCH");
+    return !(env && !strcmp(env, "0"));
+}
+
+void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, tf_exec_result **res)
+{
+    weir_dbt_check *checks = weir_xcalloc(k ? k : 1, sizeof(*checks));
+    weir_buf *bufs = weir_xcalloc(k ? 2 * k : 1, sizeof(weir_buf));
+    weir_tnode **batch = weir_xcalloc(k ? k : 1, sizeof(*batch));
+    tf_exec_result **bres = weir_xcalloc(k ? k : 1, sizeof(*bres));
+    weir_strvec sqls = WEIR_VEC_INIT;
+    weir_validate_stats stats = { 0, 0, &sqls };
+    weir_error err = WEIR_ERROR_INIT;
+    size_t nb = 0;
+    const char *relation = k ? tf->nodes.items[ts[0]->attached]->relation : NULL;
+    for (size_t i = 0; i < k; i++) {
+        weir_tnode *n = ts[i];
+        weir_dbt_check *x = &checks[nb];
+        json_t *limit = json_object_get(n->config, "limit");
+        weir_buf *vals = &bufs[2 * i], *to = &bufs[2 * i + 1];
+        weir_buf_init(vals, 0);
+        weir_buf_init(to, 0);
+        memset(res[i], 0, sizeof(*res[i]));
+        dbt_kind(n->test_kind, &x->kind);
+        x->column = n->column;
+        x->where = tf_cfg_str(n, "where");
+        x->limit = json_is_integer(limit) ? (long long)json_integer_value(limit) : -1;
+        x->warn_if = tf_cfg_str(n, "warn_if");
+        x->error_if = tf_cfg_str(n, "error_if");
+        if (x->kind == WEIR_DBT_ACCEPTED_VALUES) {
+            values_sql(n, vals);
+            x->values = vals->ptr;
+        } else if (x->kind == WEIR_DBT_RELATIONSHIPS) {
+            if (render_to(tf, n, to, &err)) {
+                /* its own query says what is wrong, with its usual message */
+                weir_error_clear(&err);
+                tf_exec_node(tf, c, n, res[i]);
+                continue;
+            }
+            x->to = to->ptr;
+            x->field = json_string_value(json_object_get(n->test_args, "field"));
+        }
+        batch[nb] = n;
+        bres[nb++] = res[i];
+    }
+    if (nb && weir_quality_dbt_checks(c, relation, checks, nb, true, WEIR_SPLIT_AUTO, &stats, &err)) {
+        /* a batch names no culprit: each test's own query does */
+        weir_log(WEIR_LOG_DEBUG, "batched tests of %s failed (%s); running them one by one", relation,
+                 weir_error_str(&err));
+        for (size_t i = 0; i < nb; i++)
+            tf_exec_node(tf, c, batch[i], bres[i]);
+        nb = 0;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        weir_buf log = WEIR_BUF_INIT;
+        tf_exec_result *r = bres[i];
+        r->rows = -1;
+        test_status(batch[i], checks[i].failures, checks[i].should_warn, checks[i].should_error, r);
+        if (!r->message)
+            r->message = weir_xstrdup(r->status == TF_ST_PASS ? "PASS" : r->status == TF_ST_WARN ? "WARN" : "FAIL");
+        weir_buf_addf(&log, "-- this test's count is one of %zu computed together on %s; its own query:\n-- ",
+                      nb, relation);
+        for (const char *p = batch[i]->compiled_sql; *p; p++) {
+            weir_buf_addch(&log, *p);
+            if (*p == '\n')
+                weir_buf_adds(&log, "-- ");
+        }
+        weir_buf_adds(&log, "\n");
+        for (size_t q = 0; q < sqls.len; q++)
+            weir_buf_addf(&log, "%s;\n", sqls.items[q]);
+        r->run_sql = weir_buf_detach(&log, NULL);
+    }
+    for (size_t i = 0; i < 2 * k; i++)
+        weir_buf_release(&bufs[i]);
+    weir_strvec_release(&sqls);
+    weir_error_release(&err);
+    free(bufs);
+    free(checks);
+    free(batch);
+    free(bres);
 }
 
 /* --- dispatch ----------------------------------------------------------------- */

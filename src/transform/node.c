@@ -96,24 +96,65 @@ static void log_outcome(FILE *log, const weir_tnode *n, const weir_node_outcome 
     fflush(log);
 }
 
+/* Appends n's outcome from res (whose message it takes). Returns its TF_ST_*. */
+static int record(weir_tnode *n, tf_exec_result *res, double secs, FILE *log,
+                  weir_node_outcomes *out)
+{
+    weir_node_outcome o;
+    memset(&o, 0, sizeof(o));
+    o.node = n->index;
+    o.status = status_name(res->status);
+    o.rows = res->rows;
+    o.secs = secs;
+    o.message = res->message;
+    res->message = NULL;
+    log_outcome(log, n, &o, res->run_sql);
+    free(res->run_sql);
+    res->run_sql = NULL;
+    weir_vec_push(&out->list, o);
+    return res->status;
+}
+
 /* Runs node n (rendered already); appends its outcome. Returns its TF_ST_*. */
 static int run_one(weir_transform *tf, weir_conn *c, weir_tnode *n, FILE *log,
                    weir_node_outcomes *out)
 {
     tf_exec_result res;
-    weir_node_outcome o;
     int64_t t0 = weir_monotonic_us();
     tf_exec_node(tf, c, n, &res);
-    memset(&o, 0, sizeof(o));
-    o.node = n->index;
-    o.status = status_name(res.status);
-    o.rows = res.rows;
-    o.secs = (double)(weir_monotonic_us() - t0) / 1e6;
-    o.message = res.message;
-    log_outcome(log, n, &o, res.run_sql);
-    free(res.run_sql);
-    weir_vec_push(&out->list, o);
-    return res.status;
+    return record(n, &res, (double)(weir_monotonic_us() - t0) / 1e6, log, out);
+}
+
+/*
+ * The node's built-in generic tests computed together through quality/
+ * (tf_exec_tests), as `weir build` does: pre[k] / has_pre[k] for tests[k].
+ * Nothing when fewer than two can be, or WEIR_TEST_BATCH=0.
+ */
+static void batch_tests(weir_transform *tf, weir_conn *c, const weir_tnode *n, const size_t *tests,
+                        size_t n_tests, tf_exec_result *pre, unsigned char *has_pre, double *secs)
+{
+    weir_tnode **ts = weir_xcalloc(n_tests + 1, sizeof(*ts));
+    tf_exec_result **rs = weir_xcalloc(n_tests + 1, sizeof(*rs));
+    size_t m = 0;
+    if (tf_tests_batched()) {
+        for (size_t k = 0; k < n_tests; k++) {
+            weir_tnode *t = tf->nodes.items[tests[k]];
+            if (!t->raw_sql && tf_test_batch_key(tf, t) == n->index) {
+                ts[m] = t;
+                rs[m++] = &pre[k];
+                has_pre[k] = 1;
+            }
+        }
+    }
+    if (m >= 2) {
+        int64_t t0 = weir_monotonic_us();
+        tf_exec_tests(tf, c, ts, m, rs);
+        *secs = (double)(weir_monotonic_us() - t0) / 1e6 / (double)m;
+    } else {
+        memset(has_pre, 0, n_tests);
+    }
+    free(ts);
+    free(rs);
 }
 
 static void set_error(weir_node_outcomes *out, const char *fmt, ...)
@@ -136,7 +177,9 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
                               weir_error *err)
 {
     json_t *saved, *merged;
-    unsigned char *seen = NULL;
+    unsigned char *seen = NULL, *has_pre = NULL;
+    tf_exec_result *pre = NULL; /* the tests run as one batch (batch_tests) */
+    double pre_secs = 0;
     weir_tnode *n;
     int rc = 0, st;
 
@@ -167,8 +210,21 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
                   o->message ? o->message : "error");
         rc = WEIR_ERROR;
     }
+    pre = weir_xcalloc(n_tests + 1, sizeof(*pre));
+    has_pre = weir_xcalloc(n_tests + 1, 1);
+    if (!rc)
+        batch_tests(tf, c, n, tests, n_tests, pre, has_pre, &pre_secs);
     for (size_t k = 0; k < n_tests; k++) {
         weir_tnode *t = tf->nodes.items[tests[k]];
+        if (has_pre[k]) {
+            st = record(t, &pre[k], pre_secs, log, out);
+            if (st == TF_ST_ERROR || st == TF_ST_FAIL) {
+                weir_node_outcome *o = &out->list.items[out->list.len - 1];
+                set_error(out, "test '%s' of %s '%s' failed: %s", t->name,
+                          weir_node_kind_name(n->kind), n->name, o->message ? o->message : "fail");
+            }
+            continue;
+        }
         if (rc) {
             weir_node_outcome o = { t->index, "skipped", -1, 0, NULL };
             log_outcome(log, t, &o, NULL);
@@ -205,6 +261,8 @@ cleanup:
     json_decref(merged);
     tf_window_start = tf_window_end = NULL;
     free(seen);
+    free(pre);
+    free(has_pre);
     pthread_mutex_unlock(&build_lock);
     if (rc == WEIR_ERROR && out->error && !err->code)
         weir_error_set(err, WEIR_ERROR, "%s", out->error);

@@ -6,6 +6,10 @@
  * for the nearest runnable nodes upstream of it, looking through ephemeral
  * models and unselected nodes. In a build a model's dependants also wait
  * for its single-parent tests, so a failing test skips them, as in dbt.
+ * A worker that takes a model's built-in generic test also takes the
+ * model's other such tests already waiting in the queue and computes them
+ * together through quality/ (tf_exec_tests); each still finishes as its
+ * own node.
  */
 #include "core/compat.h"
 
@@ -33,6 +37,7 @@ typedef struct runner {
     size_t *queue, qhead, qtail;
     size_t done, total, seq;
     tf_exec_result *res;
+    size_t *batch_key; /* tf_test_batch_key per node, or NULL when tests run one by one */
     double *secs;
     int *thread_of;
     int stop;
@@ -242,6 +247,60 @@ static void write_run_sql(runner *r, weir_tnode *n, const char *sql)
     weir_buf_release(&dir);
 }
 
+/*
+ * Runs test v with the other tests of its batch key waiting in the queue
+ * (the lock held on entry and exit): each keeps its own result, line and
+ * place in the graph; only the queries are shared.
+ */
+static void run_batch(runner *r, worker_arg *wa, weir_conn *c, size_t v, size_t seq)
+{
+    idxvec members = WEIR_VEC_INIT, seqs = WEIR_VEC_INIT;
+    size_t key = r->batch_key[v], keep = r->qhead;
+    weir_vec_push(&members, v);
+    weir_vec_push(&seqs, seq);
+    for (size_t q = r->qhead; q < r->qtail; q++) {
+        size_t u = r->queue[q];
+        if (r->batch_key[u] == key && !r->skip[u]) {
+            weir_vec_push(&members, u);
+            weir_vec_push(&seqs, ++r->seq);
+        } else {
+            r->queue[keep++] = u;
+        }
+    }
+    r->qtail = keep;
+    pthread_mutex_unlock(&r->mu);
+    {
+        size_t k = members.len;
+        weir_tnode **ts = weir_xcalloc(k, sizeof(*ts));
+        tf_exec_result **res = weir_xcalloc(k, sizeof(*res));
+        int64_t t0 = weir_monotonic_us();
+        for (size_t i = 0; i < k; i++) {
+            ts[i] = r->tf->nodes.items[members.items[i]];
+            res[i] = &r->res[members.items[i]];
+        }
+        if (k == 1)
+            tf_exec_node(r->tf, c, ts[0], res[0]);
+        else
+            tf_exec_tests(r->tf, c, ts, k, res);
+        /* the batch's time, shared out among its tests */
+        double secs = (double)(weir_monotonic_us() - t0) / 1e6 / (double)k;
+        for (size_t i = 0; i < k; i++) {
+            r->secs[members.items[i]] = secs;
+            r->thread_of[members.items[i]] = wa->id;
+            write_run_sql(r, ts[i], res[i]->run_sql);
+        }
+        free(ts);
+        free(res);
+    }
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < members.len; i++) {
+        print_line(r, members.items[i], seqs.items[i]);
+        finish(r, members.items[i]);
+    }
+    weir_vec_release(&members);
+    weir_vec_release(&seqs);
+}
+
 static void *worker(void *p)
 {
     worker_arg *wa = p;
@@ -266,6 +325,10 @@ static void *worker(void *p)
                 r->res[v].message = weir_xstrdup(weir_error_str(&err));
             print_line(r, v, seq);
             finish(r, v);
+            continue;
+        }
+        if (r->batch_key && r->batch_key[v] != TF_NONE) {
+            run_batch(r, wa, c, v, seq);
             continue;
         }
         pthread_mutex_unlock(&r->mu);
@@ -431,6 +494,13 @@ int weir_transform_run(weir_transform *tf, weir_engine *e, const weir_selection 
     for (size_t i = 0; i < n; i++)
         if (r.runnable[i] && !r.pending[i])
             r.queue[r.qtail++] = i;
+    {
+        if ((opts->what & WEIR_RUN_TESTS) && !opts->own_test_queries && tf_tests_batched()) {
+            r.batch_key = weir_xcalloc(n + 1, sizeof(size_t));
+            for (size_t i = 0; i < n; i++)
+                r.batch_key[i] = r.runnable[i] ? tf_test_batch_key(tf, tf->nodes.items[i]) : TF_NONE;
+        }
+    }
 
     if ((rc = weir_conn_new(e, &c, err)))
         goto cleanup;
@@ -498,6 +568,7 @@ cleanup:
     free(r.pending);
     free(r.queue);
     free(r.res);
+    free(r.batch_key);
     free(r.secs);
     free(r.thread_of);
     pthread_mutex_destroy(&r.mu);

@@ -116,6 +116,23 @@ enum { TF_ST_SUCCESS, TF_ST_ERROR, TF_ST_SKIPPED, TF_ST_PASS, TF_ST_FAIL, TF_ST_
 int tf_exec_node(weir_transform *tf, struct weir_conn *c, weir_tnode *n, tf_exec_result *res);
 int tf_exec_hooks(weir_transform *tf, struct weir_conn *c, json_t *hooks, const char *what,
                   weir_error *err);
+/*
+ * The model whose built-in generic tests n can be computed with (its
+ * attached node's index), or TF_NONE when n runs its own query: custom
+ * generic and singular tests, store_failures, a test reading an ephemeral
+ * model, arguments the test's own query should complain about.
+ */
+size_t tf_test_batch_key(const weir_transform *tf, const weir_tnode *n);
+/*
+ * Runs k tests of one batch key together through quality/ (one aggregate,
+ * one GROUP BY for the unique tests), filling res[i] as tf_exec_node would
+ * for ts[i]: the same failures, status and message. A batch the engine
+ * refuses is run again test by test, so an error lands on its test.
+ */
+void tf_exec_tests(weir_transform *tf, struct weir_conn *c, weir_tnode **ts, size_t k,
+                   tf_exec_result **res);
+/* Whether generic tests are batched: not when WEIR_TEST_BATCH=0. */
+int tf_tests_batched(void);
 
 /* --- node.c --------------------------------------------------------------- */
 

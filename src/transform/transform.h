@@ -171,6 +171,13 @@ typedef struct weir_run_options {
     int fail_fast;
     const char *command; /* "run", "build", ... for run_results.json */
     FILE *out;           /* progress lines; NULL: silent */
+    /*
+     * 0: a model's built-in generic tests that are ready together run as
+     * one batch through quality/ (the same failures and statuses as their
+     * own queries, in fewer scans); 1: each test runs its own query, as
+     * dbt does. WEIR_TEST_BATCH=0 in the environment also turns it off.
+     */
+    int own_test_queries;
 } weir_run_options;
 
 typedef struct weir_run_summary {

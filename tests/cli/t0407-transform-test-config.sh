@@ -35,6 +35,14 @@ expect_out_contains "PASS  test kind_where" "where: filters the rows tested; nam
 expect_out_contains "WARN  test not_null_items_v_kind " "warn_if/error_if: 3 NULLs warn but do not fail"
 expect_out_contains "WARN  test accepted_values_items_v_kind__x" "limit: caps the failures counted (2 found, 1 counted, error_if > 1)"
 expect_true "warn status in run_results" grep -q '"status": "warn"' p/target/run_results.json
+expect_true "the model's generic tests ran together" grep -q "computed together" p/target/run/tc/models/schema.yml/kind_where.sql
+strip() { sed -E 's/^[0-9:]+ +[0-9]+ of [0-9]+ //; s/ in [0-9.]+s\]/]/' | grep -E "PASS|WARN|FAIL|ERROR|Done" | sort; }
+batched_out=$(printf '%s\n' "$out" | strip)
+expect_true "the batched run printed its tests" test "$(printf "%s\n" "$batched_out" | grep -c "test ")" -ge 3
+WEIR_TEST_BATCH=0 run weir test -C p
+expect_rc 0 "WEIR_TEST_BATCH=0: each test its own query"
+expect_true "each test's own query ran" sh -c '! grep -q "computed together" p/target/run/tc/models/schema.yml/kind_where.sql'
+expect_true "the same results either way" test "$(printf '%s\n' "$out" | strip)" = "$batched_out"
 
 # sync_all_columns: new columns added, removed ones dropped
 cat >p/models/inc.sql <<'SQL'

@@ -104,6 +104,37 @@ TEST(stages_become_a_dag)
     weir_diags_release(&d);
 }
 
+TEST(expectation_items_carry_a_severity)
+{
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_pipeline *pl = load("pipeline: p\n"
+                             "tasks:\n"
+                             "  - { name: load, sql: 'select 1' }\n"
+                             "expectations:\n"
+                             "  - orders\n"
+                             "  - { suite: users, severity: warn }\n"
+                             "  - { suite: events, severity: error }\n",
+                             &d);
+    CHECK(pl != NULL);
+    CHECK_STR(task(pl, "expect_orders")->text, "orders");
+    CHECK_INT(task(pl, "expect_orders")->warn_only, ==, 0);
+    CHECK_STR(task(pl, "expect_users")->text, "users");
+    CHECK_INT(task(pl, "expect_users")->warn_only, ==, 1);
+    CHECK_INT(task(pl, "expect_events")->warn_only, ==, 0);
+    CHECK(depends(pl, "expect_users", "load"));
+    weir_pipeline_free(pl);
+    weir_diags_release(&d);
+
+    pl = load("pipeline: p\nexpectations:\n  - { suite: a, severity: loud }\n  - [x]\n", &d);
+    CHECK(pl == NULL);
+    char *msg = all(&d);
+    CHECK_CONTAINS(msg, "pipelines/t.yml:3:");
+    CHECK_CONTAINS(msg, "'severity'");
+    CHECK_CONTAINS(msg, "pipelines/t.yml:4:");
+    free(msg);
+    weir_diags_release(&d);
+}
+
 TEST(every_problem_is_reported_at_its_place)
 {
     weir_diags d = WEIR_DIAGS_INIT;

@@ -641,3 +641,60 @@ TEST(uniqueness_on_a_view_is_bounded_then_proven_by_a_bitmap)
     weir_suite_free(s);
     teardown(&f);
 }
+
+TEST(median_of_a_small_integer_range_comes_from_counts)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    /* odd and even counts, negatives, NULLs, one value, no value, a filter */
+    static const char *const data[] = {
+        "[3, 1, 2]", "[4, 1, 2, 3]", "[-5, -1, -2, -2, NULL, 7]", "[7]", "[NULL, NULL]",
+        "[0, 0, 0, 1, 1, 1]", "[1, 100, 100, 2, 120, 3, 3, 3]",
+    };
+    static const char *const types[] = { "TINYINT", "INTEGER", "BIGINT" };
+    setup(&f);
+    for (size_t t = 0; t < WEIR_ARRAY_SIZE(types); t++)
+        for (size_t i = 0; i < WEIR_ARRAY_SIZE(data); i++)
+            for (int cond = 0; cond < 2; cond++) {
+                weir_buf sql = WEIR_BUF_INIT, js = WEIR_BUF_INIT;
+                weir_strvec qs = WEIR_VEC_INIT;
+                weir_validate_stats st = { 0, 0, &qs };
+                json_t *r = NULL;
+                weir_result *res = NULL;
+                double want = 0;
+                weir_buf_addf(&sql, "CREATE OR REPLACE TABLE med AS SELECT CAST(unnest(%s) AS %s) AS v, "
+                              "unnest(range(len(%s))) AS i", data[i], types[t], data[i]);
+                CHECK_OK(weir_conn_exec(f.c, sql.ptr, &err), &err);
+                weir_buf_reset(&sql);
+                weir_buf_addf(&sql, "SELECT median(v) FROM med%s", cond ? " WHERE i % 2 = 0" : "");
+                CHECK_OK(weir_conn_query(f.c, sql.ptr, &res, &err), &err);
+                int null = weir_result_is_null(res, 0, 0);
+                if (!null)
+                    CHECK_INT(weir_result_double(res, 0, 0, &want), ==, 0);
+                weir_result_free(res);
+                weir_buf_addf(&js, "{\"name\": \"m\", \"table\": \"med\", \"expectations\": ["
+                              "{\"expectation_type\": \"expect_column_median_to_be_between\", "
+                              "\"kwargs\": {\"column\": \"v\", \"min_value\": 0%s}}]}",
+                              cond ? ", \"row_condition\": \"i % 2 = 0\"" : "");
+                weir_suite *s = suite_of(js.ptr);
+                CHECK_OK(weir_quality_validate(f.c, s, NULL, &r, &st, &err), &err);
+                json_t *obs = json_object_get(json_object_get(json_array_get(json_object_get(r, "results"), 0),
+                                                              "result"), "observed_value");
+                if (null ? !json_is_null(obs) : !(json_is_real(obs) && json_real_value(obs) == want))
+                    weir_test_fail(__FILE__, __LINE__, "%s %s%s: median() %g%s, from counts %s", types[t],
+                                   data[i], cond ? " (filtered)" : "", want, null ? " (NULL)" : "",
+                                   dump(obs));
+                int counted = 0;
+                for (size_t k = 0; k < qs.len; k++)
+                    counted += strstr(qs.items[k], "count(*) AS weir__n") != NULL &&
+                               strstr(qs.items[k], "median(") == NULL;
+                /* all NULL: no bounds in the statistics, so median() */
+                CHECK_INT(counted, ==, strcmp(data[i], "[NULL, NULL]") ? 1 : 0);
+                json_decref(r);
+                weir_suite_free(s);
+                weir_strvec_release(&qs);
+                weir_buf_release(&sql);
+                weir_buf_release(&js);
+            }
+    teardown(&f);
+}
