@@ -77,7 +77,13 @@ TEST(constant_series_gives_constant_forecast_and_tight_interval)
         forecast_with(&s, all_specs[i], 14, &fc);
         for (size_t k = 0; k < fc.h; k++) {
             CHECK_DBL(fc.mean[k], 100.0, 1e-4);
-            CHECK(fc.hi[k] - fc.lo[k] < 0.01);
+            /*
+             * no errors at all, yet not a zero-width interval: the floor for
+             * unseen variation (forecast.c) keeps about +-2% at 95% after
+             * 28 weeks
+             */
+            CHECK(fc.hi[k] - fc.lo[k] < 6);
+            CHECK(fc.hi[k] - fc.lo[k] > 2);
             CHECK(fc.lo[k] <= fc.mean[k] && fc.mean[k] <= fc.hi[k]);
         }
         weir_forecast_release(&fc);
@@ -372,7 +378,8 @@ TEST(insufficient_history_is_a_verdict_not_an_alarm)
     CHECK_OK(weir_monitor_scan(&s, NULL, NULL, s.start, weir_series_end(&s), &cs, &n, NULL, &e), &e);
     CHECK_INT(n, ==, 60);
     CHECK_INT(cs[0].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
-    CHECK_INT(cs[27].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
+    CHECK_INT(cs[20].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
+    CHECK_INT(cs[21].verdict, ==, WEIR_VERDICT_OK);
     CHECK_INT(cs[59].verdict, ==, WEIR_VERDICT_OK);
     free(cs);
     weir_series_release(&s);
@@ -492,7 +499,7 @@ TEST(unknown_event_gets_a_wide_interval)
     CHECK(fc.event[0] && fc.event_unknown[0] && !fc.event[2]);
     CHECK_DBL(fc.lo[0], 0, 1e-9);
     CHECK(fc.hi[0] >= 2 * fc.mean[0] - 1e-6);
-    CHECK(fc.hi[2] - fc.lo[2] < 1);
+    CHECK(fc.hi[2] - fc.lo[2] < 0.1 * fc.mean[2]);
     weir_forecast_release(&fc);
     weir_forecaster_release(&f);
     weir_series_release(&s);
