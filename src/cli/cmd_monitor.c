@@ -664,8 +664,12 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         printf("%s: model %s, chosen by backtest on the history through %s (at %s)\n",
                def.name, weir_store_col_text(st, 0), weir_store_col_text(st, 1),
                weir_store_col_text(st, 4));
-        printf("rolling-origin backtest over the last %d days, %d days ahead; the lowest MASE "
-               "wins (sMAPE breaks ties)\n\n", def.opts.backtest_days, def.opts.horizon);
+        /* the window actually scored: shorter than configured on a short history */
+        json_int_t days = json_integer_value(json_object_get(json_array_get(scores, 0),
+                                                             "backtest_days"));
+        printf("rolling-origin backtest over the last %lld days, %d days ahead; the lowest MASE "
+               "wins (sMAPE breaks ties)\n\n",
+               (long long)(days > 0 ? days : def.opts.backtest_days), def.opts.horizon);
         printf("  %-16s %8s %8s %10s %6s\n", "model", "sMAPE%", "MASE", "coverage95", "n");
         json_array_foreach(scores, i, sc) {
             json_t *sm = json_object_get(sc, "smape"), *ma = json_object_get(sc, "mase"),

@@ -392,7 +392,7 @@ typedef struct evaluation {
     double smape, mase, coverage;
     size_t n;
     double sig[MAX_H];
-    double sig_n[MAX_H]; /* errors each sig rests on */
+    double sig_n[MAX_H]; /* errors each sig rests on (in-sample ones count half) */
     double dow[7];
 } evaluation;
 
@@ -541,6 +541,15 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
                 continue;
             bool is_event;
             const effect *x = effect_at(v, &eff, t, &is_event);
+            /*
+             * An event whose effect is not known yet (the first days of the
+             * first spring break) is no test of a model: every model misses
+             * it alike, and by so much that a few such days would decide the
+             * choice and make every MASE look worse than the baseline's
+             * in-sample error. It is judged with a wide interval instead.
+             */
+            if (is_event && !x)
+                continue;
             double f = apply_effect(v, x, back(spec->log, fc[(o - fit_end) * H + h]));
             if (!isfinite(f))
                 f = 0;
@@ -588,6 +597,14 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
         for (size_t i = 0; i < k; i++)
             all += WEIR_MIN(fabs(ie[i]), wcap);
         all = k ? all / (double)k : 0;
+        /*
+         * These errors say something of the scale too, if less than held-out
+         * ones (the parameters were fitted on them): each counts half
+         * towards the errors the scales rest on. A long history whose
+         * backtest window is mostly summer holidays is not a short one.
+         */
+        for (size_t h = 0; h < H; h++)
+            out->sig_n[h] += (double)k / 2;
         for (int d = 0; d < 7; d++) {
             size_t q = 0;
             double sum = 0;
@@ -746,6 +763,12 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
             sc->mase = ev.mase;
             sc->coverage = ev.coverage;
             sc->n = ev.n;
+            /*
+             * The seasonal naive baseline comes first: another model replaces
+             * it only with a strictly lower MASE (or an equal one and a lower
+             * sMAPE), so nothing worse than the baseline in the same backtest
+             * is ever chosen.
+             */
             bool better = best < 0;
             if (!better) {
                 const weir_model_score *b = &f->scores[best];
@@ -814,6 +837,7 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
     f->start = s->start;
     f->multiplicative_errors = v.mult;
     f->sigma1 = p->sig[0];
+    f->backtest_days = B;
     f->priv = p;
     p = NULL;
     rc = 0;
@@ -833,8 +857,9 @@ void weir_forecaster_describe(const weir_forecaster *f, weir_buf *out)
         return;
     }
     const fpriv *p = f->priv;
-    weir_buf_addf(out, "model %s, chosen by a rolling-origin backtest (horizons 1-%zu; errors %s)\n",
-                  weir_model_spec_name(&f->spec), p->H,
+    weir_buf_addf(out, "model %s, chosen by a rolling-origin backtest (origins the last %zu days, "
+                  "horizons 1-%zu; errors %s)\n",
+                  weir_model_spec_name(&f->spec), f->backtest_days, p->H,
                   f->multiplicative_errors ? "relative" : "absolute");
     for (size_t i = 0; i < f->n_scores; i++) {
         const weir_model_score *sc = &f->scores[i];

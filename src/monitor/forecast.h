@@ -229,10 +229,11 @@ typedef struct weir_forecaster {
     weir_model_score scores[WEIR_CAND__COUNT];
     size_t n_scores;
     int chosen;           /* index into scores, -1 when the spec was given */
+    size_t backtest_days; /* the rolling origins scored: the last N days before end */
     void *priv;
 } weir_forecaster;
 
-#define WEIR_FORECASTER_INIT { { 0, 0, 0, 0 }, 0, 0, 0, 0, { { { 0, 0, 0, 0 }, 0, 0, 0, 0 } }, 0, -1, NULL }
+#define WEIR_FORECASTER_INIT { { 0, 0, 0, 0 }, 0, 0, 0, 0, { { { 0, 0, 0, 0 }, 0, 0, 0, 0 } }, 0, -1, 0, NULL }
 
 /* Sets up an unfitted forecaster (as WEIR_FORECASTER_INIT). */
 void weir_forecaster_init(weir_forecaster *f);
