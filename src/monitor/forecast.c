@@ -40,7 +40,8 @@
  *    better than the data's own noise;
  * and its quantile is Student's t with as many degrees of freedom as the
  * scale rests on errors (5.8 instead of 2.58 at 99% with 4 errors, 2.63
- * with 91), applied to the scale so scores and severities see it too.
+ * with 91, plus the in-sample one-step errors before the window less the
+ * parameters fitted on them).
  * Below opts->min_history usable days (default MIN_HISTORY_DEFAULT: three
  * of each weekday) the verdict is insufficient history.
  */
@@ -392,7 +393,7 @@ typedef struct evaluation {
     double smape, mase, coverage;
     size_t n;
     double sig[MAX_H];
-    double sig_n[MAX_H]; /* errors each sig rests on (in-sample ones count half) */
+    double sig_n[MAX_H]; /* errors each sig rests on (backtest and in-sample) */
     double dow[7];
 } evaluation;
 
@@ -497,6 +498,23 @@ static void horizon_scales(const double *err, const int *hh, const bool *evd, co
 }
 
 /*
+ * About how many numbers a model fitted to its history: initial weekday
+ * values, level, trend, smoothing weights, regression coefficients.
+ */
+static double fitted_params(const weir_model_spec *spec, const model_params *mp)
+{
+    switch (spec->kind) {
+    case WEIR_MODEL_SNAIVE:
+        return 7;
+    case WEIR_MODEL_HOLT_WINTERS:
+        return 7 + 2 + 3 + (spec->damped ? 1 : 0);
+    case WEIR_MODEL_DECOMPOSITION:
+        return (double)mp->p + 1;
+    }
+    return 14;
+}
+
+/*
  * Backtests spec over the last B days before v->end with horizon H: fits on
  * [.., end - B), forecasts from every origin in [end - B, end). Expects v->z
  * transformed for spec. Returns -1 when the fit is impossible.
@@ -598,13 +616,23 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
             all += WEIR_MIN(fabs(ie[i]), wcap);
         all = k ? all / (double)k : 0;
         /*
-         * These errors say something of the scale too, if less than held-out
-         * ones (the parameters were fitted on them): each counts half
-         * towards the errors the scales rest on. A long history whose
-         * backtest window is mostly summer holidays is not a short one.
+         * These errors measure the same scale (the weekday factors rescale
+         * it by them), so they count towards the errors the scales rest on,
+         * less the parameters fitted on them, as residuals' degrees of
+         * freedom do, and more (three per parameter: short fits are
+         * optimistic beyond their parameter count): a long history whose
+         * backtest window is mostly summer holidays is not a short one,
+         * while the few fitted-on errors of a ten-week history add nothing
+         * (counting them all let 95% intervals on 3-7 weeks hold only 90%).
+         * Counted over the whole fit window, though only the last year set
+         * the weekday factors.
          */
+        size_t k_all = k;
+        for (size_t t = wstart; t < from; t++)
+            k_all += isfinite(v->z[t]) && isfinite(ins[t]);
+        double fitted = 3 * fitted_params(spec, &out->mp);
         for (size_t h = 0; h < H; h++)
-            out->sig_n[h] += (double)k / 2;
+            out->sig_n[h] += (double)k_all > fitted ? (double)k_all - fitted : 0;
         for (int d = 0; d < 7; d++) {
             size_t q = 0;
             double sum = 0;
@@ -944,15 +972,20 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
         double lfloor = p->floor_rel * fabs(mean) * sqrt(1 + FLOOR_GROWTH * (double)k);
         if (abs_sig < lfloor)
             abs_sig = lfloor;
-        abs_sig *= small_sample(level, p->sig_n[k < p->H ? k : p->H - 1]);
-        double lo = mean - zq * abs_sig, hi = mean + zq * abs_sig;
+        /*
+         * The quantile, not the scale, carries the small-sample widening:
+         * scores stay in sigmas of the errors (what the scan's exclusion
+         * threshold and the severities are stated in).
+         */
+        double q = zq * small_sample(level, p->sig_n[k < p->H ? k : p->H - 1]);
+        double lo = mean - q * abs_sig, hi = mean + q * abs_sig;
         if (is_event && !x) {
             /* an event never seen before: anything from zero to twice the usual */
             out->event_unknown[k] = true;
-            double wide = fabs(mean) + zq * abs_sig;
+            double wide = fabs(mean) + q * abs_sig;
             lo = WEIR_MIN(lo, v.nonneg ? 0 : mean - wide);
             hi = mean + wide;
-            abs_sig = (hi - lo) / (2 * zq);
+            abs_sig = (hi - lo) / (2 * q);
         }
         if (v.nonneg && lo < 0)
             lo = 0;
