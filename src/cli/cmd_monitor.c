@@ -727,9 +727,12 @@ static const weir_command subs[] = {
       "in a backtest on the series' own history, and prints the\n"
       "expected value, the interval at the series' level (default 99%), the\n"
       "actual value and the verdict: ok, anomaly (with severity), insufficient\n"
-      "history, or missing. The verdict, model and anomaly are recorded;\n"
-      "anomalous days are left out of later fits. Exits 1 when a series with\n"
-      "on_anomaly: fail (the default) has an anomaly.\n",
+      "history (fewer usable days before D than the series' min_history, 21 by\n"
+      "default; calendar events and past anomalies do not count), or missing.\n"
+      "Intervals on short histories are wider: never under about +-5% at 99%\n"
+      "with three weeks of history, +-3.3% with ten. The verdict, model and\n"
+      "anomaly are recorded; anomalous days are left out of later fits. Exits 1\n"
+      "when a series with on_anomaly: fail (the default) has an anomaly.\n",
       cmd_check },
     { "monitor plot", "draw a series, its forecast band and anomalies as SVG",
       "weir monitor plot SERIES -o FILE.svg [--from D1] [--to D2] [--horizon DAYS] "
