@@ -97,7 +97,7 @@ typedef struct fpriv {
     effects eff;
     size_t H;
     double sig[MAX_H]; /* error scale per horizon (relative or absolute) */
-    double sig_n[MAX_H]; /* how many backtest errors each sig rests on */
+    double sig_n[MAX_H]; /* how many errors each sig rests on (backtest and in-sample) */
     double dow[7];     /* weekday factors on sig */
     double floor_rel;  /* least sigma relative to the forecast (short histories) */
     double floor_noise;/* least sigma in error units: NOISE_FLOOR x the weekly noise */
