@@ -32,6 +32,6 @@ if ! have statsforecast && ! have prophet; then
 fi
 make -C "$top" --no-print-directory build/bench/monitor-bench >/dev/null
 echo "== weir"
-"$top/build/bench/monitor-bench" --series "$n" --speed 0 --csv "$work"
+"$top/build/bench/monitor-bench" --series "$n" --speed 0 --short 0 --csv "$work"
 echo "== the same series in Python"
 "$venv/bin/python" "$top/bench/monitor/compare.py" "$work/series.csv" --series "$n"
