@@ -689,7 +689,8 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         printf("\nsMAPE: symmetric mean absolute percentage error; MASE: mean absolute error "
                "over the\nin-sample error of last week's same weekday (lower is better for "
                "both); coverage95:\nthe share of held-out days inside their 95%% interval "
-               "(near 95%% is honest).\n");
+               "(near 95%% is honest).\nDays of calendar events whose effect is not known "
+               "yet are not scored; the baseline,\nsnaive, gives way only to a lower MASE.\n");
     }
     rc = WEIR_EXIT_OK;
     goto cleanup;
