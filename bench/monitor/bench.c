@@ -1,7 +1,7 @@
 /*
  * bench.c: the monitor's accuracy and speed figures (make bench-monitor).
  *
- *   build/bench/monitor-bench [--series N] [--speed N] [--threads T] [--csv DIR]
+ *   build/bench/monitor-bench [--series N] [--speed N] [--short N] [--threads T] [--csv DIR]
  *
  * (a) Accuracy, on N generated seasonal series (school-like with their
  *     holiday calendars, and plain weekly ones), each with anomalies
@@ -13,6 +13,11 @@
  *     against the baseline.
  * (b) Speed: fit, choose, forecast (7 days) and check the last day of M
  *     series of three years of daily history on T threads; prints the time.
+ * (c) Short histories: N series each of 3, 5, 7 and 10 weeks (generated
+ *     like (a)'s, from random dates in the year): the share of the next 7
+ *     days inside their 95% intervals, and on nearly noiseless ones (0.5%
+ *     noise, large counts) how often the next day alarms when it is 2% off
+ *     and when it is 40% down.
  *
  * Figures are printed, never asserted. --csv DIR also writes the accuracy
  * series and labels for an external comparison (bench/monitor/compare.py).
@@ -240,9 +245,87 @@ static void *speed_worker(void *arg)
     return NULL;
 }
 
+/* --- short histories --------------------------------------------------- */
+
+static void short_series(uint64_t seed, size_t days, bool quiet, weir_series *s, weir_calendar *cal)
+{
+    weir_prng r;
+    weir_prng_seed(&r, seed * 104729 + 3);
+    weir_synth_options so;
+    weir_synth_options_init(&so);
+    so.seed = seed;
+    so.days = (int)days;
+    so.start += (weir_date)weir_prng_below(&r, 365);
+    so.base = quiet ? 1e6 : exp(log(50) + weir_prng_uniform(&r) * (log(50000) - log(50)));
+    so.noise = quiet ? 0.005 : 0.02 + 0.08 * weir_prng_uniform(&r);
+    so.weekend = 0.1 + 0.8 * weir_prng_uniform(&r);
+    so.school = weir_prng_uniform(&r) < 0.75;
+    so.country = (int)weir_prng_below(&r, 4);
+    weir_calendar_release(cal);
+    weir_synth_school(&so, s, cal);
+}
+
+static void short_histories(size_t n)
+{
+    static const int weeks[] = { 3, 5, 7, 10 };
+    printf("== short histories: %zu series of each length (75%% school-like), as (a)'s\n", n);
+    weir_monitor_options o;
+    weir_monitor_options_init(&o);
+    for (size_t w = 0; w < WEIR_ARRAY_SIZE(weeks); w++) {
+        size_t days = (size_t)weeks[w] * 7, inside = 0, scored = 0, judged = 0;
+        size_t alarms2 = 0, alarms40 = 0, tried = 0;
+        for (size_t i = 0; i < n; i++) {
+            weir_series s = WEIR_SERIES_INIT;
+            weir_calendar cal = WEIR_CALENDAR_INIT;
+            weir_forecaster f = WEIR_FORECASTER_INIT;
+            weir_forecast fc = WEIR_FORECAST_INIT;
+            short_series(i + 1, days + H, false, &s, &cal);
+            if (weir_forecaster_fit(&f, &s, &cal, NULL, &o, days, NULL) == 0 &&
+                weir_forecaster_predict(&f, &s, &cal, days, H, 0.95, &fc, NULL) == 0) {
+                for (size_t k = 0; k < H; k++)
+                    if (!fc.event[k]) {
+                        double y = s.values[days + k];
+                        inside += y >= fc.lo[k] && y <= fc.hi[k];
+                        scored++;
+                    }
+            }
+            weir_forecast_release(&fc);
+            weir_forecaster_release(&f);
+            /* nearly noiseless: the day after the history, 2% off and 40% down */
+            short_series(i + 1, days + 1, true, &s, &cal);
+            weir_date d = weir_series_end(&s);
+            if (!weir_calendar_find(&cal, d)) {
+                double y = s.values[days];
+                static const double dev[3] = { 1.02, 0.98, 0.6 };
+                for (int k = 0; k < 3; k++) {
+                    weir_check c;
+                    s.values[days] = y * dev[k];
+                    if (weir_monitor_check(&s, &cal, &o, d, &c, NULL, NULL) < 0 ||
+                        c.verdict == WEIR_VERDICT_INSUFFICIENT_HISTORY)
+                        break;
+                    if (k < 2)
+                        alarms2 += c.verdict == WEIR_VERDICT_ANOMALY;
+                    else
+                        alarms40 += c.verdict == WEIR_VERDICT_ANOMALY;
+                    if (k == 2)
+                        judged++;
+                }
+                tried++;
+            }
+            weir_series_release(&s);
+            weir_calendar_release(&cal);
+        }
+        printf("  %2d weeks: 95%% intervals held %5.1f%% of the next 7 days (%zu);"
+               " 0.5%% noise: alarms on +-2%% days %4.1f%%, on -40%% days %5.1f%% (%zu judged of %zu)\n",
+               weeks[w], 100.0 * (double)inside / (double)(scored ? scored : 1), scored,
+               100.0 * (double)alarms2 / (double)(2 * (judged ? judged : 1)),
+               100.0 * (double)alarms40 / (double)(judged ? judged : 1), judged, tried);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    size_t n_acc = 200, n_speed = 10000;
+    size_t n_acc = 200, n_speed = 10000, n_short = 200;
     int threads = 2;
     const char *csv = NULL;
     for (int i = 1; i < argc; i++) {
@@ -250,12 +333,15 @@ int main(int argc, char **argv)
             n_acc = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--speed") && i + 1 < argc)
             n_speed = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--short") && i + 1 < argc)
+            n_short = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--csv") && i + 1 < argc)
             csv = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--series N] [--speed N] [--threads T] [--csv DIR]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--series N] [--speed N] [--short N] [--threads T] [--csv DIR]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -313,6 +399,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_acc; i++)
         free_item(&items[i]);
     free(items);
+
+    /* (c) short histories: cheap, so before the long speed part */
+    if (n_short)
+        short_histories(n_short);
 
     /* (b) speed */
     if (n_speed == 0)

@@ -664,8 +664,12 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         printf("%s: model %s, chosen by backtest on the history through %s (at %s)\n",
                def.name, weir_store_col_text(st, 0), weir_store_col_text(st, 1),
                weir_store_col_text(st, 4));
-        printf("rolling-origin backtest over the last %d days, %d days ahead; the lowest MASE "
-               "wins (sMAPE breaks ties)\n\n", def.opts.backtest_days, def.opts.horizon);
+        /* the window actually scored: shorter than configured on a short history */
+        json_int_t days = json_integer_value(json_object_get(json_array_get(scores, 0),
+                                                             "backtest_days"));
+        printf("rolling-origin backtest over the last %lld days, %d days ahead; the lowest MASE "
+               "wins (sMAPE breaks ties)\n\n",
+               (long long)(days > 0 ? days : def.opts.backtest_days), def.opts.horizon);
         printf("  %-16s %8s %8s %10s %6s\n", "model", "sMAPE%", "MASE", "coverage95", "n");
         json_array_foreach(scores, i, sc) {
             json_t *sm = json_object_get(sc, "smape"), *ma = json_object_get(sc, "mase"),
@@ -685,7 +689,8 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         printf("\nsMAPE: symmetric mean absolute percentage error; MASE: mean absolute error "
                "over the\nin-sample error of last week's same weekday (lower is better for "
                "both); coverage95:\nthe share of held-out days inside their 95%% interval "
-               "(near 95%% is honest).\n");
+               "(near 95%% is honest).\nDays of calendar events whose effect is not known "
+               "yet are not scored; the baseline,\nsnaive, gives way only to a lower MASE.\n");
     }
     rc = WEIR_EXIT_OK;
     goto cleanup;
@@ -723,9 +728,12 @@ static const weir_command subs[] = {
       "in a backtest on the series' own history, and prints the\n"
       "expected value, the interval at the series' level (default 99%), the\n"
       "actual value and the verdict: ok, anomaly (with severity), insufficient\n"
-      "history, or missing. The verdict, model and anomaly are recorded;\n"
-      "anomalous days are left out of later fits. Exits 1 when a series with\n"
-      "on_anomaly: fail (the default) has an anomaly.\n",
+      "history (fewer usable days before D than the series' min_history, 21 by\n"
+      "default; calendar events and past anomalies do not count), or missing.\n"
+      "Intervals on short histories are wider: never under about +-5% at 99%\n"
+      "with three weeks of history, +-3.3% with ten. The verdict, model and\n"
+      "anomaly are recorded; anomalous days are left out of later fits. Exits 1\n"
+      "when a series with on_anomaly: fail (the default) has an anomaly.\n",
       cmd_check },
     { "monitor plot", "draw a series, its forecast band and anomalies as SVG",
       "weir monitor plot SERIES -o FILE.svg [--from D1] [--to D2] [--horizon DAYS] "

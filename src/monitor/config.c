@@ -39,7 +39,8 @@ static const weir_schema_field monitor_fields[] = {
     WEIR_FIELD("sql", WEIR_SCHEMA_STRING),
     WEIR_FIELD("calendar", WEIR_SCHEMA_STRINGS),
     WEIR_FIELD("level", WEIR_SCHEMA_NUMBER),
-    WEIR_FIELD("min_history", WEIR_SCHEMA_INT, .min = 7, .max = 100000),
+    /* the models need two of each weekday to fit at all (forecast.c) */
+    WEIR_FIELD("min_history", WEIR_SCHEMA_INT, .min = 14, .max = 100000),
     WEIR_FIELD("on_anomaly", WEIR_SCHEMA_STRING, .choices = on_anomaly),
     WEIR_FIELDS_END
 };

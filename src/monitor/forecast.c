@@ -26,11 +26,38 @@
 #define MIN_FIT_POINTS 14
 #define EFFECT_MIN_SAMPLES 3
 #define EVENT_LENIENCY 1.3
+/*
+ * Short histories. A scale learnt from a few weeks of errors is itself
+ * uncertain, and a few weeks have not shown what a data team sees over
+ * months (month ends, a slow client, a partial load now and then); a
+ * near-noiseless test series would otherwise get intervals of +-0.4% and
+ * call every 2% wobble a high anomaly. So every interval is at least
+ *  - LEVEL_FLOOR_LONG + LEVEL_FLOOR_SHORT / sqrt(weeks of usable history)
+ *    of the forecast, as one sigma (about +-5% at 99% with 3 weeks, +-3.3%
+ *    with 10, +-2.2% with a year, +-1.8% with three);
+ *  - NOISE_FLOOR times the noise that week-on-week changes show (MAD of
+ *    weekly differences over sqrt 2): a model is not trusted to be much
+ *    better than the data's own noise;
+ * and its quantile is Student's t with as many degrees of freedom as the
+ * scale rests on errors (5.8 instead of 2.58 at 99% with 4 errors, 2.63
+ * with 91, plus the in-sample one-step errors before the window less the
+ * parameters fitted on them).
+ * Below opts->min_history usable days (default MIN_HISTORY_DEFAULT: three
+ * of each weekday) the verdict is insufficient history.
+ */
+#define LEVEL_FLOOR_LONG 0.005
+#define LEVEL_FLOOR_SHORT 0.025
+#define NOISE_FLOOR 0.5
+#define MIN_HISTORY_DEFAULT 21
+/* How much faster than pooled shorter horizons a horizon's errors are assumed to grow. */
+#define HORIZON_GROWTH 0.1
+/* How the level floor's variance grows a day ahead (x1.1 a week out, x1.3 three weeks). */
+#define FLOOR_GROWTH (0.25 / 7)
 
 void weir_monitor_options_init(weir_monitor_options *o)
 {
     o->level = 0.99;
-    o->min_history = 28;
+    o->min_history = MIN_HISTORY_DEFAULT;
     o->horizon = 7;
     o->backtest_days = 91;
     o->candidates = WEIR_CAND_DEFAULT;
@@ -70,7 +97,10 @@ typedef struct fpriv {
     effects eff;
     size_t H;
     double sig[MAX_H]; /* error scale per horizon (relative or absolute) */
+    double sig_n[MAX_H]; /* how many errors each sig rests on (backtest and in-sample) */
     double dow[7];     /* weekday factors on sig */
+    double floor_rel;  /* least sigma relative to the forecast (short histories) */
+    double floor_noise;/* least sigma in error units: NOISE_FLOOR x the weekly noise */
     size_t fit_window;
 } fpriv;
 
@@ -222,6 +252,37 @@ static double weekly_diff_scale(const double *z, size_t from, size_t end)
     return isfinite(s) && s > floor_ ? s : floor_;
 }
 
+/*
+ * The noise week-on-week changes show over [from, end): the MAD of the
+ * differences (relative when v->mult) between usable non-event days a week
+ * apart, over sqrt 2. Around the median, so a steady trend is not noise.
+ * 0 when there are too few pairs.
+ */
+static double weekly_noise(const view *v, size_t from, size_t end)
+{
+    const weir_series *s = v->s;
+    double *d = weir_xmalloc(weir_size_mul(end - from + 1, sizeof(double)));
+    size_t n = 0;
+    for (size_t t = from + 7; t < end; t++) {
+        double a = s->values[t], b = s->values[t - 7];
+        if (!isfinite(a) || !isfinite(b) || !usable_flag(s->flags[t]) ||
+            !usable_flag(s->flags[t - 7]) || v->ev[t] >= 0 || v->ev[t - 7] >= 0)
+            continue;
+        if (v->mult && b <= 0)
+            continue;
+        d[n++] = v->mult ? (a - b) / b : a - b;
+    }
+    double sc = 0;
+    if (n >= 7) {
+        double med = median(d, n);
+        for (size_t i = 0; i < n; i++)
+            d[i] -= med;
+        sc = robust_scale(d, n) / sqrt(2.0);
+    }
+    free(d);
+    return isfinite(sc) ? sc : 0;
+}
+
 static int day_type(weir_date d)
 {
     return weir_date_weekday(d) >= 6;
@@ -332,6 +393,7 @@ typedef struct evaluation {
     double smape, mase, coverage;
     size_t n;
     double sig[MAX_H];
+    double sig_n[MAX_H]; /* errors each sig rests on (backtest and in-sample) */
     double dow[7];
 } evaluation;
 
@@ -374,14 +436,32 @@ static double rel_error(const view *v, double y, double f)
 }
 
 /*
+ * How much wider than the normal quantile an interval at level must be when
+ * its scale rests on n errors: Student's t with n - 1 degrees of freedom
+ * (at least 2) over the normal quantile.
+ */
+static double small_sample(double level, double n)
+{
+    double p = 0.5 + level / 2;
+    double df = n - 1 >= 2 ? n - 1 : 2;
+    return weir_monitor_t_quantile(p, df) / weir_monitor_normal_quantile(p);
+}
+
+/*
  * The error scale per horizon from the non-event errors err[i] at horizon
- * hh[i], of group which (-1: all), made non-decreasing; horizons with too
- * few errors pool the shorter ones, then grow like sqrt(h).
+ * hh[i], of group which (-1: all), made non-decreasing, and (when cnt is not
+ * NULL) how many errors each scale rests on, for the small-sample widening
+ * (never more than a shorter horizon's, so intervals widen with h).
+ * A horizon with too few errors of its own pools the shorter horizons and
+ * widens by HORIZON_GROWTH a day past the last horizon that had enough
+ * (pooled shorter horizons are easier than the horizon itself); with too few
+ * even then it grows like sqrt(h) from the last estimate.
  */
 static void horizon_scales(const double *err, const int *hh, const bool *evd, const int *grp,
-                           int which, size_t n, size_t H, double *tmp, double *sig)
+                           int which, size_t n, size_t H, double *tmp, double *sig,
+                           double *cnt)
 {
-    double prev = 0;
+    double prev = 0, prev_n = 0;
     size_t last_ok = 0;
     for (size_t h = 0; h < H; h++) {
         size_t k = 0;
@@ -389,22 +469,49 @@ static void horizon_scales(const double *err, const int *hh, const bool *evd, co
             if (hh[i] == (int)h && !evd[i] && (which < 0 || grp[i] == which))
                 tmp[k++] = err[i];
         double sc = k >= 5 ? efficient_scale(tmp, k) : NAN;
-        if (!isfinite(sc)) {
+        if (isfinite(sc)) {
+            last_ok = h;
+        } else {
             k = 0;
             for (size_t i = 0; i < n; i++)
                 if (hh[i] <= (int)h && !evd[i] && (which < 0 || grp[i] == which))
                     tmp[k++] = err[i];
             sc = k >= 3 ? efficient_scale(tmp, k) : NAN;
+            if (isfinite(sc) && h > last_ok)
+                sc *= sqrt(1 + HORIZON_GROWTH * (double)(h - last_ok));
         }
-        if (!isfinite(sc))
+        if (!isfinite(sc)) {
             sc = h ? prev * sqrt((double)(h + 1) / (double)(last_ok + 1)) : NAN;
-        else
-            last_ok = h;
+            k = (size_t)prev_n;
+        }
         if (h && sc < prev)
             sc = prev;
+        /* a longer horizon's scale is no better known than a shorter one's */
+        if (h && (double)k > prev_n)
+            k = (size_t)prev_n;
         sig[h] = sc;
         prev = sc;
+        prev_n = (double)k;
+        if (cnt)
+            cnt[h] = (double)k;
     }
+}
+
+/*
+ * About how many numbers a model fitted to its history: initial weekday
+ * values, level, trend, smoothing weights, regression coefficients.
+ */
+static double fitted_params(const weir_model_spec *spec, const model_params *mp)
+{
+    switch (spec->kind) {
+    case WEIR_MODEL_SNAIVE:
+        return 7;
+    case WEIR_MODEL_HOLT_WINTERS:
+        return 7 + 2 + 3 + (spec->damped ? 1 : 0);
+    case WEIR_MODEL_DECOMPOSITION:
+        return (double)mp->p + 1;
+    }
+    return 14;
 }
 
 /*
@@ -452,6 +559,15 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
                 continue;
             bool is_event;
             const effect *x = effect_at(v, &eff, t, &is_event);
+            /*
+             * An event whose effect is not known yet (the first days of the
+             * first spring break) is no test of a model: every model misses
+             * it alike, and by so much that a few such days would decide the
+             * choice and make every MASE look worse than the baseline's
+             * in-sample error. It is judged with a wide interval instead.
+             */
+            if (is_event && !x)
+                continue;
             double f = apply_effect(v, x, back(spec->log, fc[(o - fit_end) * H + h]));
             if (!isfinite(f))
                 f = 0;
@@ -474,7 +590,7 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
     free(lin);
 
     /* error scale per horizon (non-event days), non-decreasing */
-    horizon_scales(err, hh, evd, grp, -1, n, H, tmp, out->sig);
+    horizon_scales(err, hh, evd, grp, -1, n, H, tmp, out->sig, out->sig_n);
     /*
      * Weekday factors: how much wider one weekday's errors are than the
      * rest (weekends of counts are noisier, relatively). From the one-step
@@ -499,6 +615,24 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
         for (size_t i = 0; i < k; i++)
             all += WEIR_MIN(fabs(ie[i]), wcap);
         all = k ? all / (double)k : 0;
+        /*
+         * These errors measure the same scale (the weekday factors rescale
+         * it by them), so they count towards the errors the scales rest on,
+         * less the parameters fitted on them, as residuals' degrees of
+         * freedom do, and more (three per parameter: short fits are
+         * optimistic beyond their parameter count): a long history whose
+         * backtest window is mostly summer holidays is not a short one,
+         * while the few fitted-on errors of a ten-week history add nothing
+         * (counting them all let 95% intervals on 3-7 weeks hold only 90%).
+         * Counted over the whole fit window, though only the last year set
+         * the weekday factors.
+         */
+        size_t k_all = k;
+        for (size_t t = wstart; t < from; t++)
+            k_all += isfinite(v->z[t]) && isfinite(ins[t]);
+        double fitted = 3 * fitted_params(spec, &out->mp);
+        for (size_t h = 0; h < H; h++)
+            out->sig_n[h] += (double)k_all > fitted ? (double)k_all - fitted : 0;
         for (int d = 0; d < 7; d++) {
             size_t q = 0;
             double sum = 0;
@@ -519,16 +653,16 @@ static int evaluate(view *v, const weir_model_spec *spec, size_t B, size_t H,
      * Coverage of 95% intervals, cross-fitted so it is a real check: the
      * scales learnt on alternate weeks of origins judge the other weeks.
      */
-    double z95 = 1.959963984540054, sig_half[2][MAX_H];
-    horizon_scales(err, hh, evd, grp, 0, n, H, tmp, sig_half[0]);
-    horizon_scales(err, hh, evd, grp, 1, n, H, tmp, sig_half[1]);
+    double z95 = 1.959963984540054, sig_half[2][MAX_H], n_half[2][MAX_H];
+    horizon_scales(err, hh, evd, grp, 0, n, H, tmp, sig_half[0], n_half[0]);
+    horizon_scales(err, hh, evd, grp, 1, n, H, tmp, sig_half[1], n_half[1]);
     size_t inside = 0, counted = 0;
     for (size_t i = 0; i < n; i++) {
         double sg = sig_half[1 - grp[i]][hh[i]];
         if (evd[i] || !isfinite(sg))
             continue;
         counted++;
-        if (fabs(err[i]) <= z95 * sg * out->dow[ph[i]])
+        if (fabs(err[i]) <= z95 * small_sample(0.95, n_half[1 - grp[i]][hh[i]]) * sg * out->dow[ph[i]])
             inside++;
     }
     out->coverage = counted ? (double)inside / (double)counted : NAN;
@@ -657,6 +791,12 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
             sc->mase = ev.mase;
             sc->coverage = ev.coverage;
             sc->n = ev.n;
+            /*
+             * The seasonal naive baseline comes first: another model replaces
+             * it only with a strictly lower MASE (or an equal one and a lower
+             * sMAPE), so nothing worse than the baseline in the same backtest
+             * is ever chosen.
+             */
             bool better = best < 0;
             if (!better) {
                 const weir_model_score *b = &f->scores[best];
@@ -713,7 +853,10 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
             sc = v.mult ? 0.1 : md.scale;
         p->sig[h] = sc > sig_floor ? sc : sig_floor;
     }
+    memcpy(p->sig_n, best_ev.sig_n, sizeof(p->sig_n));
     memcpy(p->dow, best_ev.dow, sizeof(p->dow));
+    p->floor_rel = LEVEL_FLOOR_LONG + LEVEL_FLOOR_SHORT / sqrt((double)usable / 7.0);
+    p->floor_noise = NOISE_FLOOR * weekly_noise(&v, wstart, end);
     if (!isfinite(p->eff.scale))
         p->eff.scale = 2 * p->sig[0];
 
@@ -722,6 +865,7 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
     f->start = s->start;
     f->multiplicative_errors = v.mult;
     f->sigma1 = p->sig[0];
+    f->backtest_days = B;
     f->priv = p;
     p = NULL;
     rc = 0;
@@ -741,8 +885,9 @@ void weir_forecaster_describe(const weir_forecaster *f, weir_buf *out)
         return;
     }
     const fpriv *p = f->priv;
-    weir_buf_addf(out, "model %s, chosen by a rolling-origin backtest (horizons 1-%zu; errors %s)\n",
-                  weir_model_spec_name(&f->spec), p->H,
+    weir_buf_addf(out, "model %s, chosen by a rolling-origin backtest (origins the last %zu days, "
+                  "horizons 1-%zu; errors %s)\n",
+                  weir_model_spec_name(&f->spec), f->backtest_days, p->H,
                   f->multiplicative_errors ? "relative" : "absolute");
     for (size_t i = 0; i < f->n_scores; i++) {
         const weir_model_score *sc = &f->scores[i];
@@ -810,6 +955,8 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
         if (v.nonneg && mean < 0)
             mean = 0; /* counts are never negative, whatever a trend says */
         double sig = k < p->H ? p->sig[k] : p->sig[p->H - 1] * sqrt((double)(k + 1) / (double)p->H);
+        if (sig < p->floor_noise)
+            sig = p->floor_noise;
         sig *= p->dow[weir_date_weekday(s->start + (weir_date)t) - 1];
         if (is_event) {
             /*
@@ -821,14 +968,24 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
             sig = sqrt(sig * sig + es * es);
         }
         double abs_sig = v.mult ? sig * fabs(mean) : sig;
-        double lo = mean - zq * abs_sig, hi = mean + zq * abs_sig;
+        /* the level floor widens a little with the horizon too: more can change */
+        double lfloor = p->floor_rel * fabs(mean) * sqrt(1 + FLOOR_GROWTH * (double)k);
+        if (abs_sig < lfloor)
+            abs_sig = lfloor;
+        /*
+         * The quantile, not the scale, carries the small-sample widening:
+         * scores stay in sigmas of the errors (what the scan's exclusion
+         * threshold and the severities are stated in).
+         */
+        double q = zq * small_sample(level, p->sig_n[k < p->H ? k : p->H - 1]);
+        double lo = mean - q * abs_sig, hi = mean + q * abs_sig;
         if (is_event && !x) {
             /* an event never seen before: anything from zero to twice the usual */
             out->event_unknown[k] = true;
-            double wide = fabs(mean) + zq * abs_sig;
+            double wide = fabs(mean) + q * abs_sig;
             lo = WEIR_MIN(lo, v.nonneg ? 0 : mean - wide);
             hi = mean + wide;
-            abs_sig = (hi - lo) / (2 * zq);
+            abs_sig = (hi - lo) / (2 * q);
         }
         if (v.nonneg && lo < 0)
             lo = 0;

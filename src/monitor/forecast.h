@@ -32,7 +32,13 @@
  *
  * Intervals: the backtest's forecast errors (relative to the forecast for
  * positive series, absolute otherwise) give a robust scale per horizon,
- * per weekday and for event days; the interval is mean +- z(level) * scale.
+ * per weekday and for event days; the interval is mean +- q * scale, with q
+ * Student's t quantile at level for as many errors as the scale rests on.
+ * Short histories are not trusted to the decimal: the scale is at least
+ * 0.5% + 2.5% / sqrt(weeks of history) of the forecast (as one sigma: about
+ * +-5% at 99% with 3 weeks, +-3.3% with 10, +-1.8% with 3 years) and half
+ * the noise of week-on-week changes, so a wobble of 1-2% on a nearly
+ * noiseless series is not an anomaly while a -40% day is.
  *
  * A daily monitor uses it like this:
  *
@@ -183,7 +189,10 @@ enum {
 
 typedef struct weir_monitor_options {
     double level;          /* detection interval level; default 0.99 */
-    int min_history;       /* observed days needed before judging; default 28 */
+    int min_history;       /* usable days (observed, not flagged, not calendar
+                              events) needed before judging; default 21, three
+                              of each weekday; below it the verdict is
+                              insufficient history (never below 14) */
     int horizon;           /* backtest horizon in days; default 7 */
     int backtest_days;     /* rolling origins: the last N days; default 91 */
     unsigned candidates;   /* WEIR_CAND_* bits; default WEIR_CAND_DEFAULT */
@@ -220,10 +229,11 @@ typedef struct weir_forecaster {
     weir_model_score scores[WEIR_CAND__COUNT];
     size_t n_scores;
     int chosen;           /* index into scores, -1 when the spec was given */
+    size_t backtest_days; /* the rolling origins scored: the last N days before end */
     void *priv;
 } weir_forecaster;
 
-#define WEIR_FORECASTER_INIT { { 0, 0, 0, 0 }, 0, 0, 0, 0, { { { 0, 0, 0, 0 }, 0, 0, 0, 0 } }, 0, -1, NULL }
+#define WEIR_FORECASTER_INIT { { 0, 0, 0, 0 }, 0, 0, 0, 0, { { { 0, 0, 0, 0 }, 0, 0, 0, 0 } }, 0, -1, 0, NULL }
 
 /* Sets up an unfitted forecaster (as WEIR_FORECASTER_INIT). */
 void weir_forecaster_init(weir_forecaster *f);
@@ -344,6 +354,11 @@ double weir_monitor_mase(const double *actual, const double *forecast, size_t n,
 double weir_monitor_snaive_mae(const double *y, size_t n);
 /* The standard normal quantile: P(Z <= x) = p, 0 < p < 1. */
 double weir_monitor_normal_quantile(double p);
+/*
+ * Student's t quantile with df > 0 degrees of freedom: P(T <= x) = p.
+ * Exact for df 1 and 2, within 1% from df 3 (an expansion), NaN for df <= 0.
+ */
+double weir_monitor_t_quantile(double p, double df);
 
 /* --- plot ------------------------------------------------------------ */
 

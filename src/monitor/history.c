@@ -262,6 +262,8 @@ static char *scores_json(const weir_forecaster *f)
         json_object_set_new(o, "mase", isfinite(sc->mase) ? json_real(sc->mase) : json_null());
         json_object_set_new(o, "coverage",
                             isfinite(sc->coverage) ? json_real(sc->coverage) : json_null());
+        /* the same for every candidate: the window they were scored on */
+        json_object_set_new(o, "backtest_days", json_integer((json_int_t)f->backtest_days));
         json_array_append_new(a, o);
     }
     weir_json_dump(a, 0, &out);

@@ -23,7 +23,7 @@
  *       date_column: occurred_at
  *       calendar: school               # a name or a list of names
  *       level: 0.99                    # interval level (default 0.99)
- *       min_history: 28                # days before judging (default 28)
+ *       min_history: 28                # usable days before judging (default 21)
  *       on_anomaly: fail               # fail (default) or warn
  *     - name: active_teachers          # a custom metric
  *       sql: select occurred_at::date, count(distinct teacher_id) from raw.events group by 1

@@ -77,7 +77,13 @@ TEST(constant_series_gives_constant_forecast_and_tight_interval)
         forecast_with(&s, all_specs[i], 14, &fc);
         for (size_t k = 0; k < fc.h; k++) {
             CHECK_DBL(fc.mean[k], 100.0, 1e-4);
-            CHECK(fc.hi[k] - fc.lo[k] < 0.01);
+            /*
+             * no errors at all, yet not a zero-width interval: the floor for
+             * unseen variation (forecast.c) keeps about +-2% at 95% after
+             * 28 weeks
+             */
+            CHECK(fc.hi[k] - fc.lo[k] < 6);
+            CHECK(fc.hi[k] - fc.lo[k] > 2);
             CHECK(fc.lo[k] <= fc.mean[k] && fc.mean[k] <= fc.hi[k]);
         }
         weir_forecast_release(&fc);
@@ -307,6 +313,48 @@ TEST(holidays_alarm_when_the_calendar_does_not_name_them)
     weir_calendar_release(&cal);
 }
 
+/*
+ * The demo's situation: four months of a school-day series whose first
+ * school break began two days ago (named in the calendar, its effect not
+ * known yet). The break's days must not decide the backtest: the baseline
+ * scores a MASE near 1 (it used to be above 3, every model "worse than the
+ * baseline"), and the model chosen is never worse than the baseline.
+ */
+TEST(choice_is_not_decided_by_an_event_with_no_known_effect)
+{
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        weir_prng r;
+        weir_prng_seed(&r, seed);
+        weir_series s = WEIR_SERIES_INIT;
+        weir_calendar cal = WEIR_CALENDAR_INIT;
+        weir_error e = WEIR_ERROR_INIT;
+        size_t n = 84 + seed % 7, brk = n - 2;
+        for (size_t t = 0; t < n; t++) {
+            double v = 300 * (1 + 0.003 * (double)t) * (t % 7 >= 5 ? 0.12 : 1.0) *
+                       (t >= brk ? 0.08 : 1.0) * (0.92 + 0.16 * weir_prng_uniform(&r));
+            weir_series_set(&s, day0() + (weir_date)t, round(v));
+        }
+        CHECK_OK(weir_calendar_add(&cal, day0() + (weir_date)brk, day0() + (weir_date)brk + 11,
+                                   WEIR_EVENT_HOLIDAY, "spring_break", &e), &e);
+        weir_forecaster f = WEIR_FORECASTER_INIT;
+        CHECK_OK(weir_forecaster_fit(&f, &s, &cal, NULL, NULL, n, &e), &e);
+        CHECK(f.chosen >= 0);
+        CHECK_INT(f.backtest_days, ==, n / 3);
+        const weir_model_score *chosen = &f.scores[f.chosen], *base = NULL;
+        for (size_t i = 0; i < f.n_scores; i++)
+            if (f.scores[i].spec.kind == WEIR_MODEL_SNAIVE)
+                base = &f.scores[i];
+        CHECK(base != NULL);
+        if (!(base->mase > 0.6 && base->mase < 1.8))
+            weir_test_fail(__FILE__, __LINE__, "seed %d: baseline MASE %.3f", (int)seed, base->mase);
+        CHECK(chosen->mase <= base->mase);
+        CHECK(chosen->mase < 1.5);
+        weir_forecaster_release(&f);
+        weir_series_release(&s);
+        weir_calendar_release(&cal);
+    }
+}
+
 TEST(check_one_day_and_choice_scores)
 {
     weir_series s = WEIR_SERIES_INIT;
@@ -372,7 +420,8 @@ TEST(insufficient_history_is_a_verdict_not_an_alarm)
     CHECK_OK(weir_monitor_scan(&s, NULL, NULL, s.start, weir_series_end(&s), &cs, &n, NULL, &e), &e);
     CHECK_INT(n, ==, 60);
     CHECK_INT(cs[0].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
-    CHECK_INT(cs[27].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
+    CHECK_INT(cs[20].verdict, ==, WEIR_VERDICT_INSUFFICIENT_HISTORY);
+    CHECK_INT(cs[21].verdict, ==, WEIR_VERDICT_OK);
     CHECK_INT(cs[59].verdict, ==, WEIR_VERDICT_OK);
     free(cs);
     weir_series_release(&s);
@@ -492,7 +541,7 @@ TEST(unknown_event_gets_a_wide_interval)
     CHECK(fc.event[0] && fc.event_unknown[0] && !fc.event[2]);
     CHECK_DBL(fc.lo[0], 0, 1e-9);
     CHECK(fc.hi[0] >= 2 * fc.mean[0] - 1e-6);
-    CHECK(fc.hi[2] - fc.lo[2] < 1);
+    CHECK(fc.hi[2] - fc.lo[2] < 0.1 * fc.mean[2]);
     weir_forecast_release(&fc);
     weir_forecaster_release(&f);
     weir_series_release(&s);

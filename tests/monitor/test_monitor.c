@@ -108,7 +108,9 @@ TEST(config_reports_every_mistake_at_its_place)
         "    calendar: scool\n"
         "  - table: raw.c\n"
         "    level: 1.5\n"
-        "  - sql: select 1\n");
+        "  - sql: select 1\n"
+        "  - table: raw.d\n"
+        "    min_history: 7\n");
     weir_monitor_config cfg = WEIR_MONITOR_CONFIG_INIT;
     weir_diags d = WEIR_DIAGS_INIT;
     weir_buf text = WEIR_BUF_INIT;
@@ -122,6 +124,8 @@ TEST(config_reports_every_mistake_at_its_place)
     CHECK_CONTAINS(text.ptr, "monitors/x.yml:11:15: error: no calendar 'scool' (did you mean 'school'?)");
     CHECK_CONTAINS(text.ptr, "monitors/x.yml:13:12: error: expected a level between 0.5 and 1");
     CHECK_CONTAINS(text.ptr, "monitors/x.yml:14:5: error: a custom metric ('sql') needs a 'name'");
+    /* fewer than two of each weekday cannot be fitted */
+    CHECK_CONTAINS(text.ptr, "monitors/x.yml:16:18: error:");
     CHECK_INT(cfg.monitors.len, ==, 0);
     weir_buf_release(&text);
     weir_monitor_config_release(&cfg);
