@@ -66,6 +66,7 @@ void weir_monitor_def_init_table(weir_monitor_def *def, const char *table,
     def->target = weir_xstrdup(table);
     def->date_column = date_column ? weir_xstrdup(date_column) : NULL;
     weir_monitor_options_init(&def->opts);
+    def->opts.counts = true; /* row counts */
 }
 
 void weir_monitor_def_release(weir_monitor_def *def)

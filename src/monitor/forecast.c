@@ -64,6 +64,7 @@ void weir_monitor_options_init(weir_monitor_options *o)
     o->refit_days = 7;
     o->shift_days = 7;
     o->fit_window = 1100;
+    o->counts = false;
 }
 
 static const weir_model_spec cand_specs[WEIR_CAND__COUNT] = {
@@ -102,6 +103,7 @@ typedef struct fpriv {
     double floor_rel;  /* least sigma relative to the forecast (short histories) */
     double floor_noise;/* least sigma in error units: NOISE_FLOOR x the weekly noise */
     size_t fit_window;
+    bool counts;       /* the values count events: never tighter than Poisson noise */
 } fpriv;
 
 /* Per-call view of a series: events per day and the model's input array. */
@@ -857,6 +859,7 @@ int weir_forecaster_fit(weir_forecaster *f, const weir_series *s,
     memcpy(p->dow, best_ev.dow, sizeof(p->dow));
     p->floor_rel = LEVEL_FLOOR_LONG + LEVEL_FLOOR_SHORT / sqrt((double)usable / 7.0);
     p->floor_noise = NOISE_FLOOR * weekly_noise(&v, wstart, end);
+    p->counts = opts->counts;
     if (!isfinite(p->eff.scale))
         p->eff.scale = 2 * p->sig[0];
 
@@ -972,6 +975,14 @@ int weir_forecaster_predict(const weir_forecaster *f, const weir_series *s,
         double lfloor = p->floor_rel * fabs(mean) * sqrt(1 + FLOOR_GROWTH * (double)k);
         if (abs_sig < lfloor)
             abs_sig = lfloor;
+        /*
+         * A count of independent events varies by about its square root from
+         * day to day whatever the model: a low-volume day (a weekend, a
+         * holiday) cannot be forecast tighter than that, even when the
+         * high-volume days made the relative errors small.
+         */
+        if (p->counts && abs_sig < sqrt(fabs(mean) > 1 ? fabs(mean) : 1))
+            abs_sig = sqrt(fabs(mean) > 1 ? fabs(mean) : 1);
         /*
          * The quantile, not the scale, carries the small-sample widening:
          * scores stay in sigmas of the errors (what the scan's exclusion

@@ -200,6 +200,9 @@ typedef struct weir_monitor_options {
     int shift_days;        /* scan: after N same-sign anomalies in a row, accept
                               the new level (stop excluding them); default 7 */
     int fit_window;        /* fit on at most the last N days; default 1100 */
+    bool counts;           /* the values are counts of events (row counts): an
+                              interval is never narrower than Poisson noise,
+                              +-sqrt(expected) sigma; default false */
 } weir_monitor_options;
 
 /* Fills o with the defaults above. */

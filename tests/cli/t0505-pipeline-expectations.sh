@@ -10,7 +10,8 @@ cat >p/pipelines/daily.yml <<'YML'
 pipeline: daily
 schedule: "@daily"
 start: 2024-01-01
-retries: 0
+retries: 2
+retry_delay: 1s
 alert: { stderr: false }
 tasks:
   - name: load
@@ -52,6 +53,7 @@ run weir pipeline tasks daily --project-dir p --format json
 expect_out_contains "suite 'events_day' failed: 1 of 2 expectations passed" "the task says which suite failed and how"
 
 expect_out_contains '"task": "monitor_row_count_events", "state": "upstream_failed"' "a failed suite (severity error) skips its dependants"
+expect_out_contains '"task": "expect_events_day", "state": "failed", "attempts": 1,' "a failed suite is not retried (the data would fail again)"
 
 # severity: warn only reports
 sed -i 's/^expectations: \[events_day\]$/expectations:\n  - { suite: events_day, severity: warn }/' p/pipelines/daily.yml

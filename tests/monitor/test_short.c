@@ -180,3 +180,51 @@ TEST(t_quantiles_match_the_tables)
     CHECK_DBL(weir_monitor_t_quantile(0.995, 1e6), 2.5758, 0.001);
     CHECK(isnan(weir_monitor_t_quantile(0.9, 0)));
 }
+
+/* Poisson-like counts: mean plus its square root of noise, rounded. */
+static void counts_of(weir_series *s, size_t n, uint64_t seed)
+{
+    weir_prng r;
+    weir_prng_seed(&r, seed);
+    weir_date d0;
+    weir_date_from_ymd(2024, 1, 1, &d0); /* a Monday */
+    weir_series_release(s);
+    for (size_t t = 0; t < n; t++) {
+        double mean = 400 * shape[t % 7];
+        weir_series_set(s, d0 + (weir_date)t, round(mean + sqrt(mean) * weir_prng_gaussian(&r)));
+    }
+}
+
+TEST(low_count_days_are_never_judged_tighter_than_their_poisson_noise)
+{
+    /*
+     * Weekdays of ~400 rows, weekends of ~60-80: the weekend's relative
+     * noise is twice the weekdays'. With counts on, a Sunday's 99% interval
+     * is at least +-2.576 sqrt(expected), and ordinary Sundays do not alarm
+     * (a demo weekend of 50 rows against 44 expected did before).
+     */
+    weir_monitor_options o;
+    weir_monitor_options_init(&o);
+    o.counts = true;
+    int alarms = 0, seeds = 60;
+    for (int seed = 1; seed <= seeds; seed++) {
+        weir_series s = WEIR_SERIES_INIT;
+        counts_of(&s, 7 * 7 + 7, (uint64_t)seed * 104729); /* 8 weeks; the last day a Sunday */
+        weir_check c;
+        weir_error e = WEIR_ERROR_INIT;
+        CHECK_OK(weir_monitor_check(&s, NULL, &o, weir_series_end(&s), &c, NULL, &e), &e);
+        CHECK(c.verdict == WEIR_VERDICT_OK || c.verdict == WEIR_VERDICT_ANOMALY);
+        double half = (c.hi - c.lo) / 2;
+        if (c.lo > 0 && half < 2.5758 * sqrt(c.expected) * 0.999)
+            weir_test_fail(__FILE__, __LINE__, "seed %d: Sunday interval +-%.1f around %.1f is "
+                           "tighter than its Poisson noise", seed, half, c.expected);
+        alarms += c.verdict == WEIR_VERDICT_ANOMALY;
+        /* a halved Sunday is still caught */
+        s.values[s.len - 1] = round(c.expected / 2);
+        CHECK_OK(weir_monitor_check(&s, NULL, &o, weir_series_end(&s), &c, NULL, &e), &e);
+        CHECK(c.verdict == WEIR_VERDICT_ANOMALY);
+        weir_series_release(&s);
+    }
+    /* at 99%, about 0.6 false alarms in 60 days are expected; 4 is far too many */
+    CHECK_INT(alarms, <=, 3);
+}
