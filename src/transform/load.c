@@ -239,25 +239,25 @@ static void node_free(weir_tnode *n)
     free(n);
 }
 
-/* Replaces *slot with fresh (taken) unless equal; returns 1 when it changed. */
-static int swap_str(char **slot, char *fresh)
+static void swap(char **a, char **b)
 {
-    if (*slot && !strcmp(*slot, fresh)) {
-        free(fresh);
-        return 0;
-    }
-    free(*slot);
-    *slot = fresh;
-    return 1;
+    char *t = *a;
+    *a = *b;
+    *b = t;
 }
 
-int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
+static int differs(const char *old, const char *fresh)
+{
+    return !old || strcmp(old, fresh);
+}
+
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n, pthread_rwlock_t *lock)
 {
     weir_buf b = WEIR_BUF_INIT;
     const char *schema = tf_cfg_str(n, "schema");
     const char *alias = tf_cfg_str(n, "alias");
     const char *mat = tf_cfg_str(n, "materialized");
-    int changed = 0;
+    char *fs, *fa, *fr;
     if (n->kind == WEIR_NODE_SOURCE)
         return 0;
     if (n->kind == WEIR_NODE_SNAPSHOT && tf_cfg_str(n, "target_schema"))
@@ -266,13 +266,28 @@ int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
         weir_buf_addf(&b, "%s_%s", tf->target_schema, schema);
     else
         weir_buf_adds(&b, tf->target_schema);
-    changed |= swap_str(&n->schema, weir_buf_detach(&b, NULL));
-    changed |= swap_str(&n->alias, weir_xstrdup(alias && *alias ? alias : n->name));
+    fs = weir_buf_detach(&b, NULL);
+    fa = weir_xstrdup(alias && *alias ? alias : n->name);
     if (n->kind == WEIR_NODE_MODEL && mat && !strcmp(mat, "ephemeral"))
         weir_buf_addf(&b, "__dbt__cte__%s", n->name);
     else
-        tf_quote_relation(&b, n->schema, n->alias);
-    changed |= swap_str(&n->relation, weir_buf_detach(&b, NULL));
+        tf_quote_relation(&b, fs, fa);
+    fr = weir_buf_detach(&b, NULL);
+    /* only this node's render writes its relation, so reading it here
+     * needs no lock; the other renders read it, so a change takes one */
+    int changed = differs(n->schema, fs) || differs(n->alias, fa) || differs(n->relation, fr);
+    if (changed) {
+        if (lock)
+            pthread_rwlock_wrlock(lock);
+        swap(&n->schema, &fs);
+        swap(&n->alias, &fa);
+        swap(&n->relation, &fr);
+        if (lock)
+            pthread_rwlock_unlock(lock);
+    }
+    free(fs);
+    free(fa);
+    free(fr);
     return changed;
 }
 
@@ -1026,7 +1041,7 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     }
     read_macros(tf, diags);
     for (size_t i = 0; i < tf->nodes.len; i++)
-        tf_node_resolve_relation(tf, tf->nodes.items[i]);
+        tf_node_resolve_relation(tf, tf->nodes.items[i], NULL);
     if (diags->errors > errors_before) {
         rc = WEIR_EINVALID;
         goto cleanup;

@@ -25,7 +25,10 @@ struct tf_tpl {
     json_t **base_config;   /* per node: the config before any config() call */
     const char **names;     /* model, seed, snapshot names for suggestions */
     size_t n_names;
-    pthread_mutex_t lock;   /* guards config merges of shared nodes */
+    /* renders on other threads read a node's relation and 'enabled' while
+     * its own render may change them: readers take it shared, changes
+     * exclusive (each render writes only its own node) */
+    pthread_rwlock_t lock;
     /* run_query(): one connection of its own, used by one render at a time */
     weir_engine *engine;
     weir_conn *conn;
@@ -103,12 +106,12 @@ static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
 {
     weir_transform *tf = ud;
     weir_tnode *n;
-    if (resolve_ref(tf, a, &n, err))
-        return WEIR_ENOTFOUND;
-    pthread_mutex_lock(&tf->tpl->lock);
-    *out = relation_value(n);
-    pthread_mutex_unlock(&tf->tpl->lock);
-    return 0;
+    pthread_rwlock_rdlock(&tf->tpl->lock);
+    int rc = resolve_ref(tf, a, &n, err);
+    if (!rc)
+        *out = relation_value(n);
+    pthread_rwlock_unlock(&tf->tpl->lock);
+    return rc ? WEIR_ENOTFOUND : 0;
 }
 
 static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -121,11 +124,6 @@ static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
     return 0;
 }
 
-static void merge_config_value(weir_tnode *n, const char *key, const weir_tvalue *v)
-{
-    json_t *j = weir_tvalue_to_json(v);
-    tf_cfg_set(n->config, key, j);
-}
 
 static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
@@ -135,23 +133,29 @@ static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
         return 0;
     }
     WEIR_UNUSED(err);
-    pthread_mutex_lock(&tf->tpl->lock);
-    /* configs are per node; the lock keeps json refcounts of shared
-     * values (copied from the project tree) consistent */
+    /* the values are converted first, so the node's config is locked
+     * only while they are merged into it */
+    WEIR_VEC(const char *) keys = WEIR_VEC_INIT;
+    WEIR_VEC(json_t *) vals = WEIR_VEC_INIT;
     for (size_t i = 0; i < a->npos; i++)
         if (weir_tvalue_kind_of(&a->pos[i]) == WEIR_TVALUE_DICT)
-            for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++)
-                merge_config_value(cur->node, weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)),
-                                   weir_tvalue_dict_value_at(&a->pos[i], k));
-    for (size_t i = 0; i < a->nkw; i++)
-        merge_config_value(cur->node, a->kw_names[i], &a->kw[i]);
-    pthread_mutex_unlock(&tf->tpl->lock);
-    if (cur->node->kind != WEIR_NODE_SOURCE) {
-        pthread_mutex_lock(&tf->tpl->lock);
-        if (tf_node_resolve_relation(tf, cur->node))
-            cur->node->config_set_alias = 1;
-        pthread_mutex_unlock(&tf->tpl->lock);
+            for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++) {
+                weir_vec_push(&keys, weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)));
+                weir_vec_push(&vals, weir_tvalue_to_json(weir_tvalue_dict_value_at(&a->pos[i], k)));
+            }
+    for (size_t i = 0; i < a->nkw; i++) {
+        weir_vec_push(&keys, a->kw_names[i]);
+        weir_vec_push(&vals, weir_tvalue_to_json(&a->kw[i]));
     }
+    pthread_rwlock_wrlock(&tf->tpl->lock);
+    for (size_t i = 0; i < keys.len; i++)
+        tf_cfg_set(cur->node->config, keys.items[i], vals.items[i]);
+    pthread_rwlock_unlock(&tf->tpl->lock);
+    weir_vec_release(&keys);
+    weir_vec_release(&vals);
+    if (cur->node->kind != WEIR_NODE_SOURCE &&
+        tf_node_resolve_relation(tf, cur->node, &tf->tpl->lock))
+        cur->node->config_set_alias = 1;
     *out = weir_tvalue_string("");
     return 0;
 }
@@ -509,7 +513,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     weir_template_env *env = weir_template_env_new();
     tf->tpl = t;
     t->env = env;
-    pthread_mutex_init(&t->lock, NULL);
+    pthread_rwlock_init(&t->lock, NULL);
     pthread_mutex_init(&t->qlock, NULL);
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
@@ -599,7 +603,7 @@ void tf_tpl_free(weir_transform *tf)
         free(t->kept.items[i]);
     }
     weir_vec_release(&t->kept);
-    pthread_mutex_destroy(&t->lock);
+    pthread_rwlock_destroy(&t->lock);
     pthread_mutex_destroy(&t->qlock);
     free(t);
     tf->tpl = NULL;
@@ -649,10 +653,12 @@ static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_tvalue
         a.npos = np;
         weir_tnode *dep = NULL;
         weir_error e = WEIR_ERROR_INIT;
+        pthread_rwlock_rdlock(&tf->tpl->lock);
         if (!strcmp(fn, "ref"))
             resolve_ref(tf, &a, &dep, &e);
         else
             resolve_source(tf, &a, &dep, &e);
+        pthread_rwlock_unlock(&tf->tpl->lock);
         weir_error_release(&e);
         if (dep)
             add_dep(n, dep->index);
@@ -700,15 +706,17 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     }
     /* every render starts from the config before config() calls, so a
      * second render (is_incremental true) does not add hooks twice */
-    pthread_mutex_lock(&t->lock);
-    if (!t->base_config[n->index])
+    if (!t->base_config[n->index]) {
         t->base_config[n->index] = json_deep_copy(n->config);
-    else {
-        json_decref(n->config);
-        n->config = json_deep_copy(t->base_config[n->index]);
+    } else {
+        json_t *fresh = json_deep_copy(t->base_config[n->index]), *old;
+        pthread_rwlock_wrlock(&t->lock);
+        old = n->config;
+        n->config = fresh;
+        pthread_rwlock_unlock(&t->lock);
+        json_decref(old);
     }
-    tf_node_resolve_relation(tf, n);
-    pthread_mutex_unlock(&t->lock);
+    tf_node_resolve_relation(tf, n, &t->lock);
 
     ctx = make_ctx(tf, n);
     cur = &st;
