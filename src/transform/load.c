@@ -902,43 +902,174 @@ static void read_docs_md(weir_transform *tf, const char *text)
     }
 }
 
-static int read_property_files(weir_transform *tf, weir_diags *diags)
+/*
+ * Property files are listed, read and parsed on a thread of their own while
+ * this one reads the SQL files; nodes are made from them here, in file
+ * order, so names, numbering and messages do not depend on timing. The
+ * parser stays at most AHEAD files in front, which bounds the parsed trees
+ * held at once in a project of hundreds of property files.
+ */
+enum { AHEAD = 8 };
+
+typedef struct prop_file {
+    char *path;
+    int is_md;
+    int rc;             /* the YAML load's result */
+    weir_buf text;      /* a .md file's text */
+    weir_yaml_doc doc;  /* a .yml file's tree */
+    weir_diags diags;   /* the parser's messages, added in file order */
+} prop_file;
+
+typedef struct prop_reader {
+    weir_transform *tf;
+    WEIR_VEC(prop_file *) files;
+    pthread_t tid;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t listed;      /* files.len is final once set */
+    size_t parsed;      /* files[0..parsed) are ready */
+    size_t consumed;    /* files[0..consumed) were taken */
+    size_t ahead;       /* how far the parser may run in front */
+    int list_done;
+} prop_reader;
+
+static void *prop_worker(void *p)
 {
+    prop_reader *r = p;
     static const char *const exts[] = { ".yml", ".yaml", ".md" };
+    const weir_transform *tf = r->tf;
     const weir_pathlist *lists[] = { &tf->project->paths.models, &tf->project->paths.seeds,
                                      &tf->project->paths.snapshots };
-    int rc = 0;
-    for (size_t l = 0; l < 3; l++) {
+    weir_strvec all = WEIR_VEC_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    for (size_t l = 0; l < 3; l++)
         for (size_t d = 0; d < lists[l]->len; d++) {
-            weir_strvec files = WEIR_VEC_INIT;
-            weir_error err = WEIR_ERROR_INIT;
-            weir_fs_list(lists[l]->items[d], exts, 3, 1, &files, &err);
-            for (size_t i = 0; i < files.len; i++) {
-                const char *rel = rel_path(tf, files.items[i]);
-                if (weir_str_ends_with(rel, ".md")) {
-                    weir_buf text = WEIR_BUF_INIT;
-                    if (!weir_fs_read_file(files.items[i], &text, 0, &err))
-                        read_docs_md(tf, text.ptr);
-                    weir_error_clear(&err);
-                    weir_buf_release(&text);
-                    continue;
-                }
-                weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
-                if (weir_yaml_load_file(&doc, files.items[i], rel, NULL, diags) || !doc.root) {
-                    rc = WEIR_EINVALID;
-                    weir_yaml_doc_release(&doc);
-                    continue;
-                }
-                const weir_yaml_node *r = doc.root;
-                read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags);
-                read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags);
-                read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags);
-                read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags);
-                weir_yaml_doc_release(&doc);
-            }
-            weir_strvec_release(&files);
-            weir_error_release(&err);
+            weir_fs_list(lists[l]->items[d], exts, 3, 1, &all, &err);
+            weir_error_clear(&err);
         }
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < all.len; i++) {
+        prop_file *f = weir_xcalloc(1, sizeof(*f));
+        f->path = weir_xstrdup(all.items[i]);
+        f->is_md = weir_str_ends_with(f->path, ".md");
+        weir_buf_init(&f->text, 0);
+        f->doc = (weir_yaml_doc)WEIR_YAML_DOC_INIT;
+        weir_diags_init(&f->diags);
+        weir_vec_push(&r->files, f);
+    }
+    r->list_done = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    weir_strvec_release(&all);
+
+    for (size_t i = 0; i < r->files.len; i++) {
+        prop_file *f = r->files.items[i];
+        pthread_mutex_lock(&r->mu);
+        while (i >= r->consumed + r->ahead)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+        if (f->is_md) {
+            weir_fs_read_file(f->path, &f->text, 0, &err);
+            weir_error_clear(&err);
+        } else {
+            f->rc = weir_yaml_load_file(&f->doc, f->path, rel_path(tf, f->path), NULL, &f->diags);
+        }
+        pthread_mutex_lock(&r->mu);
+        r->parsed = i + 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    weir_error_release(&err);
+    return NULL;
+}
+
+static void prop_reader_start(prop_reader *r, weir_transform *tf)
+{
+    memset(r, 0, sizeof(*r));
+    r->tf = tf;
+    r->ahead = AHEAD;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->running = pthread_create(&r->tid, NULL, prop_worker, r) == 0;
+    if (!r->running) {
+        r->ahead = (size_t)-1 / 2; /* no thread: read them all now */
+        prop_worker(r);
+    }
+}
+
+/* The next file in order, waiting for it; NULL after the last. */
+static prop_file *prop_reader_next(prop_reader *r)
+{
+    prop_file *f = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (!r->list_done || (r->consumed < r->files.len && r->parsed <= r->consumed))
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->consumed < r->files.len)
+        f = r->files.items[r->consumed++];
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return f;
+}
+
+static void prop_file_free(prop_file *f)
+{
+    free(f->path);
+    weir_buf_release(&f->text);
+    weir_yaml_doc_release(&f->doc);
+    weir_diags_release(&f->diags);
+    free(f);
+}
+
+/* Waits for the reader and frees what was not taken (after an error). */
+static void prop_reader_finish(prop_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->ahead = (size_t)-1 / 2; /* let the parser run to its end */
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->running)
+        pthread_join(r->tid, NULL);
+    r->running = 0;
+    for (size_t i = 0; i < r->files.len; i++)
+        if (r->files.items[i])
+            prop_file_free(r->files.items[i]);
+    weir_vec_release(&r->files);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+/* Moves the messages of from to the end of to. */
+static void diags_move(weir_diags *to, weir_diags *from)
+{
+    for (size_t i = 0; i < from->list.len; i++)
+        weir_vec_push(&to->list, from->list.items[i]);
+    to->errors += from->errors;
+    to->warnings += from->warnings;
+    from->list.len = 0;
+    from->errors = from->warnings = 0;
+}
+
+static int read_property_files(weir_transform *tf, prop_reader *pr, weir_diags *diags)
+{
+    int rc = 0;
+    prop_file *f;
+    while ((f = prop_reader_next(pr))) {
+        const char *rel = rel_path(tf, f->path);
+        pr->files.items[pr->consumed - 1] = NULL; /* this one is ours now */
+        diags_move(diags, &f->diags);
+        if (f->is_md) {
+            read_docs_md(tf, f->text.ptr);
+        } else if (f->rc || !f->doc.root) {
+            rc = WEIR_EINVALID;
+        } else {
+            const weir_yaml_node *r = f->doc.root;
+            read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags);
+            read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags);
+            read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags);
+            read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags);
+        }
+        prop_file_free(f);
     }
     return rc;
 }
@@ -969,6 +1100,7 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     weir_buf b = WEIR_BUF_INIT;
     weir_error err = WEIR_ERROR_INIT;
     size_t errors_before = diags->errors;
+    prop_reader props;
     int rc = 0;
 
     if (opts)
@@ -1002,10 +1134,12 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     tf->on_run_start = hooks_of(hroot, "on-run-start");
     tf->on_run_end = hooks_of(hroot, "on-run-end");
 
+    prop_reader_start(&props, tf);
     read_sql_files(tf, &p->paths.models, WEIR_NODE_MODEL, "models", diags);
     read_seeds(tf, diags);
     read_sql_files(tf, &p->paths.snapshots, WEIR_NODE_SNAPSHOT, "snapshots", diags);
-    read_property_files(tf, diags);
+    read_property_files(tf, &props, diags);
+    prop_reader_finish(&props);
     /* singular tests: .sql files under tests/ outside tests/generic */
     {
         static const char *const exts[] = { ".sql" };
