@@ -366,40 +366,116 @@ static const weir_yaml_node *config_tree(const weir_transform *tf, const char *k
 
 /* --- reading many files at once ------------------------------------------ */
 
+/* What a reader thread makes of one SQL file before its node is added. */
+typedef struct sql_prep {
+    weir_buf text;
+    weir_error err;
+    char *name;
+    char *uid;
+    char **fqn;
+    size_t n_fqn;
+    json_t *config;
+} sql_prep;
+
 typedef struct read_job {
+    const weir_transform *tf;
     const weir_strvec *files;
-    weir_buf *texts;
-    weir_error *errs;
+    const char *dir;
+    weir_node_kind kind;
+    const weir_yaml_node *tree;
+    sql_prep *preps;
     size_t start, step;
 } read_job;
+
+/* A snapshot file names its snapshot in its block; else the file's name. */
+static char *node_name(weir_node_kind kind, const char *file, const char *text)
+{
+    if (kind == WEIR_NODE_SNAPSHOT) {
+        const char *s = strstr(text, "{%");
+        const char *kw = s ? strstr(s, "snapshot") : NULL;
+        if (kw) {
+            kw += 8;
+            while (*kw == ' ' || *kw == '\t')
+                kw++;
+            const char *e = kw;
+            while (isalnum((unsigned char)*e) || *e == '_')
+                e++;
+            if (e > kw)
+                return weir_xstrndup(kw, (size_t)(e - kw));
+        }
+    }
+    return strip_ext(weir_path_basename(file));
+}
 
 static void *read_worker(void *p)
 {
     read_job *j = p;
-    for (size_t i = j->start; i < j->files->len; i += j->step)
-        weir_fs_read_file(j->files->items[i], &j->texts[i], 0, &j->errs[i]);
+    weir_buf uid = WEIR_BUF_INIT;
+    for (size_t i = j->start; i < j->files->len; i += j->step) {
+        sql_prep *sp = &j->preps[i];
+        const char *file = j->files->items[i];
+        if (weir_fs_read_file(file, &sp->text, 0, &sp->err))
+            continue;
+        /* the node's name, id, fqn and project-tree config are made here
+         * too: per file work that needs nothing from the other files (the
+         * project tree is only read) */
+        sp->name = node_name(j->kind, file, sp->text.ptr);
+        weir_buf_reset(&uid);
+        weir_buf_addf(&uid, "%s.%s.%s", j->kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(j->kind),
+                      j->tf->name, sp->name);
+        sp->uid = weir_buf_detach(&uid, NULL);
+        weir_tnode tmp;
+        set_fqn(&tmp, j->tf->name, file + strlen(j->dir) + 1, sp->name);
+        sp->fqn = tmp.fqn;
+        sp->n_fqn = tmp.n_fqn;
+        sp->config = json_object();
+        if (j->kind == WEIR_NODE_MODEL)
+            json_object_set_new(sp->config, "materialized", json_string("view"));
+        if (j->tree)
+            apply_tree(sp->config, j->tree, sp->fqn, sp->n_fqn);
+    }
+    weir_buf_release(&uid);
     return NULL;
 }
 
 /*
- * Reads every file of files into texts[i] (errors into errs[i]) on a few
- * threads: on a cold cache, a project of 100,000 models waits on the disk
- * far longer than it computes, and several reads in flight cut the wait.
+ * Reads and prepares every file of files on a few threads: on a cold
+ * cache, a project of 100,000 models waits on the disk far longer than it
+ * computes, and several reads in flight cut the wait.
  */
-static void read_all(const weir_strvec *files, weir_buf *texts, weir_error *errs)
+static void read_all(read_job *proto)
 {
     enum { READERS = 4 };
-    size_t threads = files->len < 256 ? 1 : READERS;
+    size_t threads = proto->files->len < 256 ? 1 : READERS;
     read_job jobs[READERS];
     pthread_t tids[READERS];
+    int started[READERS] = { 0 };
     for (size_t t = 0; t < threads; t++) {
-        jobs[t] = (read_job){ files, texts, errs, t, threads };
+        jobs[t] = *proto;
+        jobs[t].start = t;
+        jobs[t].step = threads;
         if (t > 0)
-            pthread_create(&tids[t], NULL, read_worker, &jobs[t]);
+            started[t] = pthread_create(&tids[t], NULL, read_worker, &jobs[t]) == 0;
     }
     read_worker(&jobs[0]);
-    for (size_t t = 1; t < threads; t++)
-        pthread_join(tids[t], NULL);
+    for (size_t t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            read_worker(&jobs[t]);
+    }
+}
+
+static void sql_prep_release(sql_prep *sp)
+{
+    weir_buf_release(&sp->text);
+    weir_error_release(&sp->err);
+    free(sp->name);
+    free(sp->uid);
+    for (size_t i = 0; i < sp->n_fqn; i++)
+        free(sp->fqn[i]);
+    free(sp->fqn);
+    json_decref(sp->config);
 }
 
 static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_node_kind kind,
@@ -417,66 +493,39 @@ static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_no
             rc = WEIR_EINVALID;
             continue;
         }
-        weir_buf *texts = weir_xcalloc(files.len + 1, sizeof(weir_buf));
-        weir_error *errs = weir_xcalloc(files.len + 1, sizeof(weir_error));
+        sql_prep *preps = weir_xcalloc(files.len + 1, sizeof(sql_prep));
         for (size_t i = 0; i < files.len; i++) {
-            weir_buf_init(&texts[i], 0);
-            weir_error_init(&errs[i]);
+            weir_buf_init(&preps[i].text, 0);
+            weir_error_init(&preps[i].err);
         }
-        read_all(&files, texts, errs);
+        read_job proto = { tf, &files, dirs->items[d], kind, tree, preps, 0, 1 };
+        read_all(&proto);
         for (size_t i = 0; i < files.len; i++) {
-            weir_buf text = texts[i], uid = WEIR_BUF_INIT;
-            char *name = strip_ext(weir_path_basename(files.items[i]));
-            const char *in_folder = files.items[i] + strlen(dirs->items[d]) + 1;
-            if (errs[i].code) {
-                weir_diags_add_error(diags, &errs[i]);
-                weir_error_release(&errs[i]);
-                weir_buf_release(&text);
+            sql_prep *sp = &preps[i];
+            if (sp->err.code) {
+                weir_diags_add_error(diags, &sp->err);
                 rc = WEIR_EINVALID;
-                free(name);
-                continue;
-            }
-            if (kind == WEIR_NODE_SNAPSHOT) {
-                /* a snapshot file names its snapshot in the block; keep the file's */
-                const char *s = strstr(text.ptr, "{%");
-                const char *kw = s ? strstr(s, "snapshot") : NULL;
-                if (kw) {
-                    kw += 8;
-                    while (*kw == ' ' || *kw == '\t')
-                        kw++;
-                    const char *e = kw;
-                    while (isalnum((unsigned char)*e) || *e == '_')
-                        e++;
-                    if (e > kw) {
-                        free(name);
-                        name = weir_xstrndup(kw, (size_t)(e - kw));
-                    }
-                }
-            }
-            weir_buf_addf(&uid, "%s.%s.%s", kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(kind),
-                          tf->name, name);
-            if (weir_map_get(&tf->by_id, uid.ptr)) {
+            } else if (weir_map_get(&tf->by_id, sp->uid)) {
                 weir_diags_add(diags, WEIR_DIAG_ERROR, rel_path(tf, files.items[i]), 0, 0,
-                               "two %ss are named '%s'", weir_node_kind_name(kind), name);
+                               "two %ss are named '%s'", weir_node_kind_name(kind), sp->name);
                 rc = WEIR_EINVALID;
             } else {
-                weir_tnode *n = tf_node_new(tf, kind, name, uid.ptr, rel_path(tf, files.items[i]));
+                weir_tnode *n = tf_node_new(tf, kind, sp->name, sp->uid, rel_path(tf, files.items[i]));
                 n->abs_path = weir_xstrdup(files.items[i]);
-                n->raw_sql = weir_buf_detach(&text, NULL);
-                set_fqn(n, tf->name, in_folder, name);
+                n->raw_sql = weir_buf_detach(&sp->text, NULL);
+                n->fqn = sp->fqn;
+                n->n_fqn = sp->n_fqn;
+                sp->fqn = NULL;
+                sp->n_fqn = 0;
+                json_decref(n->config);
+                n->config = sp->config;
+                sp->config = NULL;
                 if (kind == WEIR_NODE_TEST)
                     n->test_kind = weir_xstrdup("singular");
-                if (kind == WEIR_NODE_MODEL)
-                    json_object_set_new(n->config, "materialized", json_string("view"));
-                if (tree)
-                    apply_tree(n->config, tree, n->fqn, n->n_fqn);
             }
-            free(name);
-            weir_buf_release(&text);
-            weir_buf_release(&uid);
+            sql_prep_release(sp);
         }
-        free(texts); /* each text was moved out above */
-        free(errs);
+        free(preps);
         weir_strvec_release(&files);
         weir_error_release(&err);
     }
@@ -1092,6 +1141,33 @@ static json_t *hooks_of(const weir_yaml_node *root, const char *key)
     return v;
 }
 
+typedef struct resolve_job {
+    weir_transform *tf;
+    size_t from, to;
+} resolve_job;
+
+static void *resolve_worker(void *p)
+{
+    resolve_job *j = p;
+    for (size_t i = j->from; i < j->to; i++)
+        tf_node_resolve_relation(j->tf, j->tf->nodes.items[i], NULL);
+    return NULL;
+}
+
+/* Every node's relation, in two halves at once: each touches only its node. */
+static void resolve_all(weir_transform *tf)
+{
+    size_t half = tf->nodes.len / 2;
+    resolve_job a = { tf, 0, half }, b = { tf, half, tf->nodes.len };
+    pthread_t tid;
+    int threaded = tf->nodes.len >= 1024 && pthread_create(&tid, NULL, resolve_worker, &b) == 0;
+    resolve_worker(&a);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else
+        resolve_worker(&b);
+}
+
 int weir_transform_load(const weir_project *p, const weir_transform_options *opts,
                         weir_transform **out, weir_diags *diags)
 {
@@ -1174,8 +1250,7 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
         }
     }
     read_macros(tf, diags);
-    for (size_t i = 0; i < tf->nodes.len; i++)
-        tf_node_resolve_relation(tf, tf->nodes.items[i], NULL);
+    resolve_all(tf);
     if (diags->errors > errors_before) {
         rc = WEIR_EINVALID;
         goto cleanup;
