@@ -78,7 +78,7 @@ expect_true "a changed compiled file is rewritten" \
 expect_true "no temporary file is left next to the manifest" \
     test "$(ls p/target | grep -c tmp)" -eq 0
 
-# a compiled folder that cannot be written does not stop the manifest
+# a removed compiled/ folder is made again
 rm -rf p/target/compiled
 run weir compile -C p
 expect_true "a removed compiled/ is made again" test -f p/target/compiled/mf/models/a/m42.sql
