@@ -190,23 +190,36 @@ cleanup:
 
 /* --- nodes -------------------------------------------------------------- */
 
-weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
-                        const char *unique_id, const char *path)
+/* A node not yet in the graph (no index): what tf_node_new makes before adding it. */
+static weir_tnode *node_alloc(weir_node_kind kind, const char *name, const char *unique_id,
+                              const char *path)
 {
     weir_tnode *n = weir_xcalloc(1, sizeof(*n));
     n->kind = kind;
-    n->index = tf->nodes.len;
     n->name = weir_xstrdup(name);
     n->unique_id = weir_xstrdup(unique_id);
     n->path = weir_xstrdup(path ? path : "");
     n->config = json_object();
     n->columns = json_object();
     n->attached = TF_NONE;
+    return n;
+}
+
+static void node_register(weir_transform *tf, weir_tnode *n)
+{
+    n->index = tf->nodes.len;
     weir_vec_push(&tf->nodes, n);
     weir_map_put(&tf->by_id, n->unique_id, n);
-    if (kind == WEIR_NODE_MODEL || kind == WEIR_NODE_SEED || kind == WEIR_NODE_SNAPSHOT)
+    if (n->kind == WEIR_NODE_MODEL || n->kind == WEIR_NODE_SEED || n->kind == WEIR_NODE_SNAPSHOT)
         if (!weir_map_get(&tf->by_name, n->name))
             weir_map_put(&tf->by_name, n->name, n);
+}
+
+weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
+                        const char *unique_id, const char *path)
+{
+    weir_tnode *n = node_alloc(kind, name, unique_id, path);
+    node_register(tf, n);
     return n;
 }
 
@@ -626,14 +639,63 @@ static int cmp_key(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
-                             const weir_yaml_node *spec, const char *file, weir_diags *diags)
+/*
+ * Generic tests of property files are made in two steps. The first needs
+ * only the YAML: the test's kind, arguments, own config, name and a node
+ * not yet in the graph. The property-file thread takes it for every test
+ * of a file ahead of this one (prep_file_tests), which then links each node
+ * in file order (add_generic_test): the id checked against the others, the
+ * model attached, and what depends on the model's config.
+ */
+enum { PREP_NODE, PREP_NONE, PREP_BAD };
+
+typedef struct test_prep {
+    const weir_yaml_node *spec;
+    int state;          /* PREP_NODE, PREP_NONE (nothing to add), PREP_BAD (not a test) */
+    json_t *cfg;        /* the test's own config */
+    weir_tnode *node;   /* PREP_NODE: not yet in the graph */
+} test_prep;
+
+struct test_preps {
+    WEIR_VEC(test_prep) items;
+    size_t cursor;      /* the next one add_generic_test may take */
+};
+
+static void test_prep_release(test_prep *tp)
+{
+    json_decref(tp->cfg);
+    tp->cfg = NULL;
+    if (tp->node)
+        node_free(tp->node);
+    tp->node = NULL;
+}
+
+static void test_preps_release(struct test_preps *ps)
+{
+    for (size_t i = ps->cursor; i < ps->items.len; i++)
+        test_prep_release(&ps->items.items[i]);
+    weir_vec_release(&ps->items);
+    ps->cursor = 0;
+}
+
+/*
+ * The first step for spec, a test of the model, seed or snapshot
+ * parent_name or of the source table source_name.table_name (then
+ * parent_name is NULL), on column (NULL: the node).
+ */
+static void test_prepare(const char *project, const char *parent_name, const char *source_name,
+                         const char *table_name, const char *column, const weir_yaml_node *spec,
+                         const char *file, test_prep *tp)
 {
     const char *kind = NULL;
     const weir_yaml_node *args = NULL;
     weir_buf name = WEIR_BUF_INIT, uid = WEIR_BUF_INIT;
     json_t *jargs = json_object(), *cfg = json_object();
 
+    tp->spec = spec;
+    tp->state = PREP_NONE;
+    tp->cfg = NULL;
+    tp->node = NULL;
     if (spec->kind == WEIR_YAML_SCALAR) {
         kind = spec->text;
     } else if (spec->kind == WEIR_YAML_MAPPING && spec->n_pairs >= 1) {
@@ -648,7 +710,7 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
             }
         }
     } else {
-        weir_yaml_error(diags, spec, "expected a test name or a mapping of one test to its arguments");
+        tp->state = PREP_BAD;
         goto cleanup;
     }
     if (!kind)
@@ -687,13 +749,13 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
         goto named;
     }
     weir_buf_addf(&name, "%s_", kind);
-    if (parent->kind == WEIR_NODE_SOURCE) {
+    if (!parent_name) {
         weir_buf_adds(&name, "source_");
-        add_clean(&name, parent->source_name);
+        add_clean(&name, source_name);
         weir_buf_addch(&name, '_');
-        add_clean(&name, parent->table_name);
+        add_clean(&name, table_name);
     } else {
-        add_clean(&name, parent->name);
+        add_clean(&name, parent_name);
     }
     if (column) {
         weir_buf_addch(&name, '_');
@@ -733,33 +795,20 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
 named:
     if (name.len > 120)
         weir_buf_truncate(&name, 120);
-    weir_buf_addf(&uid, "test.%s.%s", tf->name, name.ptr);
-    for (int dup = 2; weir_map_get(&tf->by_id, uid.ptr); dup++) {
-        weir_buf_reset(&uid);
-        weir_buf_addf(&uid, "test.%s.%s_%d", tf->name, name.ptr, dup);
-    }
-    weir_tnode *t = tf_node_new(tf, WEIR_NODE_TEST, name.ptr, uid.ptr, file);
+    weir_buf_addf(&uid, "test.%s.%s", project, name.ptr);
+    weir_tnode *t = node_alloc(WEIR_NODE_TEST, name.ptr, uid.ptr, file);
     t->test_kind = weir_xstrdup(kind);
     t->column = column ? weir_xstrdup(column) : NULL;
     t->test_args = jargs;
     jargs = NULL;
-    t->attached = parent->index;
-    weir_vec_push(&t->deps, parent->index);
     t->fqn = weir_xcalloc(2, sizeof(char *));
-    t->fqn[0] = weir_xstrdup(tf->name);
+    t->fqn[0] = weir_xstrdup(project);
     t->fqn[1] = weir_xstrdup(name.ptr);
     t->n_fqn = 2;
-    /* project tree `tests:` first, then the test's own config */
-    const weir_yaml_node *tree = config_tree(tf, "tests");
-    if (!tree)
-        tree = config_tree(tf, "data_tests");
-    if (tree)
-        apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
-    json_object_update(t->config, cfg);
-    /* tags of the model are the test's too, as in dbt */
-    json_t *ptags = json_object_get(parent->config, "tags");
-    if (ptags)
-        tf_cfg_set(t->config, "tags", json_deep_copy(ptags));
+    tp->state = PREP_NODE;
+    tp->node = t;
+    tp->cfg = cfg;
+    cfg = NULL;
 cleanup:
     json_decref(jargs);
     json_decref(cfg);
@@ -767,25 +816,87 @@ cleanup:
     weir_buf_release(&uid);
 }
 
-static void read_tests_list(weir_transform *tf, weir_tnode *parent, const char *column,
-                            const weir_yaml_node *owner, const char *file, weir_diags *diags)
+/* The second step: links the test into the graph under parent. */
+static void test_link(weir_transform *tf, weir_tnode *parent, test_prep *tp)
 {
-    const char *keys[] = { "tests", "data_tests" };
+    weir_tnode *t = tp->node;
+    tp->node = NULL;
+    if (weir_map_get(&tf->by_id, t->unique_id)) {
+        weir_buf uid = WEIR_BUF_INIT;
+        for (int dup = 2;; dup++) {
+            weir_buf_reset(&uid);
+            weir_buf_addf(&uid, "test.%s.%s_%d", tf->name, t->name, dup);
+            if (!weir_map_get(&tf->by_id, uid.ptr))
+                break;
+        }
+        free(t->unique_id);
+        t->unique_id = weir_buf_detach(&uid, NULL);
+    }
+    node_register(tf, t);
+    t->attached = parent->index;
+    weir_vec_push(&t->deps, parent->index);
+    /* project tree `tests:` first, then the test's own config */
+    const weir_yaml_node *tree = config_tree(tf, "tests");
+    if (!tree)
+        tree = config_tree(tf, "data_tests");
+    if (tree)
+        apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
+    json_object_update(t->config, tp->cfg);
+    /* tags of the model are the test's too, as in dbt */
+    json_t *ptags = json_object_get(parent->config, "tags");
+    if (ptags)
+        tf_cfg_set(t->config, "tags", json_deep_copy(ptags));
+}
+
+static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
+                             const weir_yaml_node *spec, const char *file, weir_diags *diags,
+                             struct test_preps *preps)
+{
+    test_prep local, *tp = NULL;
+    /* the thread's preparations skip nothing this walk takes, so the one
+     * for spec is ahead; those passed over belong to entries left out */
+    while (preps && preps->cursor < preps->items.len && !tp) {
+        test_prep *x = &preps->items.items[preps->cursor++];
+        if (x->spec == spec)
+            tp = x;
+        else
+            test_prep_release(x);
+    }
+    if (!tp) {
+        tp = &local;
+        if (parent->kind == WEIR_NODE_SOURCE)
+            test_prepare(tf->name, NULL, parent->source_name, parent->table_name, column, spec, file, tp);
+        else
+            test_prepare(tf->name, parent->name, NULL, NULL, column, spec, file, tp);
+    }
+    if (tp->state == PREP_BAD)
+        weir_yaml_error(diags, spec, "expected a test name or a mapping of one test to its arguments");
+    else if (tp->state == PREP_NODE)
+        test_link(tf, parent, tp);
+    test_prep_release(tp);
+}
+
+static const char *const test_keys[] = { "tests", "data_tests" };
+
+static void read_tests_list(weir_transform *tf, weir_tnode *parent, const char *column,
+                            const weir_yaml_node *owner, const char *file, weir_diags *diags,
+                            struct test_preps *preps)
+{
     for (size_t k = 0; k < 2; k++) {
-        const weir_yaml_node *list = weir_yaml_map_get(owner, keys[k]);
+        const weir_yaml_node *list = weir_yaml_map_get(owner, test_keys[k]);
         if (!list || weir_yaml_is_null(list))
             continue;
         if (list->kind != WEIR_YAML_SEQUENCE) {
-            weir_yaml_error(diags, list, "expected a list of tests for '%s'", keys[k]);
+            weir_yaml_error(diags, list, "expected a list of tests for '%s'", test_keys[k]);
             continue;
         }
         for (size_t i = 0; i < list->n_items; i++)
-            add_generic_test(tf, parent, column, list->items[i], file, diags);
+            add_generic_test(tf, parent, column, list->items[i], file, diags, preps);
     }
 }
 
 static void read_columns(weir_transform *tf, weir_tnode *n, const weir_yaml_node *entry,
-                         const char *file, weir_diags *diags)
+                         const char *file, weir_diags *diags, struct test_preps *preps)
 {
     const weir_yaml_node *cols = weir_yaml_map_get(entry, "columns");
     if (!cols || cols->kind != WEIR_YAML_SEQUENCE)
@@ -804,12 +915,78 @@ static void read_columns(weir_transform *tf, weir_tnode *n, const weir_yaml_node
         const char *dt = scalar(weir_yaml_map_get(c, "data_type"));
         json_object_set_new(col, "data_type", dt ? json_string(dt) : json_null());
         json_object_set_new(n->columns, cname, col);
-        read_tests_list(tf, n, cname, c, file, diags);
+        read_tests_list(tf, n, cname, c, file, diags, preps);
+    }
+}
+
+/* --- the first step on the property-file thread: the same walk, YAML only --- */
+
+static void prep_tests_of(const char *project, const char *pname, const char *sname,
+                          const char *tname, const char *column, const weir_yaml_node *owner,
+                          const char *file, struct test_preps *out)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const weir_yaml_node *list = weir_yaml_map_get(owner, test_keys[k]);
+        if (!list || list->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t i = 0; i < list->n_items; i++) {
+            test_prep tp;
+            test_prepare(project, pname, sname, tname, column, list->items[i], file, &tp);
+            weir_vec_push(&out->items, tp);
+        }
+    }
+}
+
+static void prep_columns(const char *project, const char *pname, const char *sname,
+                         const char *tname, const weir_yaml_node *entry, const char *file,
+                         struct test_preps *out)
+{
+    const weir_yaml_node *cols = weir_yaml_map_get(entry, "columns");
+    if (!cols || cols->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < cols->n_items; i++) {
+        const char *cname = scalar(weir_yaml_map_get(cols->items[i], "name"));
+        if (cname)
+            prep_tests_of(project, pname, sname, tname, cname, cols->items[i], file, out);
+    }
+}
+
+static void prep_file_tests(const char *project, const weir_yaml_node *root, const char *file,
+                            struct test_preps *out)
+{
+    static const char *const lists[] = { "models", "seeds", "snapshots" };
+    for (size_t l = 0; l < 3; l++) {
+        const weir_yaml_node *list = weir_yaml_map_get(root, lists[l]);
+        if (!list || list->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t i = 0; i < list->n_items; i++) {
+            const char *name = scalar(weir_yaml_map_get(list->items[i], "name"));
+            if (!name)
+                continue;
+            prep_columns(project, name, NULL, NULL, list->items[i], file, out);
+            prep_tests_of(project, name, NULL, NULL, NULL, list->items[i], file, out);
+        }
+    }
+    const weir_yaml_node *sources = weir_yaml_map_get(root, "sources");
+    if (!sources || sources->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < sources->n_items; i++) {
+        const char *sname = scalar(weir_yaml_map_get(sources->items[i], "name"));
+        const weir_yaml_node *tables = weir_yaml_map_get(sources->items[i], "tables");
+        if (!sname || !tables || tables->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t t = 0; t < tables->n_items; t++) {
+            const char *tname = scalar(weir_yaml_map_get(tables->items[t], "name"));
+            if (!tname)
+                continue;
+            prep_columns(project, NULL, sname, tname, tables->items[t], file, out);
+            prep_tests_of(project, NULL, sname, tname, NULL, tables->items[t], file, out);
+        }
     }
 }
 
 static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_yaml_node *list,
-                            const char *file, weir_diags *diags)
+                            const char *file, weir_diags *diags, struct test_preps *preps)
 {
     if (!list || list->kind != WEIR_YAML_SEQUENCE)
         return;
@@ -837,13 +1014,13 @@ static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_
         if (cfg && cfg->kind == WEIR_YAML_MAPPING)
             for (size_t j = 0; j < cfg->n_pairs; j++)
                 tf_cfg_set(n->config, cfg->pairs[j].key->text, yaml_to_json(cfg->pairs[j].value));
-        read_columns(tf, n, e, file, diags);
-        read_tests_list(tf, n, NULL, e, file, diags);
+        read_columns(tf, n, e, file, diags, preps);
+        read_tests_list(tf, n, NULL, e, file, diags, preps);
     }
 }
 
 static void read_sources(weir_transform *tf, const weir_yaml_node *list, const char *file,
-                         weir_diags *diags)
+                         weir_diags *diags, struct test_preps *preps)
 {
     if (!list || list->kind != WEIR_YAML_SEQUENCE)
         return;
@@ -899,8 +1076,8 @@ static void read_sources(weir_transform *tf, const weir_yaml_node *list, const c
                 if (lat)
                     json_object_set_new(n->config, "loaded_at_field", yaml_to_json(lat));
                 weir_map_put(&tf->sources, n->name, n);
-                read_columns(tf, n, te, file, diags);
-                read_tests_list(tf, n, NULL, te, file, diags);
+                read_columns(tf, n, te, file, diags, preps);
+                read_tests_list(tf, n, NULL, te, file, diags, preps);
             }
             weir_buf_release(&key);
             weir_buf_release(&uid);
@@ -967,6 +1144,7 @@ typedef struct prop_file {
     weir_buf text;      /* a .md file's text */
     weir_yaml_doc doc;  /* a .yml file's tree */
     weir_diags diags;   /* the parser's messages, added in file order */
+    struct test_preps preps; /* its generic tests, first step */
 } prop_file;
 
 typedef struct prop_reader {
@@ -1023,6 +1201,8 @@ static void *prop_worker(void *p)
             weir_error_clear(&err);
         } else {
             f->rc = weir_yaml_load_file(&f->doc, f->path, rel_path(tf, f->path), NULL, &f->diags);
+            if (!f->rc && f->doc.root)
+                prep_file_tests(tf->name, f->doc.root, rel_path(tf, f->path), &f->preps);
         }
         pthread_mutex_lock(&r->mu);
         r->parsed = i + 1;
@@ -1063,6 +1243,7 @@ static prop_file *prop_reader_next(prop_reader *r)
 
 static void prop_file_free(prop_file *f)
 {
+    test_preps_release(&f->preps);
     free(f->path);
     weir_buf_release(&f->text);
     weir_yaml_doc_release(&f->doc);
@@ -1113,10 +1294,10 @@ static int read_property_files(weir_transform *tf, prop_reader *pr, weir_diags *
             rc = WEIR_EINVALID;
         } else {
             const weir_yaml_node *r = f->doc.root;
-            read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags);
-            read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags);
-            read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags);
-            read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags);
+            read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags, &f->preps);
+            read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags, &f->preps);
+            read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags, &f->preps);
+            read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags, &f->preps);
         }
         prop_file_free(f);
     }
