@@ -83,6 +83,82 @@ rm -rf p/target/compiled
 run weir compile -C p
 expect_true "a removed compiled/ is made again" test -f p/target/compiled/mf/models/a/m42.sql
 
+# generic tests made ahead on the property-file thread and linked in file
+# order: repeated names numbered, disabled and named tests, entries for
+# missing models skipped, tests of sources, a package's test
+mkdir -p q/models q/macros
+printf 'name: q\n' >q/dbt_project.yml
+echo "select 1 as id" >q/models/a.sql
+echo "select 1 as id, 2 as other from {{ ref('a') }}" >q/models/b.sql
+echo "{% test expression_is_true(model, expression) %}select * from {{ model }} where not ({{ expression }}){% endtest %}" >q/macros/t.sql
+cat >q/models/s1.yml <<'YML'
+version: 2
+models:
+  - name: ghost
+    columns:
+      - name: id
+        tests: [not_null, unique]
+  - name: a
+    columns:
+      - name: id
+        tests:
+          - not_null
+          - not_null
+          - unique:
+              config: {enabled: false}
+          - accepted_values:
+              values: [1, 2]
+              name: my_named_test
+          - relationships:
+              to: ref('b')
+              field: id
+    tests:
+      - unique:
+          column_name: id
+sources:
+  - name: raw
+    tables:
+      - name: t1
+        columns:
+          - name: id
+            tests: [not_null]
+      - name: t2
+        tests: [unique]
+YML
+cat >q/models/s2.yml <<'YML'
+version: 2
+models:
+  - name: b
+    data_tests:
+      - dbt_utils.expression_is_true:
+          expression: "id > 0"
+    columns:
+      - name: id
+        tests: [not_null]
+      - name: other
+        tests: [not_null, {unique: {config: {where: "id > 0"}}}]
+YML
+run weir ls -C q
+expect_rc 0 "ls of property-file tests succeeds"
+expect_err_contains "models/s1.yml:3:5: warning: model 'ghost' is described here but does not exist" "a missing model's entry warns"
+expect_out_eq "q.a
+q.b
+q.not_null_a_id
+q.not_null_a_id
+q.my_named_test
+q.relationships_a_id__id__ref_b_
+q.unique_a__id
+source:q.raw.t1
+q.not_null_source_raw_t1_id
+source:q.raw.t2
+q.unique_source_raw_t2
+q.not_null_b_id
+q.not_null_b_other
+q.unique_b_other
+q.expression_is_true_b__id_0" "tests in file order, skipped and disabled ones left out"
+run weir ls -C q -o json -s test_type:generic
+expect_out_contains '"unique_id":"test.q.not_null_a_id_2"' "a repeated test name gets a number"
+
 echo "select 2 as id" >p/models/a/edge.sql
 run weir ls -C p
 expect_rc 2 "two models with one name are refused"
