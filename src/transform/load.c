@@ -807,8 +807,12 @@ named:
     t->n_fqn = 2;
     tp->state = PREP_NODE;
     tp->node = t;
-    tp->cfg = cfg;
-    cfg = NULL;
+    /* most tests have no config of their own: drop it here, as memory a
+     * thread allocated costs a lock of its arena when another frees it */
+    if (json_object_size(cfg)) {
+        tp->cfg = cfg;
+        cfg = NULL;
+    }
 cleanup:
     json_decref(jargs);
     json_decref(cfg);
@@ -841,7 +845,8 @@ static void test_link(weir_transform *tf, weir_tnode *parent, test_prep *tp)
         tree = config_tree(tf, "data_tests");
     if (tree)
         apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
-    json_object_update(t->config, tp->cfg);
+    if (tp->cfg)
+        json_object_update(t->config, tp->cfg);
     /* tags of the model are the test's too, as in dbt */
     json_t *ptags = json_object_get(parent->config, "tags");
     if (ptags)

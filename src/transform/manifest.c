@@ -375,13 +375,13 @@ static int dir_fd(dir_cache *c, const char *dir)
     return fd;
 }
 
-/* True when file name in folder dfd holds exactly data. */
+/* 1 when file name in folder dfd holds exactly data, 0 when not, -1 when there is no such file. */
 static int same_content(int dfd, const char *name, const char *data, size_t len)
 {
     struct stat st;
     int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC), same = 0;
     if (fd < 0)
-        return 0;
+        return errno == ENOENT ? -1 : 0;
     if (fstat(fd, &st) == 0 && (size_t)st.st_size == len) {
         char *old = weir_xmalloc(len + 1);
         size_t got = 0;
@@ -404,9 +404,11 @@ static int same_content(int dfd, const char *name, const char *data, size_t len)
 static void write_at(int dfd, const char *name, const char *data)
 {
     size_t len = strlen(data);
-    if (same_content(dfd, name, data, len))
+    int same = same_content(dfd, name, data, len);
+    if (same > 0)
         return;
-    unlinkat(dfd, name, 0);
+    if (same == 0)
+        unlinkat(dfd, name, 0);
     int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
         return;
