@@ -29,6 +29,10 @@ struct tf_tpl {
      * its own render may change them: readers take it shared, changes
      * exclusive (each render writes only its own node) */
     pthread_rwlock_t lock;
+    /* per node: its relation value, built once and shared by every ref()
+     * to it (values are immutable host objects with atomic counts);
+     * dropped, with the lock held exclusive, when the node moves */
+    weir_tvalue **rel;
     /* run_query(): one connection of its own, used by one render at a time */
     weir_engine *engine;
     weir_conn *conn;
@@ -102,6 +106,56 @@ static weir_tvalue relation_value(const weir_tnode *n)
     return r;
 }
 
+/*
+ * n's relation value, from the cache when it holds one. Call with the
+ * render lock held (shared is enough): a move drops the entry under the
+ * exclusive lock, so what is read here is current.
+ */
+static weir_tvalue relation_of(weir_transform *tf, const weir_tnode *n)
+{
+    if (n->index >= tf->nodes.len || tf->nodes.items[n->index] != n)
+        return relation_value(n); /* not in the graph (an inline query) */
+    weir_tvalue **slot = &tf->tpl->rel[n->index];
+    weir_tvalue *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!v) {
+        weir_tvalue *fresh = weir_xmalloc(sizeof(*fresh)), *seen = NULL;
+        *fresh = relation_value(n);
+        if (__atomic_compare_exchange_n(slot, &seen, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            v = fresh;
+        } else {
+            /* another render built it meanwhile */
+            weir_tvalue_free(*fresh);
+            free(fresh);
+            v = seen;
+        }
+    }
+    return weir_tvalue_copy(v);
+}
+
+/* Drops n's cached relation value; call with the render lock held exclusive. */
+static void relation_forget(struct tf_tpl *t, const weir_tnode *n)
+{
+    weir_tvalue *v = t->rel[n->index];
+    t->rel[n->index] = NULL;
+    if (v) {
+        weir_tvalue_free(*v);
+        free(v);
+    }
+}
+
+/* tf_node_resolve_relation during renders: a move also drops the cached value. */
+static int resolve_relation(weir_transform *tf, weir_tnode *n)
+{
+    if (!tf_node_resolve_relation(tf, n, &tf->tpl->lock))
+        return 0;
+    if (n->index < tf->nodes.len && tf->nodes.items[n->index] == n) {
+        pthread_rwlock_wrlock(&tf->tpl->lock);
+        relation_forget(tf->tpl, n);
+        pthread_rwlock_unlock(&tf->tpl->lock);
+    }
+    return 1;
+}
+
 static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
@@ -109,7 +163,7 @@ static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     pthread_rwlock_rdlock(&tf->tpl->lock);
     int rc = resolve_ref(tf, a, &n, err);
     if (!rc)
-        *out = relation_value(n);
+        *out = relation_of(tf, n);
     pthread_rwlock_unlock(&tf->tpl->lock);
     return rc ? WEIR_ENOTFOUND : 0;
 }
@@ -120,7 +174,7 @@ static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
     weir_tnode *n;
     if (resolve_source(tf, a, &n, err))
         return WEIR_ENOTFOUND;
-    *out = relation_value(n);
+    *out = relation_of(tf, n); /* sources never move */
     return 0;
 }
 
@@ -153,8 +207,7 @@ static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
     pthread_rwlock_unlock(&tf->tpl->lock);
     weir_vec_release(&keys);
     weir_vec_release(&vals);
-    if (cur->node->kind != WEIR_NODE_SOURCE &&
-        tf_node_resolve_relation(tf, cur->node, &tf->tpl->lock))
+    if (cur->node->kind != WEIR_NODE_SOURCE && resolve_relation(tf, cur->node))
         cur->node->config_set_alias = 1;
     *out = weir_tvalue_string("");
     return 0;
@@ -517,6 +570,7 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     pthread_mutex_init(&t->qlock, NULL);
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
+    t->rel = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->rel));
     t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
     for (size_t i = 0; i < tf->nodes.len; i++) {
         weir_tnode *n = tf->nodes.items[i];
@@ -592,7 +646,9 @@ void tf_tpl_free(weir_transform *tf)
     for (size_t i = 0; i < tf->nodes.len; i++) {
         weir_template_free(t->tpls[i]);
         json_decref(t->base_config[i]);
+        relation_forget(t, tf->nodes.items[i]);
     }
+    free(t->rel);
     free(t->tpls);
     free(t->base_config);
     free(t->names);
@@ -668,7 +724,6 @@ static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_tvalue
 static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
 {
     weir_tvalue ctx = weir_tvalue_dict();
-    WEIR_UNUSED(tf);
     if (!n)
         return ctx;
     weir_tvalue model = weir_tvalue_dict();
@@ -678,8 +733,9 @@ static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
     weir_tvalue_dict_set(&model, "config", weir_tvalue_from_json(n->config));
     weir_tvalue_dict_set(&model, "path", weir_tvalue_string(n->path));
     weir_tvalue_dict_set(&ctx, "model", model);
+    /* n's own render is the only one that moves it: no lock needed here */
     if (n->relation)
-        weir_tvalue_dict_set(&ctx, "this", relation_value(n));
+        weir_tvalue_dict_set(&ctx, "this", relation_of(tf, n));
     return ctx;
 }
 
@@ -716,7 +772,7 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
         pthread_rwlock_unlock(&t->lock);
         json_decref(old);
     }
-    tf_node_resolve_relation(tf, n, &t->lock);
+    resolve_relation(tf, n);
 
     ctx = make_ctx(tf, n);
     cur = &st;
@@ -778,7 +834,9 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    weir_vec_push(&kv, relation_value(parent));
+    pthread_rwlock_rdlock(&t->lock);
+    weir_vec_push(&kv, relation_of(tf, parent));
+    pthread_rwlock_unlock(&t->lock);
     if (n->column) {
         weir_vec_push(&kn, "column_name");
         weir_vec_push(&kv, weir_tvalue_string(n->column));

@@ -33,9 +33,15 @@ for i in $(seq 1 299); do
     d=$([ $((i % 2)) -eq 0 ] && echo a || echo b)
     echo "select id from {{ ref('m$((i - 1))') }}" >p/models/$d/m$i.sql
 done
+# a model that moves itself with config(alias=...), and readers of it
+# rendered on other threads: every reader must end up at the new place
+echo "{{ config(alias='moved_here') }}select 1 as id" >p/models/a/mover.sql
+for i in $(seq 1 40); do echo "select * from {{ ref('mover') }}" >p/models/b/reader$i.sql; done
 
 run weir compile -C p
 expect_rc 0 "compile succeeds"
+expect_true "every reader of a moved model reads its new place" \
+    test "$(grep -l '"main"."moved_here"' p/target/compiled/mf/models/b/reader*.sql | wc -l)" -eq 40
 m=p/target/manifest.json
 check() { # check DESCRIPTION PYTHON-EXPRESSION (m: the manifest)
     expect_true "$1" python3 -c "import json,sys; m=json.load(open('$m')); sys.exit(0 if ($2) else 1)"
@@ -54,13 +60,13 @@ check "raw code with a backslash" "'\\\\ back' in $e['raw_code']"
 check "accepted_values arguments keep their types" \
     "[n for n in m['nodes'].values() if n.get('test_metadata', {}).get('name') == 'accepted_values'][0]['test_metadata']['kwargs']['values'] == [1, 2.5, 'a']"
 check "every model and test is in the manifest once" \
-    "len([k for k in m['nodes'] if k.startswith('model.')]) == 301 and len(m['nodes']) == 302"
+    "len([k for k in m['nodes'] if k.startswith('model.')]) == 342 and len(m['nodes']) == 343"
 check "nodes are in file order" \
     "list(m['nodes'])[:3] == ['model.mf.m0', 'model.mf.m10', 'model.mf.m100'] and list(m['nodes'])[-2] == 'model.mf.edge'"
 check "the parent map follows the chain" "m['parent_map']['model.mf.m299'] == ['model.mf.m298']"
 check "the child map follows the chain" "m['child_map']['model.mf.m0'] == ['model.mf.m1']"
 expect_true "every model has its compiled file" \
-    test "$(find p/target/compiled/mf/models -name 'm*.sql' | wc -l)" -eq 300
+    test "$(find p/target/compiled/mf/models -name 'm[0-9]*.sql' | wc -l)" -eq 300
 expect_true "a compiled file holds the rendered SQL" \
     grep -qF 'from "main"."m41"' p/target/compiled/mf/models/a/m42.sql
 expect_true "a generic test's SQL is under its property file" \
