@@ -448,22 +448,23 @@ static void write_compiled(weir_transform *tf, weir_tnode *n, dir_cache *dc)
 /* --- the nodes on several threads ---------------------------------------- */
 
 /*
- * Each worker takes a contiguous share of the nodes: it writes their
- * entries (each after a comma) into its own buffer and their compiled/
- * files; the shares are then written out in order, so the manifest is the
- * same whatever the thread count.
+ * Each JSON worker takes a contiguous share of the nodes and writes their
+ * entries (each after a comma) into its own buffer; the shares are then
+ * written out in order, so the manifest is the same whatever the thread
+ * count. compiled/ is written by one thread of its own: files created at
+ * once in one folder from several threads queue on the folder's lock and
+ * took longer than from one.
  */
 typedef struct node_job {
     weir_transform *tf;
     size_t from, to;
     weir_buf out[2]; /* pass 0: nodes, pass 1: sources */
+    int running;     /* on a thread of its own, to join */
 } node_job;
 
 static void *node_worker(void *p)
 {
     node_job *j = p;
-    dir_cache dc;
-    dir_cache_init(&dc);
     for (size_t i = j->from; i < j->to; i++) {
         weir_tnode *n = j->tf->nodes.items[i];
         if (!tf_cfg_bool(n, "enabled", 1))
@@ -473,15 +474,26 @@ static void *node_worker(void *p)
         jstr(b, n->unique_id);
         putch(b, ':');
         node_json(j->tf, n, b);
-        write_compiled(j->tf, n, &dc);
     }
+    return NULL;
+}
+
+static void *compiled_writer(void *p)
+{
+    weir_transform *tf = p;
+    dir_cache dc;
+    dir_cache_init(&dc);
+    for (size_t i = 0; i < tf->nodes.len; i++)
+        if (tf_cfg_bool(tf->nodes.items[i], "enabled", 1))
+            write_compiled(tf, tf->nodes.items[i], &dc);
     dir_cache_release(&dc);
     return NULL;
 }
 
+/* JSON workers: a CPU each but the one compiled_writer keeps busy. */
 static size_t worker_count(size_t nodes)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
     if (nodes < 256 || n < 2)
         return 1;
     return n > 4 ? 4 : (size_t)n;
@@ -582,7 +594,12 @@ int weir_transform_write_manifest(weir_transform *tf, weir_error *err)
     node_job *jobs = weir_xcalloc(n_jobs, sizeof(*jobs));
     pthread_t *tids = weir_xcalloc(n_jobs, sizeof(*tids));
 
-    /* the nodes first, on other threads, while this one writes the rest */
+    /* compiled/ and the nodes first, on other threads, while this one
+     * writes the rest */
+    pthread_t writer;
+    int writing = pthread_create(&writer, NULL, compiled_writer, tf) == 0;
+    if (!writing)
+        compiled_writer(tf);
     for (size_t t = 0; t < n_jobs; t++) {
         jobs[t].tf = tf;
         jobs[t].from = tf->nodes.len * t / n_jobs;
@@ -590,7 +607,9 @@ int weir_transform_write_manifest(weir_transform *tf, weir_error *err)
         weir_buf_init(&jobs[t].out[0], (jobs[t].to - jobs[t].from) * 1024);
         weir_buf_init(&jobs[t].out[1], 0);
         if (t > 0)
-            pthread_create(&tids[t], NULL, node_worker, &jobs[t]);
+            jobs[t].running = pthread_create(&tids[t], NULL, node_worker, &jobs[t]) == 0;
+        if (t > 0 && !jobs[t].running)
+            node_worker(&jobs[t]); /* no thread: do its share here */
     }
 
     weir_ts_format(weir_ts_now(), generated);
@@ -645,7 +664,10 @@ int weir_transform_write_manifest(weir_transform *tf, weir_error *err)
                       "\"unit_tests\":{}}\n");
     node_worker(&jobs[0]);
     for (size_t t = 1; t < n_jobs; t++)
-        pthread_join(tids[t], NULL);
+        if (jobs[t].running)
+            pthread_join(tids[t], NULL);
+    if (writing)
+        pthread_join(writer, NULL);
     rc = write_manifest_file(tf, &head, jobs, n_jobs, &b, err);
     for (size_t t = 0; t < n_jobs; t++) {
         weir_buf_release(&jobs[t].out[0]);
