@@ -25,14 +25,21 @@ struct tf_tpl {
     json_t **base_config;   /* per node: the config before any config() call */
     const char **names;     /* model, seed, snapshot names for suggestions */
     size_t n_names;
-    /* renders on other threads read a node's relation and 'enabled' while
-     * its own render may change them: readers take it shared, changes
-     * exclusive (each render writes only its own node) */
+    /*
+     * Renders on several threads: each writes only its own node, and reads
+     * others' through two per-node slots, so a ref() takes no lock:
+     *  - rel: the node's relation value, built once and shared by every
+     *    ref() to it (an immutable host object with atomic counts). A move
+     *    (config(alias=...)) swaps the node's strings and empties the slot
+     *    under lock held exclusive; the old value is retired, not freed,
+     *    until tf_tpl_free, so a reader that loaded it may still copy it.
+     *    Building a value reads the strings: under lock, shared.
+     *  - off: 1 when the node is disabled, set by its render after config().
+     */
     pthread_rwlock_t lock;
-    /* per node: its relation value, built once and shared by every ref()
-     * to it (values are immutable host objects with atomic counts);
-     * dropped, with the lock held exclusive, when the node moves */
     weir_tvalue **rel;
+    unsigned char *off;
+    WEIR_VEC(weir_tvalue *) retired;
     /* run_query(): one connection of its own, used by one render at a time */
     weir_engine *engine;
     weir_conn *conn;
@@ -61,7 +68,7 @@ static int resolve_ref(weir_transform *tf, const weir_args *a, weir_tnode **out,
     if (!name || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "ref() takes a model name (and optionally a package first)");
     weir_tnode *n = weir_map_get(&tf->by_name, weir_tvalue_str(name));
-    if (!n || tf_cfg_bool(n, "enabled", 1) == 0) {
+    if (!n || __atomic_load_n(&tf->tpl->off[n->index], __ATOMIC_ACQUIRE)) {
         const char *s = weir_str_suggest(weir_tvalue_str(name), tf->tpl->names, tf->tpl->n_names);
         if (s)
             return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s' (did you mean '%s'?)",
@@ -106,20 +113,23 @@ static weir_tvalue relation_value(const weir_tnode *n)
     return r;
 }
 
-/*
- * n's relation value, from the cache when it holds one. Call with the
- * render lock held (shared is enough): a move drops the entry under the
- * exclusive lock, so what is read here is current.
- */
+static int in_graph(const weir_transform *tf, const weir_tnode *n)
+{
+    return n->index < tf->nodes.len && tf->nodes.items[n->index] == n;
+}
+
+/* n's relation value, from its slot when that holds one (see struct tf_tpl). */
 static weir_tvalue relation_of(weir_transform *tf, const weir_tnode *n)
 {
-    if (n->index >= tf->nodes.len || tf->nodes.items[n->index] != n)
-        return relation_value(n); /* not in the graph (an inline query) */
+    if (!in_graph(tf, n))
+        return relation_value(n); /* an inline query */
     weir_tvalue **slot = &tf->tpl->rel[n->index];
     weir_tvalue *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (!v) {
         weir_tvalue *fresh = weir_xmalloc(sizeof(*fresh)), *seen = NULL;
+        pthread_rwlock_rdlock(&tf->tpl->lock);
         *fresh = relation_value(n);
+        pthread_rwlock_unlock(&tf->tpl->lock);
         if (__atomic_compare_exchange_n(slot, &seen, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             v = fresh;
         } else {
@@ -132,27 +142,29 @@ static weir_tvalue relation_of(weir_transform *tf, const weir_tnode *n)
     return weir_tvalue_copy(v);
 }
 
-/* Drops n's cached relation value; call with the render lock held exclusive. */
+/* Empties n's slot; call with the render lock held exclusive. */
 static void relation_forget(struct tf_tpl *t, const weir_tnode *n)
 {
-    weir_tvalue *v = t->rel[n->index];
-    t->rel[n->index] = NULL;
-    if (v) {
-        weir_tvalue_free(*v);
-        free(v);
-    }
+    weir_tvalue *v = __atomic_exchange_n(&t->rel[n->index], NULL, __ATOMIC_ACQ_REL);
+    if (v)
+        weir_vec_push(&t->retired, v);
 }
 
-/* tf_node_resolve_relation during renders: a move also drops the cached value. */
-static int resolve_relation(weir_transform *tf, weir_tnode *n)
+/*
+ * After n's config changed in its own render: its disabled flag, and its
+ * relation (a move empties its slot). Returns 1 when it moved.
+ */
+static int config_changed(weir_transform *tf, weir_tnode *n)
 {
+    if (!in_graph(tf, n))
+        return tf_node_resolve_relation(tf, n, NULL);
+    __atomic_store_n(&tf->tpl->off[n->index], (unsigned char)!tf_cfg_bool(n, "enabled", 1),
+                     __ATOMIC_RELEASE);
     if (!tf_node_resolve_relation(tf, n, &tf->tpl->lock))
         return 0;
-    if (n->index < tf->nodes.len && tf->nodes.items[n->index] == n) {
-        pthread_rwlock_wrlock(&tf->tpl->lock);
-        relation_forget(tf->tpl, n);
-        pthread_rwlock_unlock(&tf->tpl->lock);
-    }
+    pthread_rwlock_wrlock(&tf->tpl->lock);
+    relation_forget(tf->tpl, n);
+    pthread_rwlock_unlock(&tf->tpl->lock);
     return 1;
 }
 
@@ -160,12 +172,10 @@ static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
 {
     weir_transform *tf = ud;
     weir_tnode *n;
-    pthread_rwlock_rdlock(&tf->tpl->lock);
-    int rc = resolve_ref(tf, a, &n, err);
-    if (!rc)
-        *out = relation_of(tf, n);
-    pthread_rwlock_unlock(&tf->tpl->lock);
-    return rc ? WEIR_ENOTFOUND : 0;
+    if (resolve_ref(tf, a, &n, err))
+        return WEIR_ENOTFOUND;
+    *out = relation_of(tf, n);
+    return 0;
 }
 
 static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -187,27 +197,17 @@ static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
         return 0;
     }
     WEIR_UNUSED(err);
-    /* the values are converted first, so the node's config is locked
-     * only while they are merged into it */
-    WEIR_VEC(const char *) keys = WEIR_VEC_INIT;
-    WEIR_VEC(json_t *) vals = WEIR_VEC_INIT;
+    /* only this render reads or writes its node's config (others read the
+     * node's slots), so the merge needs no lock */
     for (size_t i = 0; i < a->npos; i++)
         if (weir_tvalue_kind_of(&a->pos[i]) == WEIR_TVALUE_DICT)
-            for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++) {
-                weir_vec_push(&keys, weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)));
-                weir_vec_push(&vals, weir_tvalue_to_json(weir_tvalue_dict_value_at(&a->pos[i], k)));
-            }
-    for (size_t i = 0; i < a->nkw; i++) {
-        weir_vec_push(&keys, a->kw_names[i]);
-        weir_vec_push(&vals, weir_tvalue_to_json(&a->kw[i]));
-    }
-    pthread_rwlock_wrlock(&tf->tpl->lock);
-    for (size_t i = 0; i < keys.len; i++)
-        tf_cfg_set(cur->node->config, keys.items[i], vals.items[i]);
-    pthread_rwlock_unlock(&tf->tpl->lock);
-    weir_vec_release(&keys);
-    weir_vec_release(&vals);
-    if (cur->node->kind != WEIR_NODE_SOURCE && resolve_relation(tf, cur->node))
+            for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++)
+                tf_cfg_set(cur->node->config,
+                           weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)),
+                           weir_tvalue_to_json(weir_tvalue_dict_value_at(&a->pos[i], k)));
+    for (size_t i = 0; i < a->nkw; i++)
+        tf_cfg_set(cur->node->config, a->kw_names[i], weir_tvalue_to_json(&a->kw[i]));
+    if (cur->node->kind != WEIR_NODE_SOURCE && config_changed(tf, cur->node))
         cur->node->config_set_alias = 1;
     *out = weir_tvalue_string("");
     return 0;
@@ -571,6 +571,9 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
     t->rel = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->rel));
+    t->off = weir_xcalloc(tf->nodes.len + 1, 1);
+    for (size_t i = 0; i < tf->nodes.len; i++)
+        t->off[i] = (unsigned char)!tf_cfg_bool(tf->nodes.items[i], "enabled", 1);
     t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
     for (size_t i = 0; i < tf->nodes.len; i++) {
         weir_tnode *n = tf->nodes.items[i];
@@ -648,7 +651,13 @@ void tf_tpl_free(weir_transform *tf)
         json_decref(t->base_config[i]);
         relation_forget(t, tf->nodes.items[i]);
     }
+    for (size_t i = 0; i < t->retired.len; i++) {
+        weir_tvalue_free(*t->retired.items[i]);
+        free(t->retired.items[i]);
+    }
+    weir_vec_release(&t->retired);
     free(t->rel);
+    free(t->off);
     free(t->tpls);
     free(t->base_config);
     free(t->names);
@@ -709,12 +718,10 @@ static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_tvalue
         a.npos = np;
         weir_tnode *dep = NULL;
         weir_error e = WEIR_ERROR_INIT;
-        pthread_rwlock_rdlock(&tf->tpl->lock);
         if (!strcmp(fn, "ref"))
             resolve_ref(tf, &a, &dep, &e);
         else
             resolve_source(tf, &a, &dep, &e);
-        pthread_rwlock_unlock(&tf->tpl->lock);
         weir_error_release(&e);
         if (dep)
             add_dep(n, dep->index);
@@ -765,14 +772,10 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     if (!t->base_config[n->index]) {
         t->base_config[n->index] = json_deep_copy(n->config);
     } else {
-        json_t *fresh = json_deep_copy(t->base_config[n->index]), *old;
-        pthread_rwlock_wrlock(&t->lock);
-        old = n->config;
-        n->config = fresh;
-        pthread_rwlock_unlock(&t->lock);
-        json_decref(old);
+        json_decref(n->config);
+        n->config = json_deep_copy(t->base_config[n->index]);
     }
-    resolve_relation(tf, n);
+    config_changed(tf, n);
 
     ctx = make_ctx(tf, n);
     cur = &st;
@@ -834,9 +837,7 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    pthread_rwlock_rdlock(&t->lock);
     weir_vec_push(&kv, relation_of(tf, parent));
-    pthread_rwlock_unlock(&t->lock);
     if (n->column) {
         weir_vec_push(&kn, "column_name");
         weir_vec_push(&kv, weir_tvalue_string(n->column));
