@@ -9,6 +9,8 @@
 #include "core/compat.h"
 
 #include "core/alloc.h"
+#include "core/date.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "transform/tf_int.h"
 
@@ -359,8 +361,10 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
     size_t *order = NULL;
     int rc = 0, changed = 0;
 
+    int64_t t0 = weir_monotonic_us();
     if ((rc = for_each_node(tf, render_step, &changed, err)))
         goto cleanup;
+    weir_debug("compile: rendered in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     /* a config() call that moved a model: render its readers again so their
      * ref() points at the new place (dbt resolves refs after parsing) */
     if (changed) {
@@ -385,7 +389,9 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
     if ((rc = tf_dag_order(tf, order, err)))
         goto cleanup;
     tf_dag_link_children(tf);
+    weir_debug("compile: tests and graph in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     for_each_node(tf, inline_step, NULL, err);
+    weir_debug("compile: ephemeral models inlined in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     tf->compiled = 1;
 cleanup:
     free(order);

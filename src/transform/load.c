@@ -10,6 +10,8 @@
 
 #include "config/yaml.h"
 #include "core/alloc.h"
+#include "core/date.h"
+#include "core/log.h"
 #include "core/fs.h"
 #include "core/str.h"
 #include "transform/tf_int.h"
@@ -1396,12 +1398,15 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     tf->on_run_start = hooks_of(hroot, "on-run-start");
     tf->on_run_end = hooks_of(hroot, "on-run-end");
 
+    int64_t t0 = weir_monotonic_us();
     prop_reader_start(&props, tf);
     read_sql_files(tf, &p->paths.models, WEIR_NODE_MODEL, "models", diags);
     read_seeds(tf, diags);
     read_sql_files(tf, &p->paths.snapshots, WEIR_NODE_SNAPSHOT, "snapshots", diags);
+    weir_debug("load: SQL files read in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     read_property_files(tf, &props, diags);
     prop_reader_finish(&props);
+    weir_debug("load: property files read in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     /* singular tests: .sql files under tests/ outside tests/generic */
     {
         static const char *const exts[] = { ".sql" };
