@@ -383,13 +383,8 @@ static const weir_yaml_node *config_tree(const weir_transform *tf, const char *k
 
 /* What a reader thread makes of one SQL file before its node is added. */
 typedef struct sql_prep {
-    weir_buf text;
     weir_error err;
-    char *name;
-    char *uid;
-    char **fqn;
-    size_t n_fqn;
-    json_t *config;
+    weir_tnode *node; /* not yet in the graph */
 } sql_prep;
 
 typedef struct read_job {
@@ -425,31 +420,35 @@ static char *node_name(weir_node_kind kind, const char *file, const char *text)
 static void *read_worker(void *p)
 {
     read_job *j = p;
-    weir_buf uid = WEIR_BUF_INIT;
+    weir_buf uid = WEIR_BUF_INIT, text = WEIR_BUF_INIT;
     for (size_t i = j->start; i < j->files->len; i += j->step) {
         sql_prep *sp = &j->preps[i];
         const char *file = j->files->items[i];
-        if (weir_fs_read_file(file, &sp->text, 0, &sp->err))
+        weir_buf_reset(&text);
+        if (weir_fs_read_file(file, &text, 0, &sp->err))
             continue;
-        /* the node's name, id, fqn and project-tree config are made here
-         * too: per file work that needs nothing from the other files (the
-         * project tree is only read) */
-        sp->name = node_name(j->kind, file, sp->text.ptr);
+        /* the node itself is made here too, all but its place in the
+         * graph: per file work that needs nothing from the other files
+         * (the project tree is only read) */
+        char *name = node_name(j->kind, file, text.ptr);
         weir_buf_reset(&uid);
         weir_buf_addf(&uid, "%s.%s.%s", j->kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(j->kind),
-                      j->tf->name, sp->name);
-        sp->uid = weir_buf_detach(&uid, NULL);
-        weir_tnode tmp;
-        set_fqn(&tmp, j->tf->name, file + strlen(j->dir) + 1, sp->name);
-        sp->fqn = tmp.fqn;
-        sp->n_fqn = tmp.n_fqn;
-        sp->config = json_object();
+                      j->tf->name, name);
+        weir_tnode *n = node_alloc(j->kind, name, uid.ptr, rel_path(j->tf, file));
+        n->abs_path = weir_xstrdup(file);
+        n->raw_sql = weir_buf_detach(&text, NULL);
+        set_fqn(n, j->tf->name, file + strlen(j->dir) + 1, name);
+        if (j->kind == WEIR_NODE_TEST)
+            n->test_kind = weir_xstrdup("singular");
         if (j->kind == WEIR_NODE_MODEL)
-            json_object_set_new(sp->config, "materialized", json_string("view"));
+            json_object_set_new(n->config, "materialized", json_string("view"));
         if (j->tree)
-            apply_tree(sp->config, j->tree, sp->fqn, sp->n_fqn);
+            apply_tree(n->config, j->tree, n->fqn, n->n_fqn);
+        sp->node = n;
+        free(name);
     }
     weir_buf_release(&uid);
+    weir_buf_release(&text);
     return NULL;
 }
 
@@ -481,18 +480,6 @@ static void read_all(read_job *proto)
     }
 }
 
-static void sql_prep_release(sql_prep *sp)
-{
-    weir_buf_release(&sp->text);
-    weir_error_release(&sp->err);
-    free(sp->name);
-    free(sp->uid);
-    for (size_t i = 0; i < sp->n_fqn; i++)
-        free(sp->fqn[i]);
-    free(sp->fqn);
-    json_decref(sp->config);
-}
-
 static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_node_kind kind,
                           const char *tree_key, weir_diags *diags)
 {
@@ -509,10 +496,8 @@ static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_no
             continue;
         }
         sql_prep *preps = weir_xcalloc(files.len + 1, sizeof(sql_prep));
-        for (size_t i = 0; i < files.len; i++) {
-            weir_buf_init(&preps[i].text, 0);
+        for (size_t i = 0; i < files.len; i++)
             weir_error_init(&preps[i].err);
-        }
         read_job proto = { tf, &files, dirs->items[d], kind, tree, preps, 0, 1 };
         read_all(&proto);
         for (size_t i = 0; i < files.len; i++) {
@@ -520,25 +505,15 @@ static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_no
             if (sp->err.code) {
                 weir_diags_add_error(diags, &sp->err);
                 rc = WEIR_EINVALID;
-            } else if (weir_map_get(&tf->by_id, sp->uid)) {
-                weir_diags_add(diags, WEIR_DIAG_ERROR, rel_path(tf, files.items[i]), 0, 0,
-                               "two %ss are named '%s'", weir_node_kind_name(kind), sp->name);
+            } else if (weir_map_get(&tf->by_id, sp->node->unique_id)) {
+                weir_diags_add(diags, WEIR_DIAG_ERROR, sp->node->path, 0, 0,
+                               "two %ss are named '%s'", weir_node_kind_name(kind), sp->node->name);
                 rc = WEIR_EINVALID;
+                node_free(sp->node);
             } else {
-                weir_tnode *n = tf_node_new(tf, kind, sp->name, sp->uid, rel_path(tf, files.items[i]));
-                n->abs_path = weir_xstrdup(files.items[i]);
-                n->raw_sql = weir_buf_detach(&sp->text, NULL);
-                n->fqn = sp->fqn;
-                n->n_fqn = sp->n_fqn;
-                sp->fqn = NULL;
-                sp->n_fqn = 0;
-                json_decref(n->config);
-                n->config = sp->config;
-                sp->config = NULL;
-                if (kind == WEIR_NODE_TEST)
-                    n->test_kind = weir_xstrdup("singular");
+                node_register(tf, sp->node);
             }
-            sql_prep_release(sp);
+            weir_error_release(&sp->err);
         }
         free(preps);
         weir_strvec_release(&files);
