@@ -76,6 +76,7 @@ extern const weir_command weir_cmd_seed;
 extern const weir_command weir_cmd_snapshot;
 extern const weir_command weir_cmd_build;
 extern const weir_command weir_cmd_docs;
+extern const weir_command weir_cmd_source;
 extern const weir_command weir_cmd_validate;
 extern const weir_command weir_cmd_profile;
 extern const weir_command weir_cmd_pipeline;

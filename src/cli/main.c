@@ -24,6 +24,7 @@ static const weir_command *const commands[] = {
     &weir_cmd_build,
     &weir_cmd_ls,
     &weir_cmd_docs,
+    &weir_cmd_source,
     &weir_cmd_validate,
     &weir_cmd_profile,
     &weir_cmd_pipeline,

@@ -72,7 +72,7 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         opts[no++] = (weir_option){ "fail-fast", 'x', WEIR_OPT_FLAG, &fail_fast, NULL, "stop at the first failure" };
     } else if (mode == WEIR_TF_CMD_COMPILE) {
         opts[no++] = (weir_option){ "inline", 0, WEIR_OPT_STRING, &inline_sql, "SQL", "render SQL with the project's context and print it" };
-    } else {
+    } else if (mode != WEIR_TF_CMD_FRESHNESS) {
         opts[no++] = (weir_option){ "output", 'o', WEIR_OPT_STRING, &output, "FMT", "'selector' (default), 'name', 'path' or 'json'" };
         opts[no++] = (weir_option){ "resource-type", 0, WEIR_OPT_STRING, &rtype, "TYPE", "model, seed, test, snapshot, source or all" };
     }
@@ -152,6 +152,16 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         }
         print_ls(tf, &sel, output, rtype);
         rc = WEIR_EXIT_OK;
+        goto cleanup;
+    }
+    if (mode == WEIR_TF_CMD_FRESHNESS) {
+        weir_run_summary fsum;
+        int frc = weir_transform_source_freshness(tf, e, &sel,
+                                                  weir_log_enabled(WEIR_LOG_WARN) ? stdout : NULL,
+                                                  &fsum, &err);
+        if (frc && frc != WEIR_ERROR)
+            weir_cli_error(&err);
+        rc = frc ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         goto cleanup;
     }
     if (weir_transform_write_manifest(tf, &err)) {

@@ -12,6 +12,7 @@ typedef enum {
     WEIR_TF_CMD_COMPILE,
     WEIR_TF_CMD_LS,
     WEIR_TF_CMD_DOCS,
+    WEIR_TF_CMD_FRESHNESS, /* source freshness */
     WEIR_TF_CMD_EXECUTE /* run, test, seed, snapshot, build */
 } weir_tf_cmd_mode;
 

@@ -1,6 +1,8 @@
 /*
  * fs.c: files and paths (see fs.h).
  */
+/* readdir's d_type and its DT_* names are BSD extensions in glibc */
+#define _DEFAULT_SOURCE 1
 #include "core/compat.h"
 
 #include <dirent.h>
@@ -204,13 +206,27 @@ static int list_into(const char *dir, const char *const *exts, size_t n_exts,
             continue; /* ".", "..", and hidden files */
         weir_buf_reset(&p);
         weir_path_join(&p, dir, de->d_name);
-        struct stat st;
-        if (stat(p.ptr, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
+        /* the entry's type from readdir saves a stat a file (tens of
+         * thousands in a big dbt project); links and file systems that do
+         * not fill d_type are asked */
+        int is_dir, is_reg;
+#ifdef DT_DIR
+        if (de->d_type == DT_DIR || de->d_type == DT_REG) {
+            is_dir = de->d_type == DT_DIR;
+            is_reg = !is_dir;
+        } else
+#endif
+        {
+            struct stat st;
+            if (stat(p.ptr, &st) != 0)
+                continue;
+            is_dir = S_ISDIR(st.st_mode);
+            is_reg = S_ISREG(st.st_mode);
+        }
+        if (is_dir) {
             if (recursive)
                 rc = list_into(p.ptr, exts, n_exts, recursive, out, err);
-        } else if (S_ISREG(st.st_mode) && has_ext(de->d_name, exts, n_exts)) {
+        } else if (is_reg && has_ext(de->d_name, exts, n_exts)) {
             weir_strvec_push(out, p.ptr);
         }
     }

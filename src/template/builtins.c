@@ -3025,7 +3025,7 @@ static int m_setdefault(render *r, const weir_tvalue *d, const weir_args *a, wei
     return 0;
 }
 
-enum { K_STR = 1, K_LIST = 2, K_DICT = 4 };
+enum { K_STR = 1, K_LIST = 2, K_DICT = 4, K_DT = 8 /* datetime.c's objects */ };
 
 static const struct {
     const char *name;
@@ -3055,13 +3055,17 @@ static const struct {
     { "get", K_DICT, m_get }, { "keys", K_DICT, m_keys }, { "values", K_DICT, m_values },
     { "items", K_DICT, m_items }, { "update", K_DICT, m_update }, { "pop", K_DICT, m_dpop },
     { "setdefault", K_DICT, m_setdefault },
+    { "strftime", K_DT, weir_tpl__dt_strftime }, { "isoformat", K_DT, weir_tpl__dt_isoformat },
+    { "date", K_DT, weir_tpl__dt_date }, { "replace", K_DT, weir_tpl__dt_replace },
+    { "weekday", K_DT, weir_tpl__dt_weekday }, { "isoweekday", K_DT, weir_tpl__dt_isoweekday },
+    { "total_seconds", K_DT, weir_tpl__dt_total_seconds },
 };
 
 int weir_tpl__find_method(const weir_tvalue *self, const char *name)
 {
     int k = self->kind == WEIR_TVALUE_STRING ? K_STR
             : self->kind == WEIR_TVALUE_LIST ? K_LIST
-            : self->kind == WEIR_TVALUE_DICT ? K_DICT : 0;
+            : self->kind == WEIR_TVALUE_DICT ? (weir_tpl__dt_type(self) ? K_DT : K_DICT) : 0;
     if (!k)
         return -1;
     /* tuples have only index and count */
@@ -3165,6 +3169,11 @@ int weir_tpl__builtin_global(const char *name, weir_tvalue *out)
         *out = weir_tvalue_function("dict", g_dict, NULL);
     else if (!strcmp(name, "namespace"))
         *out = weir_tvalue_function("namespace", g_namespace, NULL);
+    else if (!strcmp(name, "modules")) {
+        /* dbt's context: modules.datetime */
+        *out = weir_tvalue_namespace();
+        weir_tvalue_dict_set(out, "datetime", weir_tpl__datetime_module());
+    }
     else
         return 0;
     return 1;

@@ -382,7 +382,8 @@ int weir_tpl__getattr(render *r, const weir_tvalue *obj, const char *name, weir_
         }
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(obj));
     case WEIR_TVALUE_DICT: {
-        if (!weir_tvalue_is_namespace(obj) && !weir_tvalue_is_object(obj)) {
+        if (!weir_tvalue_is_namespace(obj) &&
+            (!weir_tvalue_is_object(obj) || weir_tpl__dt_type(obj))) {
             int m = weir_tpl__find_method(obj, name);
             if (m >= 0) {
                 *out = bound_method(obj, m);
@@ -902,6 +903,9 @@ static int binop(render *r, int op, const weir_tvalue *a, const weir_tvalue *b, 
         return repeat(r, b, ia, out, err);
     if (op == '%' && a->kind == WEIR_TVALUE_STRING)
         return weir_tpl__percent(a, b, out, err);
+    int rc = weir_tpl__dt_binop(op, a, b, out, err);
+    if (rc != WEIR_ENOTFOUND)
+        return rc;
     return weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for %s: '%s' and '%s'",
                           op_name(op), weir_tvalue_type_name(a), weir_tvalue_type_name(b));
 }
@@ -960,6 +964,8 @@ int weir_tpl__compare(const weir_tvalue *a, const weir_tvalue *b, int case_sensi
         *cmp = la < lb ? -1 : la > lb;
         return 0;
     }
+    if (weir_tpl__dt_compare(a, b, cmp))
+        return 0;
     if (a->kind == WEIR_TVALUE_UNDEFINED && b->kind == WEIR_TVALUE_UNDEFINED) {
         *cmp = 0; /* sorting by a missing attribute keeps the order */
         return 0;

@@ -44,7 +44,7 @@ weir_template_env *weir_template_env_new(void)
     weir_map_init(&env->namespaces);
     env->max_depth = 200;
     env->max_output = (size_t)64 << 20;
-    static const char *const builtins[] = { "range", "dict", "namespace" };
+    static const char *const builtins[] = { "range", "dict", "namespace", "modules" };
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(builtins); i++) {
         weir_tvalue v;
         if (weir_tpl__builtin_global(builtins[i], &v))

@@ -133,6 +133,31 @@ const char *weir_tpl__method_name(int method);
 int weir_tpl__builtin_global(const char *name, weir_tvalue *out);
 
 
+/* datetime.c: modules.datetime (datetime, date and timedelta host objects) */
+weir_tvalue weir_tpl__datetime_module(void);
+/* 0, or which of datetime (1), date (2), timedelta (3) v is. */
+int weir_tpl__dt_type(const weir_tvalue *v);
+/* a op b when either is one of them: 0 with *out set, an error, or
+ * WEIR_ENOTFOUND when the operator does not apply (err untouched). */
+int weir_tpl__dt_binop(int op, const weir_tvalue *a, const weir_tvalue *b, weir_tvalue *out,
+                       weir_error *err);
+/* 1 with *cmp set when a and b are of one of those types, else 0. */
+int weir_tpl__dt_compare(const weir_tvalue *a, const weir_tvalue *b, int *cmp);
+int weir_tpl__dt_strftime(render *r, const weir_tvalue *self, const weir_args *a,
+                          weir_tvalue *out, weir_error *err);
+int weir_tpl__dt_isoformat(render *r, const weir_tvalue *self, const weir_args *a,
+                           weir_tvalue *out, weir_error *err);
+int weir_tpl__dt_date(render *r, const weir_tvalue *self, const weir_args *a, weir_tvalue *out,
+                      weir_error *err);
+int weir_tpl__dt_replace(render *r, const weir_tvalue *self, const weir_args *a,
+                         weir_tvalue *out, weir_error *err);
+int weir_tpl__dt_weekday(render *r, const weir_tvalue *self, const weir_args *a,
+                         weir_tvalue *out, weir_error *err);
+int weir_tpl__dt_isoweekday(render *r, const weir_tvalue *self, const weir_args *a,
+                            weir_tvalue *out, weir_error *err);
+int weir_tpl__dt_total_seconds(render *r, const weir_tvalue *self, const weir_args *a,
+                               weir_tvalue *out, weir_error *err);
+
 /* eval.c: entry points used by template.c */
 int weir_tpl__render(const weir_template *t, const weir_tvalue *ctx, weir_buf *out,
                      weir_tvalue *calls, weir_error *err);

@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/map.h"
+#include "template/tpl_int.h"
 #include "template/value_int.h"
 
 static void obj_init(vobj *o, int type)
@@ -294,8 +295,15 @@ const char *weir_tvalue_type_name(const weir_tvalue *v)
     case WEIR_TVALUE_FLOAT: return "float";
     case WEIR_TVALUE_STRING: return "str";
     case WEIR_TVALUE_LIST: return weir_tvalue_is_tuple(v) ? "tuple" : "list";
-    case WEIR_TVALUE_DICT:
-        return weir_tvalue_is_namespace(v) ? "Namespace" : weir_tvalue_is_object(v) ? "object" : "dict";
+    case WEIR_TVALUE_DICT: {
+        static const char *const dt[] = { "object", "datetime.datetime", "datetime.date",
+                                           "datetime.timedelta" };
+        if (weir_tvalue_is_object(v)) {
+            int t = weir_tpl__dt_type(v);
+            return dt[t >= 0 && t <= 3 ? t : 0];
+        }
+        return weir_tvalue_is_namespace(v) ? "Namespace" : "dict";
+    }
     case WEIR_TVALUE_FUNC: return "function";
     case WEIR_TVALUE_LOOP: return "LoopContext";
     }

@@ -9,6 +9,8 @@
 #include "core/compat.h"
 
 #include "core/alloc.h"
+#include "core/date.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "transform/tf_int.h"
 
@@ -210,37 +212,34 @@ static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *s
     weir_vec_release(&eph);
 }
 
-/* --- rendering on several threads ---------------------------------------- */
+/* --- every node on several threads ---------------------------------------- */
 
-typedef struct render_job {
+typedef struct node_job node_job;
+/* Does one node's step; 0 or an error code with err set. */
+typedef int (*node_step)(node_job *j, weir_tnode *n);
+
+struct node_job {
     weir_transform *tf;
-    size_t start, step;
-    size_t failed_at;   /* index of the first node that failed, or TF_NONE */
+    node_step step;
+    size_t start, stride;
+    size_t failed_at;     /* index of the first node that failed, or TF_NONE */
     int rc;
-    int changed;
+    int changed;          /* a render moved its model (config(alias=...)) */
+    weir_buf out;         /* scratch */
+    unsigned char *seen;  /* scratch for inline_ephemeral, all zero between nodes */
     weir_error err;
-} render_job;
+};
 
-static void *render_worker(void *p)
+static void *node_worker(void *p)
 {
-    render_job *j = p;
-    weir_buf out = WEIR_BUF_INIT;
-    for (size_t i = j->start; i < j->tf->nodes.len; i += j->step) {
-        weir_tnode *n = j->tf->nodes.items[i];
-        if (!n->raw_sql || !enabled(n))
-            continue;
-        weir_buf_reset(&out);
-        if ((j->rc = tf_tpl_render_node(j->tf, n, 0, &out, &j->err))) {
+    node_job *j = p;
+    for (size_t i = j->start; i < j->tf->nodes.len; i += j->stride) {
+        weir_buf_reset(&j->out);
+        if ((j->rc = j->step(j, j->tf->nodes.items[i]))) {
             j->failed_at = i;
             break;
         }
-        free(n->rendered_sql);
-        n->rendered_sql = weir_buf_detach(&out, NULL);
-        n->compiled = 1;
-        if (n->config_set_alias)
-            j->changed = 1;
     }
-    weir_buf_release(&out);
     return NULL;
 }
 
@@ -251,31 +250,42 @@ static int cpu_count(void)
 }
 
 /*
- * Renders every enabled node with SQL, on one thread per CPU (nodes are
- * dealt round-robin). The error reported is the first node's in file
- * order, so messages do not depend on scheduling.
+ * Runs step on every node, on one thread per CPU (nodes are dealt
+ * round-robin; each step touches its own node and reads others under the
+ * render lock). The error reported is the first node's in file order, so
+ * messages do not depend on scheduling.
  */
-static int render_all(weir_transform *tf, int *changed, weir_error *err)
+static int for_each_node(weir_transform *tf, node_step step, int *changed, weir_error *err)
 {
     int threads = tf->nodes.len < 64 ? 1 : cpu_count();
-    render_job *jobs = weir_xcalloc((size_t)threads, sizeof(*jobs));
+    node_job *jobs = weir_xcalloc((size_t)threads, sizeof(*jobs));
     pthread_t *tids = weir_xcalloc((size_t)threads, sizeof(*tids));
     int rc = 0;
     size_t best = TF_NONE;
     for (int t = 0; t < threads; t++) {
         jobs[t].tf = tf;
+        jobs[t].step = step;
         jobs[t].start = (size_t)t;
-        jobs[t].step = (size_t)threads;
+        jobs[t].stride = (size_t)threads;
         jobs[t].failed_at = TF_NONE;
+        weir_buf_init(&jobs[t].out, 0);
+        jobs[t].seen = weir_xcalloc(tf->nodes.len + 1, 1);
         weir_error_init(&jobs[t].err);
-        if (t > 0)
-            pthread_create(&tids[t], NULL, render_worker, &jobs[t]);
+        if (t > 0 && pthread_create(&tids[t], NULL, node_worker, &jobs[t]) != 0)
+            jobs[t].stride = 0; /* no thread: done below on this one */
     }
-    render_worker(&jobs[0]);
-    for (int t = 1; t < threads; t++)
-        pthread_join(tids[t], NULL);
+    node_worker(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+        if (jobs[t].stride)
+            pthread_join(tids[t], NULL);
+        else {
+            jobs[t].stride = (size_t)threads;
+            node_worker(&jobs[t]);
+        }
+    }
     for (int t = 0; t < threads; t++) {
-        *changed |= jobs[t].changed;
+        if (changed)
+            *changed |= jobs[t].changed;
         if (jobs[t].rc && (best == TF_NONE || jobs[t].failed_at < best)) {
             best = jobs[t].failed_at;
             rc = jobs[t].rc;
@@ -283,10 +293,54 @@ static int render_all(weir_transform *tf, int *changed, weir_error *err)
             weir_error_move(err, &jobs[t].err);
         }
         weir_error_release(&jobs[t].err);
+        weir_buf_release(&jobs[t].out);
+        free(jobs[t].seen);
     }
     free(jobs);
     free(tids);
     return rc;
+}
+
+/* Renders a node with SQL (not generic tests, made below from their model). */
+static int render_step(node_job *j, weir_tnode *n)
+{
+    int rc;
+    if (!n->raw_sql || !enabled(n))
+        return 0;
+    if ((rc = tf_tpl_render_node(j->tf, n, 0, &j->out, &j->err)))
+        return rc;
+    free(n->rendered_sql);
+    n->rendered_sql = weir_buf_detach(&j->out, NULL);
+    n->compiled = 1;
+    if (n->config_set_alias)
+        j->changed = 1;
+    return 0;
+}
+
+/* A generic test's SQL, once every model knows where it lives. */
+static int test_step(node_job *j, weir_tnode *n)
+{
+    weir_transform *tf = j->tf;
+    int rc;
+    if (n->kind != WEIR_NODE_TEST || n->attached == TF_NONE || !enabled(n))
+        return 0;
+    if (!enabled(tf->nodes.items[n->attached])) {
+        json_object_set_new(n->config, "enabled", json_false());
+        return 0;
+    }
+    if ((rc = generic_test_sql(tf, n, &j->out, &j->err)))
+        return rc;
+    free(n->rendered_sql);
+    n->rendered_sql = weir_buf_detach(&j->out, NULL);
+    n->compiled = 1;
+    return 0;
+}
+
+static int inline_step(node_job *j, weir_tnode *n)
+{
+    if (n->compiled)
+        inline_ephemeral(j->tf, n, j->seen);
+    return 0;
 }
 
 void weir_transform_set_engine(weir_transform *tf, weir_engine *e)
@@ -305,11 +359,12 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
 {
     weir_buf out = WEIR_BUF_INIT;
     size_t *order = NULL;
-    unsigned char *seen = NULL;
     int rc = 0, changed = 0;
 
-    if ((rc = render_all(tf, &changed, err)))
+    int64_t t0 = weir_monotonic_us();
+    if ((rc = for_each_node(tf, render_step, &changed, err)))
         goto cleanup;
+    weir_debug("compile: rendered in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     /* a config() call that moved a model: render its readers again so their
      * ref() points at the new place (dbt resolves refs after parsing) */
     if (changed) {
@@ -328,35 +383,18 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
             n->rendered_sql = weir_buf_detach(&out, NULL);
         }
     }
-    for (size_t i = 0; i < tf->nodes.len; i++) {
-        weir_tnode *n = tf->nodes.items[i];
-        if (n->kind != WEIR_NODE_TEST || n->attached == TF_NONE || !enabled(n))
-            continue;
-        if (!enabled(tf->nodes.items[n->attached])) {
-            json_object_set_new(n->config, "enabled", json_false());
-            continue;
-        }
-        weir_buf_reset(&out);
-        if ((rc = generic_test_sql(tf, n, &out, err)))
-            goto cleanup;
-        free(n->rendered_sql);
-        n->rendered_sql = weir_buf_detach(&out, NULL);
-        n->compiled = 1;
-    }
+    if ((rc = for_each_node(tf, test_step, NULL, err)))
+        goto cleanup;
     order = weir_xmalloc((tf->nodes.len + 1) * sizeof(size_t));
     if ((rc = tf_dag_order(tf, order, err)))
         goto cleanup;
     tf_dag_link_children(tf);
-    seen = weir_xcalloc(tf->nodes.len + 1, 1);
-    for (size_t i = 0; i < tf->nodes.len; i++) {
-        weir_tnode *n = tf->nodes.items[i];
-        if (n->compiled)
-            inline_ephemeral(tf, n, seen);
-    }
+    weir_debug("compile: tests and graph in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
+    for_each_node(tf, inline_step, NULL, err);
+    weir_debug("compile: ephemeral models inlined in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     tf->compiled = 1;
 cleanup:
     free(order);
-    free(seen);
     weir_buf_release(&out);
     return rc;
 }

@@ -10,6 +10,8 @@
 
 #include "config/yaml.h"
 #include "core/alloc.h"
+#include "core/date.h"
+#include "core/log.h"
 #include "core/fs.h"
 #include "core/str.h"
 #include "transform/tf_int.h"
@@ -190,23 +192,36 @@ cleanup:
 
 /* --- nodes -------------------------------------------------------------- */
 
-weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
-                        const char *unique_id, const char *path)
+/* A node not yet in the graph (no index): what tf_node_new makes before adding it. */
+static weir_tnode *node_alloc(weir_node_kind kind, const char *name, const char *unique_id,
+                              const char *path)
 {
     weir_tnode *n = weir_xcalloc(1, sizeof(*n));
     n->kind = kind;
-    n->index = tf->nodes.len;
     n->name = weir_xstrdup(name);
     n->unique_id = weir_xstrdup(unique_id);
     n->path = weir_xstrdup(path ? path : "");
     n->config = json_object();
     n->columns = json_object();
     n->attached = TF_NONE;
+    return n;
+}
+
+static void node_register(weir_transform *tf, weir_tnode *n)
+{
+    n->index = tf->nodes.len;
     weir_vec_push(&tf->nodes, n);
     weir_map_put(&tf->by_id, n->unique_id, n);
-    if (kind == WEIR_NODE_MODEL || kind == WEIR_NODE_SEED || kind == WEIR_NODE_SNAPSHOT)
+    if (n->kind == WEIR_NODE_MODEL || n->kind == WEIR_NODE_SEED || n->kind == WEIR_NODE_SNAPSHOT)
         if (!weir_map_get(&tf->by_name, n->name))
             weir_map_put(&tf->by_name, n->name, n);
+}
+
+weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *name,
+                        const char *unique_id, const char *path)
+{
+    weir_tnode *n = node_alloc(kind, name, unique_id, path);
+    node_register(tf, n);
     return n;
 }
 
@@ -239,25 +254,25 @@ static void node_free(weir_tnode *n)
     free(n);
 }
 
-/* Replaces *slot with fresh (taken) unless equal; returns 1 when it changed. */
-static int swap_str(char **slot, char *fresh)
+static void swap(char **a, char **b)
 {
-    if (*slot && !strcmp(*slot, fresh)) {
-        free(fresh);
-        return 0;
-    }
-    free(*slot);
-    *slot = fresh;
-    return 1;
+    char *t = *a;
+    *a = *b;
+    *b = t;
 }
 
-int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
+static int differs(const char *old, const char *fresh)
+{
+    return !old || strcmp(old, fresh);
+}
+
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n, pthread_rwlock_t *lock)
 {
     weir_buf b = WEIR_BUF_INIT;
     const char *schema = tf_cfg_str(n, "schema");
     const char *alias = tf_cfg_str(n, "alias");
     const char *mat = tf_cfg_str(n, "materialized");
-    int changed = 0;
+    char *fs, *fa, *fr;
     if (n->kind == WEIR_NODE_SOURCE)
         return 0;
     if (n->kind == WEIR_NODE_SNAPSHOT && tf_cfg_str(n, "target_schema"))
@@ -266,13 +281,28 @@ int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n)
         weir_buf_addf(&b, "%s_%s", tf->target_schema, schema);
     else
         weir_buf_adds(&b, tf->target_schema);
-    changed |= swap_str(&n->schema, weir_buf_detach(&b, NULL));
-    changed |= swap_str(&n->alias, weir_xstrdup(alias && *alias ? alias : n->name));
+    fs = weir_buf_detach(&b, NULL);
+    fa = weir_xstrdup(alias && *alias ? alias : n->name);
     if (n->kind == WEIR_NODE_MODEL && mat && !strcmp(mat, "ephemeral"))
         weir_buf_addf(&b, "__dbt__cte__%s", n->name);
     else
-        tf_quote_relation(&b, n->schema, n->alias);
-    changed |= swap_str(&n->relation, weir_buf_detach(&b, NULL));
+        tf_quote_relation(&b, fs, fa);
+    fr = weir_buf_detach(&b, NULL);
+    /* only this node's render writes its relation, so reading it here
+     * needs no lock; the other renders read it, so a change takes one */
+    int changed = differs(n->schema, fs) || differs(n->alias, fa) || differs(n->relation, fr);
+    if (changed) {
+        if (lock)
+            pthread_rwlock_wrlock(lock);
+        swap(&n->schema, &fs);
+        swap(&n->alias, &fa);
+        swap(&n->relation, &fr);
+        if (lock)
+            pthread_rwlock_unlock(lock);
+    }
+    free(fs);
+    free(fa);
+    free(fr);
     return changed;
 }
 
@@ -351,40 +381,103 @@ static const weir_yaml_node *config_tree(const weir_transform *tf, const char *k
 
 /* --- reading many files at once ------------------------------------------ */
 
+/* What a reader thread makes of one SQL file before its node is added. */
+typedef struct sql_prep {
+    weir_error err;
+    weir_tnode *node; /* not yet in the graph */
+} sql_prep;
+
 typedef struct read_job {
+    const weir_transform *tf;
     const weir_strvec *files;
-    weir_buf *texts;
-    weir_error *errs;
+    const char *dir;
+    weir_node_kind kind;
+    const weir_yaml_node *tree;
+    sql_prep *preps;
     size_t start, step;
 } read_job;
+
+/* A snapshot file names its snapshot in its block; else the file's name. */
+static char *node_name(weir_node_kind kind, const char *file, const char *text)
+{
+    if (kind == WEIR_NODE_SNAPSHOT) {
+        const char *s = strstr(text, "{%");
+        const char *kw = s ? strstr(s, "snapshot") : NULL;
+        if (kw) {
+            kw += 8;
+            while (*kw == ' ' || *kw == '\t')
+                kw++;
+            const char *e = kw;
+            while (isalnum((unsigned char)*e) || *e == '_')
+                e++;
+            if (e > kw)
+                return weir_xstrndup(kw, (size_t)(e - kw));
+        }
+    }
+    return strip_ext(weir_path_basename(file));
+}
 
 static void *read_worker(void *p)
 {
     read_job *j = p;
-    for (size_t i = j->start; i < j->files->len; i += j->step)
-        weir_fs_read_file(j->files->items[i], &j->texts[i], 0, &j->errs[i]);
+    weir_buf uid = WEIR_BUF_INIT, text = WEIR_BUF_INIT;
+    for (size_t i = j->start; i < j->files->len; i += j->step) {
+        sql_prep *sp = &j->preps[i];
+        const char *file = j->files->items[i];
+        weir_buf_reset(&text);
+        if (weir_fs_read_file(file, &text, 0, &sp->err))
+            continue;
+        /* the node itself is made here too, all but its place in the
+         * graph: per file work that needs nothing from the other files
+         * (the project tree is only read) */
+        char *name = node_name(j->kind, file, text.ptr);
+        weir_buf_reset(&uid);
+        weir_buf_addf(&uid, "%s.%s.%s", j->kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(j->kind),
+                      j->tf->name, name);
+        weir_tnode *n = node_alloc(j->kind, name, uid.ptr, rel_path(j->tf, file));
+        n->abs_path = weir_xstrdup(file);
+        n->raw_sql = weir_buf_detach(&text, NULL);
+        set_fqn(n, j->tf->name, file + strlen(j->dir) + 1, name);
+        if (j->kind == WEIR_NODE_TEST)
+            n->test_kind = weir_xstrdup("singular");
+        if (j->kind == WEIR_NODE_MODEL)
+            json_object_set_new(n->config, "materialized", json_string("view"));
+        if (j->tree)
+            apply_tree(n->config, j->tree, n->fqn, n->n_fqn);
+        sp->node = n;
+        free(name);
+    }
+    weir_buf_release(&uid);
+    weir_buf_release(&text);
     return NULL;
 }
 
 /*
- * Reads every file of files into texts[i] (errors into errs[i]) on a few
- * threads: on a cold cache, a project of 100,000 models waits on the disk
- * far longer than it computes, and several reads in flight cut the wait.
+ * Reads and prepares every file of files on a few threads: on a cold
+ * cache, a project of 100,000 models waits on the disk far longer than it
+ * computes, and several reads in flight cut the wait.
  */
-static void read_all(const weir_strvec *files, weir_buf *texts, weir_error *errs)
+static void read_all(read_job *proto)
 {
     enum { READERS = 4 };
-    size_t threads = files->len < 256 ? 1 : READERS;
+    size_t threads = proto->files->len < 256 ? 1 : READERS;
     read_job jobs[READERS];
     pthread_t tids[READERS];
+    int started[READERS] = { 0 };
     for (size_t t = 0; t < threads; t++) {
-        jobs[t] = (read_job){ files, texts, errs, t, threads };
+        jobs[t] = *proto;
+        jobs[t].start = t;
+        jobs[t].step = threads;
         if (t > 0)
-            pthread_create(&tids[t], NULL, read_worker, &jobs[t]);
+            started[t] = pthread_create(&tids[t], NULL, read_worker, &jobs[t]) == 0;
     }
     read_worker(&jobs[0]);
-    for (size_t t = 1; t < threads; t++)
-        pthread_join(tids[t], NULL);
+    for (size_t t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            read_worker(&jobs[t]);
+    }
 }
 
 static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_node_kind kind,
@@ -402,66 +495,27 @@ static int read_sql_files(weir_transform *tf, const weir_pathlist *dirs, weir_no
             rc = WEIR_EINVALID;
             continue;
         }
-        weir_buf *texts = weir_xcalloc(files.len + 1, sizeof(weir_buf));
-        weir_error *errs = weir_xcalloc(files.len + 1, sizeof(weir_error));
+        sql_prep *preps = weir_xcalloc(files.len + 1, sizeof(sql_prep));
+        for (size_t i = 0; i < files.len; i++)
+            weir_error_init(&preps[i].err);
+        read_job proto = { tf, &files, dirs->items[d], kind, tree, preps, 0, 1 };
+        read_all(&proto);
         for (size_t i = 0; i < files.len; i++) {
-            weir_buf_init(&texts[i], 0);
-            weir_error_init(&errs[i]);
-        }
-        read_all(&files, texts, errs);
-        for (size_t i = 0; i < files.len; i++) {
-            weir_buf text = texts[i], uid = WEIR_BUF_INIT;
-            char *name = strip_ext(weir_path_basename(files.items[i]));
-            const char *in_folder = files.items[i] + strlen(dirs->items[d]) + 1;
-            if (errs[i].code) {
-                weir_diags_add_error(diags, &errs[i]);
-                weir_error_release(&errs[i]);
-                weir_buf_release(&text);
+            sql_prep *sp = &preps[i];
+            if (sp->err.code) {
+                weir_diags_add_error(diags, &sp->err);
                 rc = WEIR_EINVALID;
-                free(name);
-                continue;
-            }
-            if (kind == WEIR_NODE_SNAPSHOT) {
-                /* a snapshot file names its snapshot in the block; keep the file's */
-                const char *s = strstr(text.ptr, "{%");
-                const char *kw = s ? strstr(s, "snapshot") : NULL;
-                if (kw) {
-                    kw += 8;
-                    while (*kw == ' ' || *kw == '\t')
-                        kw++;
-                    const char *e = kw;
-                    while (isalnum((unsigned char)*e) || *e == '_')
-                        e++;
-                    if (e > kw) {
-                        free(name);
-                        name = weir_xstrndup(kw, (size_t)(e - kw));
-                    }
-                }
-            }
-            weir_buf_addf(&uid, "%s.%s.%s", kind == WEIR_NODE_TEST ? "test" : weir_node_kind_name(kind),
-                          tf->name, name);
-            if (weir_map_get(&tf->by_id, uid.ptr)) {
-                weir_diags_add(diags, WEIR_DIAG_ERROR, rel_path(tf, files.items[i]), 0, 0,
-                               "two %ss are named '%s'", weir_node_kind_name(kind), name);
+            } else if (weir_map_get(&tf->by_id, sp->node->unique_id)) {
+                weir_diags_add(diags, WEIR_DIAG_ERROR, sp->node->path, 0, 0,
+                               "two %ss are named '%s'", weir_node_kind_name(kind), sp->node->name);
                 rc = WEIR_EINVALID;
+                node_free(sp->node);
             } else {
-                weir_tnode *n = tf_node_new(tf, kind, name, uid.ptr, rel_path(tf, files.items[i]));
-                n->abs_path = weir_xstrdup(files.items[i]);
-                n->raw_sql = weir_buf_detach(&text, NULL);
-                set_fqn(n, tf->name, in_folder, name);
-                if (kind == WEIR_NODE_TEST)
-                    n->test_kind = weir_xstrdup("singular");
-                if (kind == WEIR_NODE_MODEL)
-                    json_object_set_new(n->config, "materialized", json_string("view"));
-                if (tree)
-                    apply_tree(n->config, tree, n->fqn, n->n_fqn);
+                node_register(tf, sp->node);
             }
-            free(name);
-            weir_buf_release(&text);
-            weir_buf_release(&uid);
+            weir_error_release(&sp->err);
         }
-        free(texts); /* each text was moved out above */
-        free(errs);
+        free(preps);
         weir_strvec_release(&files);
         weir_error_release(&err);
     }
@@ -562,14 +616,63 @@ static int cmp_key(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
-                             const weir_yaml_node *spec, const char *file, weir_diags *diags)
+/*
+ * Generic tests of property files are made in two steps. The first needs
+ * only the YAML: the test's kind, arguments, own config, name and a node
+ * not yet in the graph. The property-file thread takes it for every test
+ * of a file ahead of this one (prep_file_tests), which then links each node
+ * in file order (add_generic_test): the id checked against the others, the
+ * model attached, and what depends on the model's config.
+ */
+enum { PREP_NODE, PREP_NONE, PREP_BAD };
+
+typedef struct test_prep {
+    const weir_yaml_node *spec;
+    int state;          /* PREP_NODE, PREP_NONE (nothing to add), PREP_BAD (not a test) */
+    json_t *cfg;        /* the test's own config */
+    weir_tnode *node;   /* PREP_NODE: not yet in the graph */
+} test_prep;
+
+struct test_preps {
+    WEIR_VEC(test_prep) items;
+    size_t cursor;      /* the next one add_generic_test may take */
+};
+
+static void test_prep_release(test_prep *tp)
+{
+    json_decref(tp->cfg);
+    tp->cfg = NULL;
+    if (tp->node)
+        node_free(tp->node);
+    tp->node = NULL;
+}
+
+static void test_preps_release(struct test_preps *ps)
+{
+    for (size_t i = ps->cursor; i < ps->items.len; i++)
+        test_prep_release(&ps->items.items[i]);
+    weir_vec_release(&ps->items);
+    ps->cursor = 0;
+}
+
+/*
+ * The first step for spec, a test of the model, seed or snapshot
+ * parent_name or of the source table source_name.table_name (then
+ * parent_name is NULL), on column (NULL: the node).
+ */
+static void test_prepare(const char *project, const char *parent_name, const char *source_name,
+                         const char *table_name, const char *column, const weir_yaml_node *spec,
+                         const char *file, test_prep *tp)
 {
     const char *kind = NULL;
     const weir_yaml_node *args = NULL;
     weir_buf name = WEIR_BUF_INIT, uid = WEIR_BUF_INIT;
     json_t *jargs = json_object(), *cfg = json_object();
 
+    tp->spec = spec;
+    tp->state = PREP_NONE;
+    tp->cfg = NULL;
+    tp->node = NULL;
     if (spec->kind == WEIR_YAML_SCALAR) {
         kind = spec->text;
     } else if (spec->kind == WEIR_YAML_MAPPING && spec->n_pairs >= 1) {
@@ -584,7 +687,7 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
             }
         }
     } else {
-        weir_yaml_error(diags, spec, "expected a test name or a mapping of one test to its arguments");
+        tp->state = PREP_BAD;
         goto cleanup;
     }
     if (!kind)
@@ -623,13 +726,13 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
         goto named;
     }
     weir_buf_addf(&name, "%s_", kind);
-    if (parent->kind == WEIR_NODE_SOURCE) {
+    if (!parent_name) {
         weir_buf_adds(&name, "source_");
-        add_clean(&name, parent->source_name);
+        add_clean(&name, source_name);
         weir_buf_addch(&name, '_');
-        add_clean(&name, parent->table_name);
+        add_clean(&name, table_name);
     } else {
-        add_clean(&name, parent->name);
+        add_clean(&name, parent_name);
     }
     if (column) {
         weir_buf_addch(&name, '_');
@@ -669,33 +772,24 @@ static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char 
 named:
     if (name.len > 120)
         weir_buf_truncate(&name, 120);
-    weir_buf_addf(&uid, "test.%s.%s", tf->name, name.ptr);
-    for (int dup = 2; weir_map_get(&tf->by_id, uid.ptr); dup++) {
-        weir_buf_reset(&uid);
-        weir_buf_addf(&uid, "test.%s.%s_%d", tf->name, name.ptr, dup);
-    }
-    weir_tnode *t = tf_node_new(tf, WEIR_NODE_TEST, name.ptr, uid.ptr, file);
+    weir_buf_addf(&uid, "test.%s.%s", project, name.ptr);
+    weir_tnode *t = node_alloc(WEIR_NODE_TEST, name.ptr, uid.ptr, file);
     t->test_kind = weir_xstrdup(kind);
     t->column = column ? weir_xstrdup(column) : NULL;
     t->test_args = jargs;
     jargs = NULL;
-    t->attached = parent->index;
-    weir_vec_push(&t->deps, parent->index);
     t->fqn = weir_xcalloc(2, sizeof(char *));
-    t->fqn[0] = weir_xstrdup(tf->name);
+    t->fqn[0] = weir_xstrdup(project);
     t->fqn[1] = weir_xstrdup(name.ptr);
     t->n_fqn = 2;
-    /* project tree `tests:` first, then the test's own config */
-    const weir_yaml_node *tree = config_tree(tf, "tests");
-    if (!tree)
-        tree = config_tree(tf, "data_tests");
-    if (tree)
-        apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
-    json_object_update(t->config, cfg);
-    /* tags of the model are the test's too, as in dbt */
-    json_t *ptags = json_object_get(parent->config, "tags");
-    if (ptags)
-        tf_cfg_set(t->config, "tags", json_deep_copy(ptags));
+    tp->state = PREP_NODE;
+    tp->node = t;
+    /* most tests have no config of their own: drop it here, as memory a
+     * thread allocated costs a lock of its arena when another frees it */
+    if (json_object_size(cfg)) {
+        tp->cfg = cfg;
+        cfg = NULL;
+    }
 cleanup:
     json_decref(jargs);
     json_decref(cfg);
@@ -703,25 +797,88 @@ cleanup:
     weir_buf_release(&uid);
 }
 
-static void read_tests_list(weir_transform *tf, weir_tnode *parent, const char *column,
-                            const weir_yaml_node *owner, const char *file, weir_diags *diags)
+/* The second step: links the test into the graph under parent. */
+static void test_link(weir_transform *tf, weir_tnode *parent, test_prep *tp)
 {
-    const char *keys[] = { "tests", "data_tests" };
+    weir_tnode *t = tp->node;
+    tp->node = NULL;
+    if (weir_map_get(&tf->by_id, t->unique_id)) {
+        weir_buf uid = WEIR_BUF_INIT;
+        for (int dup = 2;; dup++) {
+            weir_buf_reset(&uid);
+            weir_buf_addf(&uid, "test.%s.%s_%d", tf->name, t->name, dup);
+            if (!weir_map_get(&tf->by_id, uid.ptr))
+                break;
+        }
+        free(t->unique_id);
+        t->unique_id = weir_buf_detach(&uid, NULL);
+    }
+    node_register(tf, t);
+    t->attached = parent->index;
+    weir_vec_push(&t->deps, parent->index);
+    /* project tree `tests:` first, then the test's own config */
+    const weir_yaml_node *tree = config_tree(tf, "tests");
+    if (!tree)
+        tree = config_tree(tf, "data_tests");
+    if (tree)
+        apply_tree(t->config, tree, parent->fqn, parent->n_fqn);
+    if (tp->cfg)
+        json_object_update(t->config, tp->cfg);
+    /* tags of the model are the test's too, as in dbt */
+    json_t *ptags = json_object_get(parent->config, "tags");
+    if (ptags)
+        tf_cfg_set(t->config, "tags", json_deep_copy(ptags));
+}
+
+static void add_generic_test(weir_transform *tf, weir_tnode *parent, const char *column,
+                             const weir_yaml_node *spec, const char *file, weir_diags *diags,
+                             struct test_preps *preps)
+{
+    test_prep local, *tp = NULL;
+    /* the thread's preparations skip nothing this walk takes, so the one
+     * for spec is ahead; those passed over belong to entries left out */
+    while (preps && preps->cursor < preps->items.len && !tp) {
+        test_prep *x = &preps->items.items[preps->cursor++];
+        if (x->spec == spec)
+            tp = x;
+        else
+            test_prep_release(x);
+    }
+    if (!tp) {
+        tp = &local;
+        if (parent->kind == WEIR_NODE_SOURCE)
+            test_prepare(tf->name, NULL, parent->source_name, parent->table_name, column, spec, file, tp);
+        else
+            test_prepare(tf->name, parent->name, NULL, NULL, column, spec, file, tp);
+    }
+    if (tp->state == PREP_BAD)
+        weir_yaml_error(diags, spec, "expected a test name or a mapping of one test to its arguments");
+    else if (tp->state == PREP_NODE)
+        test_link(tf, parent, tp);
+    test_prep_release(tp);
+}
+
+static const char *const test_keys[] = { "tests", "data_tests" };
+
+static void read_tests_list(weir_transform *tf, weir_tnode *parent, const char *column,
+                            const weir_yaml_node *owner, const char *file, weir_diags *diags,
+                            struct test_preps *preps)
+{
     for (size_t k = 0; k < 2; k++) {
-        const weir_yaml_node *list = weir_yaml_map_get(owner, keys[k]);
+        const weir_yaml_node *list = weir_yaml_map_get(owner, test_keys[k]);
         if (!list || weir_yaml_is_null(list))
             continue;
         if (list->kind != WEIR_YAML_SEQUENCE) {
-            weir_yaml_error(diags, list, "expected a list of tests for '%s'", keys[k]);
+            weir_yaml_error(diags, list, "expected a list of tests for '%s'", test_keys[k]);
             continue;
         }
         for (size_t i = 0; i < list->n_items; i++)
-            add_generic_test(tf, parent, column, list->items[i], file, diags);
+            add_generic_test(tf, parent, column, list->items[i], file, diags, preps);
     }
 }
 
 static void read_columns(weir_transform *tf, weir_tnode *n, const weir_yaml_node *entry,
-                         const char *file, weir_diags *diags)
+                         const char *file, weir_diags *diags, struct test_preps *preps)
 {
     const weir_yaml_node *cols = weir_yaml_map_get(entry, "columns");
     if (!cols || cols->kind != WEIR_YAML_SEQUENCE)
@@ -740,12 +897,78 @@ static void read_columns(weir_transform *tf, weir_tnode *n, const weir_yaml_node
         const char *dt = scalar(weir_yaml_map_get(c, "data_type"));
         json_object_set_new(col, "data_type", dt ? json_string(dt) : json_null());
         json_object_set_new(n->columns, cname, col);
-        read_tests_list(tf, n, cname, c, file, diags);
+        read_tests_list(tf, n, cname, c, file, diags, preps);
+    }
+}
+
+/* --- the first step on the property-file thread: the same walk, YAML only --- */
+
+static void prep_tests_of(const char *project, const char *pname, const char *sname,
+                          const char *tname, const char *column, const weir_yaml_node *owner,
+                          const char *file, struct test_preps *out)
+{
+    for (size_t k = 0; k < 2; k++) {
+        const weir_yaml_node *list = weir_yaml_map_get(owner, test_keys[k]);
+        if (!list || list->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t i = 0; i < list->n_items; i++) {
+            test_prep tp;
+            test_prepare(project, pname, sname, tname, column, list->items[i], file, &tp);
+            weir_vec_push(&out->items, tp);
+        }
+    }
+}
+
+static void prep_columns(const char *project, const char *pname, const char *sname,
+                         const char *tname, const weir_yaml_node *entry, const char *file,
+                         struct test_preps *out)
+{
+    const weir_yaml_node *cols = weir_yaml_map_get(entry, "columns");
+    if (!cols || cols->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < cols->n_items; i++) {
+        const char *cname = scalar(weir_yaml_map_get(cols->items[i], "name"));
+        if (cname)
+            prep_tests_of(project, pname, sname, tname, cname, cols->items[i], file, out);
+    }
+}
+
+static void prep_file_tests(const char *project, const weir_yaml_node *root, const char *file,
+                            struct test_preps *out)
+{
+    static const char *const lists[] = { "models", "seeds", "snapshots" };
+    for (size_t l = 0; l < 3; l++) {
+        const weir_yaml_node *list = weir_yaml_map_get(root, lists[l]);
+        if (!list || list->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t i = 0; i < list->n_items; i++) {
+            const char *name = scalar(weir_yaml_map_get(list->items[i], "name"));
+            if (!name)
+                continue;
+            prep_columns(project, name, NULL, NULL, list->items[i], file, out);
+            prep_tests_of(project, name, NULL, NULL, NULL, list->items[i], file, out);
+        }
+    }
+    const weir_yaml_node *sources = weir_yaml_map_get(root, "sources");
+    if (!sources || sources->kind != WEIR_YAML_SEQUENCE)
+        return;
+    for (size_t i = 0; i < sources->n_items; i++) {
+        const char *sname = scalar(weir_yaml_map_get(sources->items[i], "name"));
+        const weir_yaml_node *tables = weir_yaml_map_get(sources->items[i], "tables");
+        if (!sname || !tables || tables->kind != WEIR_YAML_SEQUENCE)
+            continue;
+        for (size_t t = 0; t < tables->n_items; t++) {
+            const char *tname = scalar(weir_yaml_map_get(tables->items[t], "name"));
+            if (!tname)
+                continue;
+            prep_columns(project, NULL, sname, tname, tables->items[t], file, out);
+            prep_tests_of(project, NULL, sname, tname, NULL, tables->items[t], file, out);
+        }
     }
 }
 
 static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_yaml_node *list,
-                            const char *file, weir_diags *diags)
+                            const char *file, weir_diags *diags, struct test_preps *preps)
 {
     if (!list || list->kind != WEIR_YAML_SEQUENCE)
         return;
@@ -773,13 +996,13 @@ static void read_node_props(weir_transform *tf, weir_node_kind kind, const weir_
         if (cfg && cfg->kind == WEIR_YAML_MAPPING)
             for (size_t j = 0; j < cfg->n_pairs; j++)
                 tf_cfg_set(n->config, cfg->pairs[j].key->text, yaml_to_json(cfg->pairs[j].value));
-        read_columns(tf, n, e, file, diags);
-        read_tests_list(tf, n, NULL, e, file, diags);
+        read_columns(tf, n, e, file, diags, preps);
+        read_tests_list(tf, n, NULL, e, file, diags, preps);
     }
 }
 
 static void read_sources(weir_transform *tf, const weir_yaml_node *list, const char *file,
-                         weir_diags *diags)
+                         weir_diags *diags, struct test_preps *preps)
 {
     if (!list || list->kind != WEIR_YAML_SEQUENCE)
         return;
@@ -835,8 +1058,8 @@ static void read_sources(weir_transform *tf, const weir_yaml_node *list, const c
                 if (lat)
                     json_object_set_new(n->config, "loaded_at_field", yaml_to_json(lat));
                 weir_map_put(&tf->sources, n->name, n);
-                read_columns(tf, n, te, file, diags);
-                read_tests_list(tf, n, NULL, te, file, diags);
+                read_columns(tf, n, te, file, diags, preps);
+                read_tests_list(tf, n, NULL, te, file, diags, preps);
             }
             weir_buf_release(&key);
             weir_buf_release(&uid);
@@ -887,43 +1110,178 @@ static void read_docs_md(weir_transform *tf, const char *text)
     }
 }
 
-static int read_property_files(weir_transform *tf, weir_diags *diags)
+/*
+ * Property files are listed, read and parsed on a thread of their own while
+ * this one reads the SQL files; nodes are made from them here, in file
+ * order, so names, numbering and messages do not depend on timing. The
+ * parser stays at most AHEAD files in front, which bounds the parsed trees
+ * held at once in a project of hundreds of property files.
+ */
+enum { AHEAD = 8 };
+
+typedef struct prop_file {
+    char *path;
+    int is_md;
+    int rc;             /* the YAML load's result */
+    weir_buf text;      /* a .md file's text */
+    weir_yaml_doc doc;  /* a .yml file's tree */
+    weir_diags diags;   /* the parser's messages, added in file order */
+    struct test_preps preps; /* its generic tests, first step */
+} prop_file;
+
+typedef struct prop_reader {
+    weir_transform *tf;
+    WEIR_VEC(prop_file *) files;
+    pthread_t tid;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t listed;      /* files.len is final once set */
+    size_t parsed;      /* files[0..parsed) are ready */
+    size_t consumed;    /* files[0..consumed) were taken */
+    size_t ahead;       /* how far the parser may run in front */
+    int list_done;
+} prop_reader;
+
+static void *prop_worker(void *p)
 {
+    prop_reader *r = p;
     static const char *const exts[] = { ".yml", ".yaml", ".md" };
+    const weir_transform *tf = r->tf;
     const weir_pathlist *lists[] = { &tf->project->paths.models, &tf->project->paths.seeds,
                                      &tf->project->paths.snapshots };
-    int rc = 0;
-    for (size_t l = 0; l < 3; l++) {
+    weir_strvec all = WEIR_VEC_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    for (size_t l = 0; l < 3; l++)
         for (size_t d = 0; d < lists[l]->len; d++) {
-            weir_strvec files = WEIR_VEC_INIT;
-            weir_error err = WEIR_ERROR_INIT;
-            weir_fs_list(lists[l]->items[d], exts, 3, 1, &files, &err);
-            for (size_t i = 0; i < files.len; i++) {
-                const char *rel = rel_path(tf, files.items[i]);
-                if (weir_str_ends_with(rel, ".md")) {
-                    weir_buf text = WEIR_BUF_INIT;
-                    if (!weir_fs_read_file(files.items[i], &text, 0, &err))
-                        read_docs_md(tf, text.ptr);
-                    weir_error_clear(&err);
-                    weir_buf_release(&text);
-                    continue;
-                }
-                weir_yaml_doc doc = WEIR_YAML_DOC_INIT;
-                if (weir_yaml_load_file(&doc, files.items[i], rel, NULL, diags) || !doc.root) {
-                    rc = WEIR_EINVALID;
-                    weir_yaml_doc_release(&doc);
-                    continue;
-                }
-                const weir_yaml_node *r = doc.root;
-                read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags);
-                read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags);
-                read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags);
-                read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags);
-                weir_yaml_doc_release(&doc);
-            }
-            weir_strvec_release(&files);
-            weir_error_release(&err);
+            weir_fs_list(lists[l]->items[d], exts, 3, 1, &all, &err);
+            weir_error_clear(&err);
         }
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < all.len; i++) {
+        prop_file *f = weir_xcalloc(1, sizeof(*f));
+        f->path = weir_xstrdup(all.items[i]);
+        f->is_md = weir_str_ends_with(f->path, ".md");
+        weir_buf_init(&f->text, 0);
+        f->doc = (weir_yaml_doc)WEIR_YAML_DOC_INIT;
+        weir_diags_init(&f->diags);
+        weir_vec_push(&r->files, f);
+    }
+    r->list_done = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    weir_strvec_release(&all);
+
+    for (size_t i = 0; i < r->files.len; i++) {
+        prop_file *f = r->files.items[i];
+        pthread_mutex_lock(&r->mu);
+        while (i >= r->consumed + r->ahead)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+        if (f->is_md) {
+            weir_fs_read_file(f->path, &f->text, 0, &err);
+            weir_error_clear(&err);
+        } else {
+            f->rc = weir_yaml_load_file(&f->doc, f->path, rel_path(tf, f->path), NULL, &f->diags);
+            if (!f->rc && f->doc.root)
+                prep_file_tests(tf->name, f->doc.root, rel_path(tf, f->path), &f->preps);
+        }
+        pthread_mutex_lock(&r->mu);
+        r->parsed = i + 1;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    weir_error_release(&err);
+    return NULL;
+}
+
+static void prop_reader_start(prop_reader *r, weir_transform *tf)
+{
+    memset(r, 0, sizeof(*r));
+    r->tf = tf;
+    r->ahead = AHEAD;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    r->running = pthread_create(&r->tid, NULL, prop_worker, r) == 0;
+    if (!r->running) {
+        r->ahead = (size_t)-1 / 2; /* no thread: read them all now */
+        prop_worker(r);
+    }
+}
+
+/* The next file in order, waiting for it; NULL after the last. */
+static prop_file *prop_reader_next(prop_reader *r)
+{
+    prop_file *f = NULL;
+    pthread_mutex_lock(&r->mu);
+    while (!r->list_done || (r->consumed < r->files.len && r->parsed <= r->consumed))
+        pthread_cond_wait(&r->cv, &r->mu);
+    if (r->consumed < r->files.len)
+        f = r->files.items[r->consumed++];
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return f;
+}
+
+static void prop_file_free(prop_file *f)
+{
+    test_preps_release(&f->preps);
+    free(f->path);
+    weir_buf_release(&f->text);
+    weir_yaml_doc_release(&f->doc);
+    weir_diags_release(&f->diags);
+    free(f);
+}
+
+/* Waits for the reader and frees what was not taken (after an error). */
+static void prop_reader_finish(prop_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->ahead = (size_t)-1 / 2; /* let the parser run to its end */
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    if (r->running)
+        pthread_join(r->tid, NULL);
+    r->running = 0;
+    for (size_t i = 0; i < r->files.len; i++)
+        if (r->files.items[i])
+            prop_file_free(r->files.items[i]);
+    weir_vec_release(&r->files);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+}
+
+/* Moves the messages of from to the end of to. */
+static void diags_move(weir_diags *to, weir_diags *from)
+{
+    for (size_t i = 0; i < from->list.len; i++)
+        weir_vec_push(&to->list, from->list.items[i]);
+    to->errors += from->errors;
+    to->warnings += from->warnings;
+    from->list.len = 0;
+    from->errors = from->warnings = 0;
+}
+
+static int read_property_files(weir_transform *tf, prop_reader *pr, weir_diags *diags)
+{
+    int rc = 0;
+    prop_file *f;
+    while ((f = prop_reader_next(pr))) {
+        const char *rel = rel_path(tf, f->path);
+        pr->files.items[pr->consumed - 1] = NULL; /* this one is ours now */
+        diags_move(diags, &f->diags);
+        if (f->is_md) {
+            read_docs_md(tf, f->text.ptr);
+        } else if (f->rc || !f->doc.root) {
+            rc = WEIR_EINVALID;
+        } else {
+            const weir_yaml_node *r = f->doc.root;
+            read_node_props(tf, WEIR_NODE_MODEL, weir_yaml_map_get(r, "models"), rel, diags, &f->preps);
+            read_node_props(tf, WEIR_NODE_SEED, weir_yaml_map_get(r, "seeds"), rel, diags, &f->preps);
+            read_node_props(tf, WEIR_NODE_SNAPSHOT, weir_yaml_map_get(r, "snapshots"), rel, diags, &f->preps);
+            read_sources(tf, weir_yaml_map_get(r, "sources"), rel, diags, &f->preps);
+        }
+        prop_file_free(f);
     }
     return rc;
 }
@@ -946,6 +1304,33 @@ static json_t *hooks_of(const weir_yaml_node *root, const char *key)
     return v;
 }
 
+typedef struct resolve_job {
+    weir_transform *tf;
+    size_t from, to;
+} resolve_job;
+
+static void *resolve_worker(void *p)
+{
+    resolve_job *j = p;
+    for (size_t i = j->from; i < j->to; i++)
+        tf_node_resolve_relation(j->tf, j->tf->nodes.items[i], NULL);
+    return NULL;
+}
+
+/* Every node's relation, in two halves at once: each touches only its node. */
+static void resolve_all(weir_transform *tf)
+{
+    size_t half = tf->nodes.len / 2;
+    resolve_job a = { tf, 0, half }, b = { tf, half, tf->nodes.len };
+    pthread_t tid;
+    int threaded = tf->nodes.len >= 1024 && pthread_create(&tid, NULL, resolve_worker, &b) == 0;
+    resolve_worker(&a);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else
+        resolve_worker(&b);
+}
+
 int weir_transform_load(const weir_project *p, const weir_transform_options *opts,
                         weir_transform **out, weir_diags *diags)
 {
@@ -954,6 +1339,7 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     weir_buf b = WEIR_BUF_INIT;
     weir_error err = WEIR_ERROR_INIT;
     size_t errors_before = diags->errors;
+    prop_reader props;
     int rc = 0;
 
     if (opts)
@@ -987,10 +1373,15 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
     tf->on_run_start = hooks_of(hroot, "on-run-start");
     tf->on_run_end = hooks_of(hroot, "on-run-end");
 
+    int64_t t0 = weir_monotonic_us();
+    prop_reader_start(&props, tf);
     read_sql_files(tf, &p->paths.models, WEIR_NODE_MODEL, "models", diags);
     read_seeds(tf, diags);
     read_sql_files(tf, &p->paths.snapshots, WEIR_NODE_SNAPSHOT, "snapshots", diags);
-    read_property_files(tf, diags);
+    weir_debug("load: SQL files read in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
+    read_property_files(tf, &props, diags);
+    prop_reader_finish(&props);
+    weir_debug("load: property files read in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     /* singular tests: .sql files under tests/ outside tests/generic */
     {
         static const char *const exts[] = { ".sql" };
@@ -1025,8 +1416,7 @@ int weir_transform_load(const weir_project *p, const weir_transform_options *opt
         }
     }
     read_macros(tf, diags);
-    for (size_t i = 0; i < tf->nodes.len; i++)
-        tf_node_resolve_relation(tf, tf->nodes.items[i]);
+    resolve_all(tf);
     if (diags->errors > errors_before) {
         rc = WEIR_EINVALID;
         goto cleanup;

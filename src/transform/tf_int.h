@@ -45,10 +45,11 @@ weir_tnode *tf_node_new(weir_transform *tf, weir_node_kind kind, const char *nam
                         const char *unique_id, const char *path);
 /*
  * Sets node->schema, alias and relation from its config; returns 1 when one
- * of them changed. Renders on other threads read relations: call it with
- * the render lock held once rendering has started (tpl_render.c).
+ * of them changed. Renders on other threads read relations: once rendering
+ * has started, pass the render lock, which is write-locked for the change
+ * (lock NULL: none).
  */
-int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n);
+int tf_node_resolve_relation(weir_transform *tf, weir_tnode *n, pthread_rwlock_t *lock);
 /* A config value as a string ("" keys absent: NULL). */
 const char *tf_cfg_str(const weir_tnode *n, const char *key);
 int tf_cfg_bool(const weir_tnode *n, const char *key, int dflt);

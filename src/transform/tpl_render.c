@@ -25,7 +25,21 @@ struct tf_tpl {
     json_t **base_config;   /* per node: the config before any config() call */
     const char **names;     /* model, seed, snapshot names for suggestions */
     size_t n_names;
-    pthread_mutex_t lock;   /* guards config merges of shared nodes */
+    /*
+     * Renders on several threads: each writes only its own node, and reads
+     * others' through two per-node slots, so a ref() takes no lock:
+     *  - rel: the node's relation value, built once and shared by every
+     *    ref() to it (an immutable host object with atomic counts). A move
+     *    (config(alias=...)) swaps the node's strings and empties the slot
+     *    under lock held exclusive; the old value is retired, not freed,
+     *    until tf_tpl_free, so a reader that loaded it may still copy it.
+     *    Building a value reads the strings: under lock, shared.
+     *  - off: 1 when the node is disabled, set by its render after config().
+     */
+    pthread_rwlock_t lock;
+    weir_tvalue **rel;
+    unsigned char *off;
+    WEIR_VEC(weir_tvalue *) retired;
     /* run_query(): one connection of its own, used by one render at a time */
     weir_engine *engine;
     weir_conn *conn;
@@ -54,7 +68,7 @@ static int resolve_ref(weir_transform *tf, const weir_args *a, weir_tnode **out,
     if (!name || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "ref() takes a model name (and optionally a package first)");
     weir_tnode *n = weir_map_get(&tf->by_name, weir_tvalue_str(name));
-    if (!n || tf_cfg_bool(n, "enabled", 1) == 0) {
+    if (!n || __atomic_load_n(&tf->tpl->off[n->index], __ATOMIC_ACQUIRE)) {
         const char *s = weir_str_suggest(weir_tvalue_str(name), tf->tpl->names, tf->tpl->n_names);
         if (s)
             return weir_error_set(err, WEIR_ENOTFOUND, "ref to unknown model '%s' (did you mean '%s'?)",
@@ -99,15 +113,68 @@ static weir_tvalue relation_value(const weir_tnode *n)
     return r;
 }
 
+static int in_graph(const weir_transform *tf, const weir_tnode *n)
+{
+    return n->index < tf->nodes.len && tf->nodes.items[n->index] == n;
+}
+
+/* n's relation value, from its slot when that holds one (see struct tf_tpl). */
+static weir_tvalue relation_of(weir_transform *tf, const weir_tnode *n)
+{
+    if (!in_graph(tf, n))
+        return relation_value(n); /* an inline query */
+    weir_tvalue **slot = &tf->tpl->rel[n->index];
+    weir_tvalue *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!v) {
+        weir_tvalue *fresh = weir_xmalloc(sizeof(*fresh)), *seen = NULL;
+        pthread_rwlock_rdlock(&tf->tpl->lock);
+        *fresh = relation_value(n);
+        pthread_rwlock_unlock(&tf->tpl->lock);
+        if (__atomic_compare_exchange_n(slot, &seen, fresh, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            v = fresh;
+        } else {
+            /* another render built it meanwhile */
+            weir_tvalue_free(*fresh);
+            free(fresh);
+            v = seen;
+        }
+    }
+    return weir_tvalue_copy(v);
+}
+
+/* Empties n's slot; call with the render lock held exclusive. */
+static void relation_forget(struct tf_tpl *t, const weir_tnode *n)
+{
+    weir_tvalue *v = __atomic_exchange_n(&t->rel[n->index], NULL, __ATOMIC_ACQ_REL);
+    if (v)
+        weir_vec_push(&t->retired, v);
+}
+
+/*
+ * After n's config changed in its own render: its disabled flag, and its
+ * relation (a move empties its slot). Returns 1 when it moved.
+ */
+static int config_changed(weir_transform *tf, weir_tnode *n)
+{
+    if (!in_graph(tf, n))
+        return tf_node_resolve_relation(tf, n, NULL);
+    __atomic_store_n(&tf->tpl->off[n->index], (unsigned char)!tf_cfg_bool(n, "enabled", 1),
+                     __ATOMIC_RELEASE);
+    if (!tf_node_resolve_relation(tf, n, &tf->tpl->lock))
+        return 0;
+    pthread_rwlock_wrlock(&tf->tpl->lock);
+    relation_forget(tf->tpl, n);
+    pthread_rwlock_unlock(&tf->tpl->lock);
+    return 1;
+}
+
 static int h_ref(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_transform *tf = ud;
     weir_tnode *n;
     if (resolve_ref(tf, a, &n, err))
         return WEIR_ENOTFOUND;
-    pthread_mutex_lock(&tf->tpl->lock);
-    *out = relation_value(n);
-    pthread_mutex_unlock(&tf->tpl->lock);
+    *out = relation_of(tf, n);
     return 0;
 }
 
@@ -117,15 +184,10 @@ static int h_source(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
     weir_tnode *n;
     if (resolve_source(tf, a, &n, err))
         return WEIR_ENOTFOUND;
-    *out = relation_value(n);
+    *out = relation_of(tf, n); /* sources never move */
     return 0;
 }
 
-static void merge_config_value(weir_tnode *n, const char *key, const weir_tvalue *v)
-{
-    json_t *j = weir_tvalue_to_json(v);
-    tf_cfg_set(n->config, key, j);
-}
 
 static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
@@ -135,23 +197,18 @@ static int h_config(void *ud, const weir_args *a, weir_tvalue *out, weir_error *
         return 0;
     }
     WEIR_UNUSED(err);
-    pthread_mutex_lock(&tf->tpl->lock);
-    /* configs are per node; the lock keeps json refcounts of shared
-     * values (copied from the project tree) consistent */
+    /* only this render reads or writes its node's config (others read the
+     * node's slots), so the merge needs no lock */
     for (size_t i = 0; i < a->npos; i++)
         if (weir_tvalue_kind_of(&a->pos[i]) == WEIR_TVALUE_DICT)
             for (size_t k = 0; k < weir_tvalue_dict_len(&a->pos[i]); k++)
-                merge_config_value(cur->node, weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)),
-                                   weir_tvalue_dict_value_at(&a->pos[i], k));
+                tf_cfg_set(cur->node->config,
+                           weir_tvalue_str(weir_tvalue_dict_key_at(&a->pos[i], k)),
+                           weir_tvalue_to_json(weir_tvalue_dict_value_at(&a->pos[i], k)));
     for (size_t i = 0; i < a->nkw; i++)
-        merge_config_value(cur->node, a->kw_names[i], &a->kw[i]);
-    pthread_mutex_unlock(&tf->tpl->lock);
-    if (cur->node->kind != WEIR_NODE_SOURCE) {
-        pthread_mutex_lock(&tf->tpl->lock);
-        if (tf_node_resolve_relation(tf, cur->node))
-            cur->node->config_set_alias = 1;
-        pthread_mutex_unlock(&tf->tpl->lock);
-    }
+        tf_cfg_set(cur->node->config, a->kw_names[i], weir_tvalue_to_json(&a->kw[i]));
+    if (cur->node->kind != WEIR_NODE_SOURCE && config_changed(tf, cur->node))
+        cur->node->config_set_alias = 1;
     *out = weir_tvalue_string("");
     return 0;
 }
@@ -509,10 +566,14 @@ int tf_tpl_init(weir_transform *tf, weir_error *err)
     weir_template_env *env = weir_template_env_new();
     tf->tpl = t;
     t->env = env;
-    pthread_mutex_init(&t->lock, NULL);
+    pthread_rwlock_init(&t->lock, NULL);
     pthread_mutex_init(&t->qlock, NULL);
     t->tpls = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->tpls));
     t->base_config = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->base_config));
+    t->rel = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->rel));
+    t->off = weir_xcalloc(tf->nodes.len + 1, 1);
+    for (size_t i = 0; i < tf->nodes.len; i++)
+        t->off[i] = (unsigned char)!tf_cfg_bool(tf->nodes.items[i], "enabled", 1);
     t->names = weir_xcalloc(tf->nodes.len + 1, sizeof(*t->names));
     for (size_t i = 0; i < tf->nodes.len; i++) {
         weir_tnode *n = tf->nodes.items[i];
@@ -588,7 +649,15 @@ void tf_tpl_free(weir_transform *tf)
     for (size_t i = 0; i < tf->nodes.len; i++) {
         weir_template_free(t->tpls[i]);
         json_decref(t->base_config[i]);
+        relation_forget(t, tf->nodes.items[i]);
     }
+    for (size_t i = 0; i < t->retired.len; i++) {
+        weir_tvalue_free(*t->retired.items[i]);
+        free(t->retired.items[i]);
+    }
+    weir_vec_release(&t->retired);
+    free(t->rel);
+    free(t->off);
     free(t->tpls);
     free(t->base_config);
     free(t->names);
@@ -599,7 +668,7 @@ void tf_tpl_free(weir_transform *tf)
         free(t->kept.items[i]);
     }
     weir_vec_release(&t->kept);
-    pthread_mutex_destroy(&t->lock);
+    pthread_rwlock_destroy(&t->lock);
     pthread_mutex_destroy(&t->qlock);
     free(t);
     tf->tpl = NULL;
@@ -662,7 +731,6 @@ static void deps_from_calls(weir_transform *tf, weir_tnode *n, const weir_tvalue
 static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
 {
     weir_tvalue ctx = weir_tvalue_dict();
-    WEIR_UNUSED(tf);
     if (!n)
         return ctx;
     weir_tvalue model = weir_tvalue_dict();
@@ -672,8 +740,9 @@ static weir_tvalue make_ctx(weir_transform *tf, weir_tnode *n)
     weir_tvalue_dict_set(&model, "config", weir_tvalue_from_json(n->config));
     weir_tvalue_dict_set(&model, "path", weir_tvalue_string(n->path));
     weir_tvalue_dict_set(&ctx, "model", model);
+    /* n's own render is the only one that moves it: no lock needed here */
     if (n->relation)
-        weir_tvalue_dict_set(&ctx, "this", relation_value(n));
+        weir_tvalue_dict_set(&ctx, "this", relation_of(tf, n));
     return ctx;
 }
 
@@ -700,15 +769,13 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     }
     /* every render starts from the config before config() calls, so a
      * second render (is_incremental true) does not add hooks twice */
-    pthread_mutex_lock(&t->lock);
-    if (!t->base_config[n->index])
+    if (!t->base_config[n->index]) {
         t->base_config[n->index] = json_deep_copy(n->config);
-    else {
+    } else {
         json_decref(n->config);
         n->config = json_deep_copy(t->base_config[n->index]);
     }
-    tf_node_resolve_relation(tf, n);
-    pthread_mutex_unlock(&t->lock);
+    config_changed(tf, n);
 
     ctx = make_ctx(tf, n);
     cur = &st;
@@ -770,7 +837,7 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    weir_vec_push(&kv, relation_value(parent));
+    weir_vec_push(&kv, relation_of(tf, parent));
     if (n->column) {
         weir_vec_push(&kn, "column_name");
         weir_vec_push(&kv, weir_tvalue_string(n->column));

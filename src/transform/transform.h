@@ -245,6 +245,18 @@ int weir_transform_build_node(weir_transform *tf, struct weir_conn *c, size_t i,
                               const char *window_start, const char *window_end, FILE *log,
                               weir_node_outcomes *out, weir_error *err);
 
+/*
+ * dbt's `source freshness`: for each selected source with a freshness
+ * (warn_after / error_after {count, period}, loaded_at_field, filter),
+ * reads max(loaded_at_field), takes its age from now (UTC) and reports
+ * pass, warn, error (stale) or runtime error, a line per source on out
+ * (NULL: silent) and target/sources.json. summary counts pass (ok), warn
+ * and error (stale or runtime). Returns 0 when none erred, WEIR_ERROR when
+ * one did, or another code when the check could not start.
+ */
+int weir_transform_source_freshness(weir_transform *tf, weir_engine *e, const weir_selection *sel,
+                                    FILE *out, weir_run_summary *summary, weir_error *err);
+
 /* Writes target/manifest.json and target/compiled/. */
 int weir_transform_write_manifest(weir_transform *tf, weir_error *err);
 
