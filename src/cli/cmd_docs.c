@@ -24,6 +24,8 @@ const weir_command weir_cmd_docs = {
     "weir docs generate [--project-dir DIR] [--vars YAML]",
     "Writes target/index.html: every model, seed, snapshot and source with its\n"
     "columns, descriptions, tests and compiled SQL, and the lineage graph as a\n"
-    "picture. Also writes target/manifest.json.\n",
+    "picture. Also writes target/manifest.json and, when suites were validated,\n"
+    "their Data Docs (target/data_docs/, the history kept in the store), linked\n"
+    "from the site.\n",
     run,
 };

@@ -6,7 +6,10 @@
 
 #include "cli/transform_cli.h"
 #include "cli/workspace.h"
+#include "core/fs.h"
 #include "core/log.h"
+#include "quality/quality.h"
+#include "store/store.h"
 #include "transform/transform.h"
 
 static int print_ls(weir_transform *tf, const weir_selection *sel, const char *output,
@@ -49,6 +52,39 @@ static int print_ls(weir_transform *tf, const weir_selection *sel, const char *o
 static int inline_sql_needs_no_engine(const char *inline_sql)
 {
     return inline_sql && !strstr(inline_sql, "run_query");
+}
+
+/*
+ * The Data Docs of the validations kept (the store's history, else the
+ * result files under target/validations/), written under target/data_docs/
+ * so the docs site links them. Nothing when no suite was ever validated.
+ */
+static int write_data_docs(const weir_project *p, const char *target_dir)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_buf vdir = WEIR_BUF_INIT;
+    weir_store *st = NULL;
+    int rc = WEIR_CLI_GO;
+    weir_path_join(&vdir, target_dir, "validations");
+    if (p->store.kind == WEIR_STORE_SQLITE && weir_fs_exists(p->store.path) &&
+        weir_store_open(p->store.path, NULL, &st, &err)) {
+        weir_warn("cannot read the validation history from the store: %s", weir_error_str(&err));
+        weir_error_clear(&err);
+    }
+    if (st || weir_fs_is_dir(vdir.ptr)) {
+        char *index = NULL;
+        if (weir_quality_docs_write(target_dir, st, &index, &err)) {
+            weir_cli_error(&err);
+            rc = WEIR_EXIT_FAILED;
+        } else {
+            printf("wrote %s\n", index);
+        }
+        free(index);
+    }
+    weir_store_free(st);
+    weir_buf_release(&vdir);
+    weir_error_release(&err);
+    return rc;
 }
 
 int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_cmd_mode mode,
@@ -170,6 +206,8 @@ int weir_cli_transform(const weir_command *cmd, int argc, char **argv, weir_tf_c
         goto cleanup;
     }
     if (mode == WEIR_TF_CMD_DOCS) {
+        if ((rc = write_data_docs(p, weir_transform_target_dir(tf))) != WEIR_CLI_GO)
+            goto cleanup;
         if (weir_transform_write_docs(tf, &err)) {
             weir_cli_error(&err);
             rc = WEIR_EXIT_FAILED;

@@ -226,6 +226,15 @@ int weir_transform_write_docs(weir_transform *tf, weir_error *err)
                       "<h2>Lineage</h2>\n",
                   counts[WEIR_NODE_MODEL], counts[WEIR_NODE_SEED], counts[WEIR_NODE_SNAPSHOT],
                   counts[WEIR_NODE_SOURCE], counts[WEIR_NODE_TEST]);
+    {
+        /* the Data Docs of the suites' validations, when written beside */
+        weir_buf dd = WEIR_BUF_INIT;
+        weir_path_join(&dd, tf->target_dir, "data_docs/index.html");
+        if (weir_fs_exists(dd.ptr))
+            weir_buf_adds(&b, "<p>Expectation suites and their validation runs: "
+                              "<a href=\"data_docs/index.html\">Data Docs</a>.</p>\n");
+        weir_buf_release(&dd);
+    }
     graph_svg(tf, &b);
     static const weir_node_kind kinds[] = { WEIR_NODE_MODEL, WEIR_NODE_SEED, WEIR_NODE_SNAPSHOT,
                                             WEIR_NODE_SOURCE };

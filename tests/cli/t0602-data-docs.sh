@@ -40,4 +40,12 @@ run weir validate -C shop t_suite --no-store --docs
 expect_rc 1 "a run without the store"
 expect_true "docs from the result files hold the three runs" test "$(ls $D/runs/t_suite/*.html | wc -l)" -eq 3
 
+# the project's docs site writes the Data Docs too and links them
+rm -rf shop/target/data_docs
+run weir docs generate -C shop
+expect_rc 0 "docs generate"
+expect_out_contains "data_docs/index.html" "says it wrote the Data Docs"
+expect_true "the Data Docs are written with the site" test -f $D/suites/t_suite.html
+expect_true "the site links them" grep -q 'href="data_docs/index.html"' shop/target/index.html
+
 done_testing
