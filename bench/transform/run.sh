@@ -6,9 +6,15 @@
 # column tests in a property file, then times `weir compile` (load, render,
 # DAG, manifest and compiled/ written; once into an empty target/, which
 # creates 3 files a model, then again with target/ in place) and `weir ls`
-# (load, render, DAG, select, print), wall clock and CPU time. Where `dbt` is on PATH (with dbt-duckdb), times
-# `dbt parse` on the same project and prints the ratio. Also times a whole
-# `weir build` of examples/jaffle from process start to exit.
+# (load, render, DAG, select, print), wall clock and CPU time. Also times a
+# whole `weir build` of examples/jaffle from process start to exit.
+#
+# dbt alongside: with BENCH_DBT=1 the script installs dbt-core and dbt-duckdb
+# into a throwaway virtualenv (under the bench's temporary folder, removed at
+# exit; set DBT_VENV=DIR to keep and reuse one) and times `dbt parse` and
+# `dbt compile` on the same projects (up to DBT_MAX_MODELS models, default
+# 10000: dbt takes minutes there) and `dbt build` of examples/jaffle, and
+# prints the ratios. A `dbt` already on PATH is used as it is.
 # Prints figures; asserts nothing.
 #
 #   bench/transform/run.sh [N ...]
@@ -74,6 +80,27 @@ measure() {
 }
 show() { printf '%6d ms (cpu %5d ms)' $1 $2; }
 
+DBT=
+if [ "${BENCH_DBT:-0}" = 1 ]; then
+    if command -v dbt >/dev/null 2>&1; then
+        DBT=$(command -v dbt)
+    else
+        venv=${DBT_VENV:-$work/venv}
+        if [ ! -x "$venv/bin/dbt" ]; then
+            echo "installing dbt-core and dbt-duckdb into $venv (throwaway virtualenv)..."
+            python3 -m venv "$venv" && "$venv/bin/pip" install -q dbt-core dbt-duckdb >/dev/null 2>&1 ||
+                echo "could not install dbt; timing weir alone"
+        fi
+        [ -x "$venv/bin/dbt" ] && DBT=$venv/bin/dbt
+    fi
+    [ -n "$DBT" ] && echo "dbt-core $("$DBT" --version 2>/dev/null | grep -m1 -i 'installed' | sed 's/.*installed: *//')"
+fi
+dbt_profile() { # dbt_profile DIR: a profiles.yml for the project in DIR
+    mkdir -p "$work/profiles"
+    printf 'bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: %s/dbt.duckdb\n      threads: 2\n' "$1" >"$work/profiles/profiles.yml"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / (b + 0.001) }'; }
+
 for n in "${sizes[@]}"; do
     dir=$work/p$n
     gen "$dir" "$n"
@@ -87,16 +114,21 @@ for n in "${sizes[@]}"; do
     printf '    weir compile, target/ present  %s\n' "$(show $c2 $c2cpu)"
     printf '    weir ls                        %s\n' "$(show $l1 $l1cpu)"
     printf '    weir ls -s +m%-6d             %s\n' $((n / 2)) "$(show $s1 $s1cpu)"
-    if command -v dbt >/dev/null 2>&1 && [ "$n" -le 10000 ]; then
-        mkdir -p "$work/profiles"
-        printf 'bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: %s/dbt.duckdb\n' "$dir" >"$work/profiles/profiles.yml"
-        t=$(date +%s%N)
-        if dbt parse --project-dir "$dir" --profiles-dir "$work/profiles" >/dev/null 2>&1; then
-            dbt_ms=$(ms "$t")
-            printf '    dbt parse                      %6d ms  (%.1fx weir compile)\n' "$dbt_ms" "$(awk -v a="$dbt_ms" -v b="$compile_ms" 'BEGIN { print a / (b + 0.001) }')"
-        else
-            echo "    dbt parse failed; see dbt's log"
-        fi
+    if [ -n "$DBT" ] && [ "$n" -le "${DBT_MAX_MODELS:-10000}" ]; then
+        dbt_profile "$dir"
+        for what in parse compile; do
+            t=$(date +%s%N)
+            if "$DBT" "$what" --project-dir "$dir" --profiles-dir "$work/profiles" >"$work/dbt.log" 2>&1; then
+                d=$(ms "$t")
+                if [ $what = parse ]; then
+                    printf '    dbt parse                      %6d ms  (%sx weir compile, %sx weir ls)\n' "$d" "$(ratio "$d" "$compile_ms")" "$(ratio "$d" "$l1")"
+                else
+                    printf '    dbt compile                    %6d ms  (%sx weir compile)\n' "$d" "$(ratio "$d" "$compile_ms")"
+                fi
+            else
+                echo "    dbt $what failed: $(tail -n 3 "$work/dbt.log" | tr '\n' ' ')"
+            fi
+        done
     fi
     rm -rf "$dir"
 done
@@ -107,3 +139,17 @@ rm -rf "$ex/target" "$ex"/warehouse.duckdb*
 t=$(date +%s%N); "$WEIR" build --project-dir "$ex" >/dev/null; first=$(ms "$t")
 t=$(date +%s%N); "$WEIR" build --project-dir "$ex" >/dev/null; second=$(ms "$t")
 printf 'examples/jaffle (22 nodes): weir build %d ms from start to exit (first), %d ms (second)\n' "$first" "$second"
+if [ -n "$DBT" ]; then
+    dx=$work/jaffle-dbt
+    cp -r "$top/examples/jaffle" "$dx"
+    rm -rf "$dx/target" "$dx"/warehouse.duckdb*
+    dbt_profile "$dx"
+    sed -i "s/^profile:.*/profile: bench/" "$dx/dbt_project.yml"
+    t=$(date +%s%N)
+    if "$DBT" build --project-dir "$dx" --profiles-dir "$work/profiles" >"$work/dbt.log" 2>&1; then
+        d=$(ms "$t")
+        printf 'examples/jaffle: dbt build %d ms from start to exit (%sx weir build)\n' "$d" "$(ratio "$d" "$first")"
+    else
+        echo "examples/jaffle: dbt build failed: $(tail -n 3 "$work/dbt.log" | tr '\n' ' ')"
+    fi
+fi
