@@ -145,12 +145,13 @@ cleanup:
 
 typedef WEIR_VEC(size_t) idxvec;
 
-/* Ephemeral models n reads, innermost first, each once. */
+/* Ephemeral models n reads, innermost first, each once (a pipeline build's
+ * own copies of them when it rendered some: tf_node_at). */
 static void collect_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *seen,
                               idxvec *out)
 {
     for (size_t i = 0; i < n->deps.len; i++) {
-        weir_tnode *d = tf->nodes.items[n->deps.items[i]];
+        weir_tnode *d = tf_node_at(tf, n->deps.items[i]);
         if (!is_ephemeral(d) || seen[d->index])
             continue;
         seen[d->index] = 1;
@@ -186,7 +187,7 @@ static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *s
     size_t after;
     int any = 0;
     for (size_t i = 0; i < n->deps.len && !any; i++)
-        any = is_ephemeral(tf->nodes.items[n->deps.items[i]]);
+        any = is_ephemeral(tf_node_at(tf, n->deps.items[i]));
     if (any) {
         collect_ephemeral(tf, n, seen, &eph);
         for (size_t i = 0; i < eph.len; i++)
@@ -200,7 +201,7 @@ static void inline_ephemeral(weir_transform *tf, weir_tnode *n, unsigned char *s
     }
     weir_buf_adds(&b, "with ");
     for (size_t i = 0; i < eph.len; i++) {
-        weir_tnode *e = tf->nodes.items[eph.items[i]];
+        weir_tnode *e = tf_node_at(tf, eph.items[i]);
         weir_buf_addf(&b, "%s__dbt__cte__%s as (\n%s\n)", i ? ", " : "", e->name,
                       e->rendered_sql ? e->rendered_sql : "");
     }
@@ -392,6 +393,11 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
     weir_debug("compile: tests and graph in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
     for_each_node(tf, inline_step, NULL, err);
     weir_debug("compile: ephemeral models inlined in %.1f ms", (double)(weir_monotonic_us() - t0) / 1000.0);
+    if (!tf->build_locks) {
+        tf->build_locks = weir_xcalloc(tf->nodes.len + 1, sizeof(*tf->build_locks));
+        for (size_t i = 0; i < tf->nodes.len; i++)
+            pthread_mutex_init(&tf->build_locks[i], NULL);
+    }
     tf->compiled = 1;
 cleanup:
     free(order);

@@ -121,12 +121,20 @@ static int exec_tx(weir_conn *c, const char *sql, weir_buf *log, weir_error *err
     return weir_conn_commit(c, err);
 }
 
+/*
+ * Two connections creating the same new schema at once conflict in the
+ * engine ("write-write conflict"): they take turns, so the second finds it.
+ */
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int ensure_schema(weir_conn *c, const char *schema, weir_error *err)
 {
     weir_buf sql = WEIR_BUF_INIT;
     weir_buf_adds(&sql, "create schema if not exists ");
     tf_quote_ident(&sql, schema);
+    pthread_mutex_lock(&schema_lock);
     int rc = weir_conn_exec(c, sql.ptr, err);
+    pthread_mutex_unlock(&schema_lock);
     weir_buf_release(&sql);
     return rc;
 }
@@ -472,11 +480,12 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
             weir_buf_adds(&b, ")");
         }
         /* a pipeline run replaces its whole interval, rows or not */
-        if (tf_window_start && tf_window_end) {
+        const tf_build *run = tf_cur_build;
+        if (run && run->window_start && run->window_end) {
             weir_buf_addf(&b, " or (cast(%s as timestamp) >= ", f);
-            lit(&b, tf_window_start);
+            lit(&b, run->window_start);
             weir_buf_addf(&b, "::timestamp and cast(%s as timestamp) < ", f);
-            lit(&b, tf_window_end);
+            lit(&b, run->window_end);
             weir_buf_adds(&b, "::timestamp)");
         }
         weir_buf_adds(&b, ";\n");

@@ -4,9 +4,14 @@
  *
  * A pipeline process loads and compiles its project once; each model task
  * then renders its node again with the run's vars (the date it builds) and
- * runs it with exec.c's materializations, then its tests. The vars live in
- * the transform while a node renders and runs, so builds take turns: one
- * lock for the process (a process loads one project for its pipelines).
+ * runs it with exec.c's materializations, then its tests. Model tasks build
+ * side by side on the executor's workers (one run's independent tasks, the
+ * intervals of a parallel backfill), so a build writes nothing shared: it
+ * renders into its own copies of the nodes it renders (tf_build in
+ * tf_int.h), which the materializations then read. Builds of one relation
+ * take turns on that node's lock, so two intervals of an incremental model
+ * never write its table at once (the engine refuses concurrent writes to a
+ * table's rows, and the first build of a table creates it).
  */
 #include "core/compat.h"
 
@@ -14,9 +19,68 @@
 #include "engine/engine.h"
 #include "transform/tf_int.h"
 
-_Thread_local const char *tf_window_start, *tf_window_end;
+_Thread_local tf_build *tf_cur_build;
 
-static pthread_mutex_t build_lock = PTHREAD_MUTEX_INITIALIZER;
+weir_tnode *tf_node_at(weir_transform *tf, size_t i)
+{
+    const tf_build *b = tf_cur_build;
+    return b && b->own[i] ? b->own[i] : tf->nodes.items[i];
+}
+
+json_t *tf_vars(weir_transform *tf)
+{
+    return tf_cur_build ? tf_cur_build->vars : tf->vars;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? weir_xstrdup(s) : NULL;
+}
+
+/*
+ * The build's copy of node i, made on first use: it owns what a render or
+ * a materialization writes (config, schema, alias, relation, deps, SQL) and
+ * borrows the rest (names, paths, raw SQL, columns, test arguments) from the
+ * graph's node, which builds only read.
+ */
+static weir_tnode *own_copy(weir_transform *tf, tf_build *b, size_t i)
+{
+    const weir_tnode *g = tf->nodes.items[i];
+    weir_tnode *n = b->own[i];
+    if (n)
+        return n;
+    n = weir_xmalloc(sizeof(*n));
+    *n = *g;
+    n->config = json_deep_copy(g->config);
+    n->schema = dup_or_null(g->schema);
+    n->alias = dup_or_null(g->alias);
+    n->relation = dup_or_null(g->relation);
+    n->rendered_sql = dup_or_null(g->rendered_sql);
+    n->compiled_sql = dup_or_null(g->compiled_sql);
+    n->deps.items = NULL;
+    n->deps.len = n->deps.cap = 0;
+    for (size_t k = 0; k < g->deps.len; k++)
+        weir_vec_push(&n->deps, g->deps.items[k]);
+    n->children.items = NULL; /* not read by a build */
+    n->children.len = n->children.cap = 0;
+    b->own[i] = n;
+    return n;
+}
+
+static void own_free(weir_tnode *n)
+{
+    if (!n)
+        return;
+    json_decref(n->config);
+    free(n->schema);
+    free(n->alias);
+    free(n->relation);
+    free(n->rendered_sql);
+    free(n->compiled_sql);
+    weir_vec_release(&n->deps);
+    weir_vec_release(&n->children);
+    free(n);
+}
 
 void weir_node_outcomes_release(weir_node_outcomes *o)
 {
@@ -46,16 +110,20 @@ static int render_into(weir_transform *tf, weir_tnode *n, weir_error *err)
     return 0;
 }
 
-/* Renders the ephemeral models n reads (innermost first), then n. */
-static int render_with_ephemerals(weir_transform *tf, weir_tnode *n, unsigned char *seen,
+/*
+ * Renders the build's copies of the ephemeral models node i reads
+ * (innermost first, each once), then of i. Returns i's copy in *out.
+ */
+static int render_with_ephemerals(weir_transform *tf, tf_build *b, size_t i, weir_tnode **out,
                                   weir_error *err)
 {
+    weir_tnode *n = own_copy(tf, b, i);
+    *out = n;
     for (size_t k = 0; k < n->deps.len; k++) {
-        weir_tnode *d = tf->nodes.items[n->deps.items[k]];
-        if (!is_ephemeral(d) || seen[d->index] || !d->raw_sql)
+        weir_tnode *d = tf->nodes.items[n->deps.items[k]], *dc;
+        if (!is_ephemeral(d) || b->own[d->index] || !d->raw_sql)
             continue;
-        seen[d->index] = 1;
-        int rc = render_with_ephemerals(tf, d, seen, err);
+        int rc = render_with_ephemerals(tf, b, d->index, &dc, err);
         if (rc)
             return rc;
     }
@@ -176,33 +244,34 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
                               const char *window_end, FILE *log, weir_node_outcomes *out,
                               weir_error *err)
 {
-    json_t *saved, *merged;
-    unsigned char *seen = NULL, *has_pre = NULL;
+    tf_build b;
+    unsigned char *has_pre = NULL;
     tf_exec_result *pre = NULL; /* the tests run as one batch (batch_tests) */
     double pre_secs = 0;
     weir_tnode *n;
-    int rc = 0, st;
+    int rc = 0, st, locked = 0;
 
-    if (i >= tf->nodes.len || !tf->compiled)
+    if (i >= tf->nodes.len || !tf->compiled || !tf->build_locks)
         return weir_error_set(err, WEIR_EINVALID, "no such node to build (compile the project first)");
-    n = tf->nodes.items[i];
-    pthread_mutex_lock(&build_lock);
-    saved = tf->vars;
-    merged = saved ? json_deep_copy(saved) : json_object();
+    b.vars = tf->vars ? json_deep_copy(tf->vars) : json_object();
     if (json_is_object(vars))
-        json_object_update(merged, vars);
-    tf->vars = merged;
-    tf_window_start = window_start;
-    tf_window_end = window_end;
-    seen = weir_xcalloc(tf->nodes.len + 1, 1);
+        json_object_update(b.vars, vars);
+    b.window_start = window_start;
+    b.window_end = window_end;
+    b.own = weir_xcalloc(tf->nodes.len + 1, sizeof(*b.own));
+    tf_cur_build = &b;
 
-    if ((rc = render_with_ephemerals(tf, n, seen, err))) {
+    if ((rc = render_with_ephemerals(tf, &b, i, &n, err))) {
         weir_error_wrap(err, "cannot render %s '%s' (%s)", weir_node_kind_name(n->kind), n->name,
                         n->path);
         goto cleanup;
     }
     if (n->raw_sql)
         tf_inline_node(tf, n);
+    /* from here on the node's relation is written and read: builds of it
+     * (other intervals) take turns, which also keeps them deterministic */
+    pthread_mutex_lock(&tf->build_locks[i]);
+    locked = 1;
     st = run_one(tf, c, n, log, out);
     if (st == TF_ST_ERROR) {
         weir_node_outcome *o = &out->list.items[out->list.len - 1];
@@ -233,7 +302,8 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
         }
         if (t->raw_sql) { /* a singular test may read the run's vars */
             weir_error terr = WEIR_ERROR_INIT;
-            if (render_into(tf, t, &terr)) {
+            weir_tnode *own;
+            if (render_with_ephemerals(tf, &b, t->index, &own, &terr)) {
                 weir_node_outcome o = { t->index, "error", -1, 0, NULL };
                 weir_buf m = WEIR_BUF_INIT;
                 weir_error_format(&terr, &m);
@@ -245,7 +315,8 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
                 continue;
             }
             weir_error_release(&terr);
-            tf_inline_node(tf, t);
+            tf_inline_node(tf, own);
+            t = own;
         }
         st = run_one(tf, c, t, log, out);
         if (st == TF_ST_ERROR || st == TF_ST_FAIL) {
@@ -257,13 +328,15 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
     if (!rc && out->error)
         rc = WEIR_ERROR;
 cleanup:
-    tf->vars = saved;
-    json_decref(merged);
-    tf_window_start = tf_window_end = NULL;
-    free(seen);
+    if (locked)
+        pthread_mutex_unlock(&tf->build_locks[i]);
+    tf_cur_build = NULL;
+    for (size_t k = 0; k < tf->nodes.len; k++)
+        own_free(b.own[k]);
+    free(b.own);
+    json_decref(b.vars);
     free(pre);
     free(has_pre);
-    pthread_mutex_unlock(&build_lock);
     if (rc == WEIR_ERROR && out->error && !err->code)
         weir_error_set(err, WEIR_ERROR, "%s", out->error);
     return rc;

@@ -37,6 +37,9 @@ struct weir_transform {
     int full_refresh;
     int compiled;
     char *invocation_id;
+    /* per node, made by compile: pipeline builds of one relation take
+     * turns (weir_transform_build_node) */
+    pthread_mutex_t *build_locks;
 };
 
 /* --- load.c ------------------------------------------------------------ */
@@ -137,10 +140,29 @@ int tf_tests_batched(void);
 
 /* --- node.c --------------------------------------------------------------- */
 
-/* The data interval a pipeline run builds (local "YYYY-MM-DD HH:MM:SS",
- * [start, end)), on the thread building it, or NULL: what insert_overwrite
- * replaces besides the partitions of the new rows. */
-extern _Thread_local const char *tf_window_start, *tf_window_end;
+/*
+ * The pipeline build running on this thread (weir_transform_build_node), or
+ * NULL. A build renders into call-private copies of the nodes it renders
+ * (its node, the ephemeral models they read, its singular tests), which
+ * own their config, relation strings, deps and SQL and borrow the rest from
+ * the graph's node; rendering and the materializations read those copies
+ * and the call's vars, so builds on several threads never write the graph.
+ */
+typedef struct tf_build {
+    json_t *vars;       /* the project's vars with the call's laid over them */
+    /* the data interval the run builds (local "YYYY-MM-DD HH:MM:SS", [start,
+     * end)), or NULL: what insert_overwrite replaces besides the partitions
+     * of the new rows */
+    const char *window_start, *window_end;
+    weir_tnode **own;   /* per node index: this call's copy, or NULL */
+} tf_build;
+
+extern _Thread_local tf_build *tf_cur_build;
+
+/* Node i as this thread sees it: its build's copy when it has one, else the graph's. */
+weir_tnode *tf_node_at(weir_transform *tf, size_t i);
+/* The vars var() reads on this thread: its build's, else the project's. */
+json_t *tf_vars(weir_transform *tf);
 
 /* --- csv.c ---------------------------------------------------------------- */
 

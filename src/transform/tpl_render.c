@@ -122,7 +122,7 @@ static int in_graph(const weir_transform *tf, const weir_tnode *n)
 static weir_tvalue relation_of(weir_transform *tf, const weir_tnode *n)
 {
     if (!in_graph(tf, n))
-        return relation_value(n); /* an inline query */
+        return relation_value(n); /* an inline query, a pipeline build's copy */
     weir_tvalue **slot = &tf->tpl->rel[n->index];
     weir_tvalue *v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (!v) {
@@ -156,6 +156,8 @@ static void relation_forget(struct tf_tpl *t, const weir_tnode *n)
  */
 static int config_changed(weir_transform *tf, weir_tnode *n)
 {
+    /* an inline query, or a pipeline build's copy of a node: it owns its
+     * relation strings, and other renders never read it */
     if (!in_graph(tf, n))
         return tf_node_resolve_relation(tf, n, NULL);
     __atomic_store_n(&tf->tpl->off[n->index], (unsigned char)!tf_cfg_bool(n, "enabled", 1),
@@ -235,7 +237,7 @@ static int h_var(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err
     const weir_tvalue *name, *dflt;
     if (!weir_args_get(a, 0, "name", &name) || weir_tvalue_kind_of(name) != WEIR_TVALUE_STRING)
         return weir_error_set(err, WEIR_EINVALID, "var() takes a variable name");
-    json_t *v = json_object_get(tf->vars, weir_tvalue_str(name));
+    json_t *v = json_object_get(tf_vars(tf), weir_tvalue_str(name));
     if (v) {
         *out = weir_tvalue_from_json(v);
         return 0;
@@ -753,43 +755,64 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
     rstate st = { tf, n, is_incremental , { WEIR_TVALUE_NONE, { 0 } } };
     rstate *saved = cur;
     weir_tvalue calls = weir_tvalue_none(), ctx;
+    weir_template *tpl;
+    json_t *base;
     int rc;
 
-    if (!t->tpls[n->index]) {
+    /* pipeline builds on several threads may render one node at once (the
+     * same model for two intervals, an ephemeral model two models read):
+     * the first to compile its template installs it, the others use it */
+    tpl = __atomic_load_n(&t->tpls[n->index], __ATOMIC_ACQUIRE);
+    if (!tpl) {
         const char *src = n->raw_sql;
         weir_buf wrap = WEIR_BUF_INIT;
+        weir_template *seen = NULL;
         if (n->kind == WEIR_NODE_SNAPSHOT) {
             weir_buf_addf(&wrap, "{{ snapshot_%s() }}", n->name);
             src = wrap.ptr;
         }
-        rc = weir_template_compile(t->env, n->path, src, strlen(src), &t->tpls[n->index], err);
+        rc = weir_template_compile(t->env, n->path, src, strlen(src), &tpl, err);
         weir_buf_release(&wrap);
         if (rc)
             return rc;
+        if (!__atomic_compare_exchange_n(&t->tpls[n->index], &seen, tpl, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            weir_template_free(tpl);
+            tpl = seen;
+        }
     }
     /* every render starts from the config before config() calls, so a
-     * second render (is_incremental true) does not add hooks twice */
-    if (!t->base_config[n->index]) {
-        t->base_config[n->index] = json_deep_copy(n->config);
-    } else {
-        json_decref(n->config);
-        n->config = json_deep_copy(t->base_config[n->index]);
+     * second render (is_incremental true) does not add hooks twice; a
+     * build's copy of a node (tf_build) owns its config */
+    base = __atomic_load_n(&t->base_config[n->index], __ATOMIC_ACQUIRE);
+    if (!base) {
+        json_t *seen = NULL;
+        base = json_deep_copy(n->config);
+        if (!__atomic_compare_exchange_n(&t->base_config[n->index], &seen, base, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            json_decref(base);
+            base = seen;
+        }
     }
+    json_decref(n->config);
+    n->config = json_deep_copy(base);
     config_changed(tf, n);
 
     ctx = make_ctx(tf, n);
     cur = &st;
     if (n->attached == TF_NONE)
         n->deps.len = 0;
-    rc = weir_template_render(t->tpls[n->index], &ctx, out, &calls, err);
+    rc = weir_template_render(tpl, &ctx, out, &calls, err);
     cur = saved;
     weir_tvalue_free(st.results);
     if (!rc)
         deps_from_calls(tf, n, &calls);
     /* most nodes render once; a compiled template is much bigger than its
-     * source, so keep only those an incremental run renders again */
+     * source, so keep only those an incremental run renders again, and
+     * those pipeline builds render (each run, maybe on several threads) */
     const char *mat = tf_cfg_str(n, "materialized");
-    if (!is_incremental && !(mat && !strcmp(mat, "incremental"))) {
+    if (!tf_cur_build && !is_incremental &&
+        !(mat && !strcmp(mat, "incremental"))) {
         weir_template_free(t->tpls[n->index]);
         t->tpls[n->index] = NULL;
     }

@@ -22,8 +22,9 @@
  * it. Configs are jansson objects (borrowed from their node).
  *
  * Threads: weir_transform_run() runs independent nodes on opts->threads
- * worker threads, each with its own connection; everything else is called
- * from one thread.
+ * worker threads, each with its own connection; weir_transform_build_node()
+ * may be called from several threads at once (pipeline model tasks);
+ * everything else is called from one thread.
  */
 #ifndef WEIR_TRANSFORM_H
 #define WEIR_TRANSFORM_H
@@ -234,8 +235,11 @@ void weir_node_outcomes_release(weir_node_outcomes *o);
  *   skipped; a test with severity error that fails is a failure, one with
  *   severity warn (or past warn_if only) is reported, not failed.
  *
- * Calls are serialised within the process (the vars of a call are the
- * transform's while it runs); the graph stays usable for the next call.
+ * Calls may run at once on several threads, each with its own connection:
+ * a call renders into its own copies of the nodes (the graph keeps what
+ * weir_transform_compile() rendered and is never written), and calls
+ * building the same node take turns for its materialization and tests, so
+ * two intervals of one incremental model never write its table at once.
  * Lines for a log go to log (may be NULL). Returns 0 when everything
  * passed or only warned, WEIR_ERROR when the node or a test failed
  * (out->error says which), another code when the build could not start.

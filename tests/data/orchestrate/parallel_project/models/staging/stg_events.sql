@@ -1,0 +1,2 @@
+{{ config(tags=['daily']) }}
+select day, kind, v from {{ source('raw', 'events') }} where kind is not null
