@@ -26,50 +26,30 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
-    weir_project *project;
+    weir_workspace ws;
     weir_monitor_config cfg;
-    weir_store *store;
-    weir_engine *engine;
-    weir_conn *conn;
 } ctx;
 
 static void ctx_release(ctx *c)
 {
-    weir_conn_free(c->conn);
-    weir_engine_free(c->engine);
-    weir_store_free(c->store);
     weir_monitor_config_release(&c->cfg);
-    weir_project_free(c->project);
+    weir_workspace_release(&c->ws);
+}
+
+static int load_monitors(const weir_project *p, void *out, weir_diags *diags)
+{
+    return weir_monitor_config_load(p, out, diags);
 }
 
 /* Loads the project, monitors/ and the store (and the warehouse when asked). */
 static int ctx_open(ctx *c, const char *dir, int warehouse)
 {
-    weir_diags diags = WEIR_DIAGS_INIT;
-    weir_error err = WEIR_ERROR_INIT;
-    int rc = weir_cli_load_project(dir, &c->project);
-    if (rc != WEIR_CLI_GO)
-        return rc;
-    if (weir_monitor_config_load(c->project, &c->cfg, &diags)) {
-        weir_diags_sort(&diags);
-        weir_diags_print(&diags, stderr);
-        weir_diags_release(&diags);
-        return WEIR_EXIT_USAGE;
-    }
-    weir_diags_print(&diags, stderr);
-    weir_diags_release(&diags);
-    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
-        return rc;
-    if (warehouse) {
-        if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
-            return rc;
-        if (weir_conn_new(c->engine, &c->conn, &err)) {
-            weir_cli_error(&err);
-            weir_error_release(&err);
-            return WEIR_EXIT_FAILED;
-        }
-    }
-    return WEIR_CLI_GO;
+    int rc = weir_workspace_load(&c->ws, dir, load_monitors, &c->cfg);
+    if (rc == WEIR_CLI_GO)
+        rc = weir_workspace_open_store(&c->ws);
+    if (rc == WEIR_CLI_GO && warehouse)
+        rc = weir_workspace_open_warehouse(&c->ws);
+    return rc;
 }
 
 static int parse_date(const weir_command *cmd, const char *what, const char *s, weir_date *out)
@@ -99,7 +79,7 @@ static void def_for(const ctx *c, const char *name, weir_monitor_def *out)
         /* a series of the store's not declared in monitors/: keep its name as is */
         weir_strvec names = WEIR_VEC_INIT;
         int known = 0;
-        weir_monitor_series_names(c->store, &names, NULL);
+        weir_monitor_series_names(c->ws.store, &names, NULL);
         for (size_t i = 0; i < names.len && !known; i++)
             known = strcmp(names.items[i], name) == 0;
         if (known) {
@@ -115,7 +95,7 @@ static void no_series(const ctx *c, const char *name)
 {
     weir_strvec names = WEIR_VEC_INIT;
     const char *s;
-    weir_monitor_series_names(c->store, &names, NULL);
+    weir_monitor_series_names(c->ws.store, &names, NULL);
     /* compare with a table's name too: 'raw.evnts' is near 'row_count:raw.events' */
     for (size_t i = 0, n = names.len; i < n; i++)
         if (weir_str_starts_with(names.items[i], "row_count:"))
@@ -156,10 +136,10 @@ static int backfill_one(const weir_command *cmd, ctx *c, const weir_monitor_def 
     int rc = WEIR_EXIT_OK;
     (void)cmd;
     int64_t t0 = weir_monotonic_us();
-    if (weir_monitor_backfill(c->conn, c->store, def, from, to, &n, &err)) {
+    if (weir_monitor_backfill(c->ws.conn, c->ws.store, def, from, to, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
-    } else if (weir_monitor_load(c->store, def->name, &s, &err) == 0 && s.len) {
+    } else if (weir_monitor_load(c->ws.store, def->name, &s, &err) == 0 && s.len) {
         printf("%s: recorded %zu point%s; history %s .. %s (%.0f ms)\n", def->name, n,
                n == 1 ? "" : "s", weir_date_format(s.start, a),
                weir_date_format(weir_series_end(&s), b),
@@ -299,7 +279,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
             weir_strvec_push(&names, pos.items[i]);
     } else {
         weir_error err = WEIR_ERROR_INIT;
-        if (weir_monitor_series_names(c.store, &names, &err)) {
+        if (weir_monitor_series_names(c.ws.store, &names, &err)) {
             weir_cli_error(&err);
             weir_error_release(&err);
             rc = WEIR_EXIT_FAILED;
@@ -325,7 +305,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
         weir_check ck;
         char day[WEIR_DATE_STRLEN];
         def_for(&c, names.items[i], &def);
-        if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
+        if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
             no_series(&c, names.items[i]);
             rc = WEIR_EXIT_FAILED;
         } else if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err)) {
@@ -335,7 +315,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
             weir_date d0 = from_s ? from : date ? date : weir_series_end(&s);
             weir_date d1 = from_s ? to : d0;
             for (weir_date d = d0; d <= d1; d++) {
-                if (weir_monitor_check_series(c.store, &def, &cal, d, &ck, &f, &err)) {
+                if (weir_monitor_check_series(c.ws.store, &def, &cal, d, &ck, &f, &err)) {
                     weir_cli_error(&err);
                     rc = WEIR_EXIT_FAILED;
                     break;
@@ -361,7 +341,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
                         failed++;
                 }
                 if (d < d1) /* the next day's check sees this one's verdict */
-                    weir_monitor_load(c.store, def.name, &s, NULL);
+                    weir_monitor_load(c.ws.store, def.name, &s, NULL);
             }
         }
         weir_forecaster_release(&f);
@@ -435,7 +415,7 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
         goto cleanup;
     def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND || s.len == 0) {
+    if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND || s.len == 0) {
         no_series(&c, pos.items[0]);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -557,7 +537,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(cols); i++)
         weir_grid_add_column(&g, cols[i], i == 1 || i == 4 || i == 8 ? WEIR_COL_NUMBER
                                                                      : WEIR_COL_TEXT);
-    if ((rc = weir_store_prepare(c.store, sql, &st, &err)))
+    if ((rc = weir_store_prepare(c.ws.store, sql, &st, &err)))
         goto failed;
     while ((rc = weir_store_step(st, &err)) == 1) {
         for (int k = 0; k < (int)WEIR_ARRAY_SIZE(cols); k++) {
@@ -576,7 +556,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     /* declared in monitors/ but with no history yet */
     for (size_t i = 0; i < c.cfg.monitors.len; i++) {
         weir_series s = WEIR_SERIES_INIT;
-        if (weir_monitor_load(c.store, c.cfg.monitors.items[i].name, &s, NULL) == WEIR_ENOTFOUND) {
+        if (weir_monitor_load(c.ws.store, c.cfg.monitors.items[i].name, &s, NULL) == WEIR_ENOTFOUND) {
             weir_grid_add_cell(&g, c.cfg.monitors.items[i].name);
             weir_grid_add_cell(&g, "0");
             for (int k = 2; k < (int)WEIR_ARRAY_SIZE(cols); k++)
@@ -627,12 +607,12 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
     if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
         goto cleanup;
     def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
+    if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
         no_series(&c, pos.items[0]);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if ((rc = weir_store_prepare(c.store,
+    if ((rc = weir_store_prepare(c.ws.store,
                                  "SELECT m.model, m.fitted_through, m.sigma, m.scores, m.fitted_at "
                                  "FROM monitor_models m JOIN metric_series s ON s.id = "
                                  "m.series_id WHERE s.name = ?1", &st, &err)))

@@ -31,24 +31,23 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
-    weir_project *project;
+    weir_workspace ws;
     weir_pipeline_list pipelines;
-    weir_store *store;
-    weir_engine *engine;
-    weir_conn *conn;
     weir_transform *tf; /* the project's models, when a pipeline has model tasks */
     long server_pid;    /* MAY_HAND_OVER: the `weir serve` holding the warehouse */
 } ctx;
 
 static void ctx_release(ctx *c)
 {
-    weir_conn_free(c->conn);
     weir_transform_free(c->tf);
-    weir_engine_free(c->engine);
-    weir_store_free(c->store);
     weir_pipeline_list_release(&c->pipelines);
-    weir_project_free(c->project);
+    weir_workspace_release(&c->ws);
     weir_warehouse_unlock();
+}
+
+static int load_pipelines(const weir_project *p, void *out, weir_diags *diags)
+{
+    return weir_pipeline_load_all(p, out, diags);
 }
 
 enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
@@ -59,35 +58,26 @@ enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
  * WEIR_CLI_GO or an exit code. */
 static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
 {
-    weir_diags diags = WEIR_DIAGS_INIT;
     weir_error err = WEIR_ERROR_INIT;
-    int rc = weir_cli_load_project(dir, &c->project);
+    int rc = weir_workspace_load(&c->ws, dir, load_pipelines, &c->pipelines);
     if (rc != WEIR_CLI_GO)
         return rc;
-    if (weir_pipeline_load_all(c->project, &c->pipelines, &diags)) {
-        weir_diags_sort(&diags);
-        weir_diags_print(&diags, stderr);
-        weir_diags_release(&diags);
-        return WEIR_EXIT_USAGE;
-    }
-    weir_diags_print(&diags, stderr);
-    weir_diags_release(&diags);
     if (need & NEED_LOCK) {
-        if (weir_warehouse_lock(c->project->dir, what, &err)) {
-            if ((need & MAY_HAND_OVER) && weir_handoff_server(c->project->dir, &c->server_pid)) {
+        if (weir_warehouse_lock(c->ws.project->dir, what, &err)) {
+            if ((need & MAY_HAND_OVER) && weir_handoff_server(c->ws.project->dir, &c->server_pid)) {
                 weir_error_release(&err);
-                return weir_cli_open_store(c->project, &c->store);
+                return weir_workspace_open_store(&c->ws);
             }
             weir_cli_error(&err);
             weir_error_release(&err);
             return WEIR_EXIT_FAILED;
         }
     }
-    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
+    if ((rc = weir_workspace_open_store(&c->ws)) != WEIR_CLI_GO)
         return rc;
     if (need & NEED_RECOVER) {
         size_t n = 0;
-        if (weir_state_recover(c->store, 60000, &n, &err)) {
+        if (weir_state_recover(c->ws.store, 60000, &n, &err)) {
             weir_cli_error(&err);
             weir_error_release(&err);
             return WEIR_EXIT_FAILED;
@@ -97,15 +87,8 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
                             "is gone; they will be retried\n",
                     n, n == 1 ? "" : "s");
     }
-    if (need & NEED_WAREHOUSE) {
-        if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
-            return rc;
-        if (weir_conn_new(c->engine, &c->conn, &err)) {
-            weir_cli_error(&err);
-            weir_error_release(&err);
-            return WEIR_EXIT_FAILED;
-        }
-    }
+    if (need & NEED_WAREHOUSE)
+        return weir_workspace_open_warehouse(&c->ws);
     return WEIR_CLI_GO;
 }
 
@@ -125,7 +108,7 @@ static int bind_models(ctx *c, weir_pipeline *pl, const weir_interval *first)
         return WEIR_CLI_GO;
     if (first)
         weir_schedule_vars(&pl->schedule, first, &v);
-    if (!c->tf && weir_pipeline_load_models(c->project, c->engine, first ? &v : NULL, &c->tf,
+    if (!c->tf && weir_pipeline_load_models(c->ws.project, c->ws.engine, first ? &v : NULL, &c->tf,
                                             &diags, &err)) {
         weir_diags_sort(&diags);
         weir_diags_print(&diags, stderr);
@@ -159,7 +142,7 @@ static weir_pipeline *find(ctx *c, const char *name)
             fprintf(stderr, "weir: error: no pipeline '%s' (did you mean '%s'?)\n", name, s);
         else
             fprintf(stderr, "weir: error: no pipeline '%s' in %s\n", name,
-                    c->project->paths.pipelines.len ? c->project->paths.pipelines.items[0]
+                    c->ws.project->paths.pipelines.len ? c->ws.project->paths.pipelines.items[0]
                                                     : "the project");
     }
     return pl;
@@ -254,7 +237,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         char n[32];
         int paused = 0;
         char last_ds[16] = "", last_state[16] = "";
-        if (weir_store_prepare(c.store,
+        if (weir_store_prepare(c.ws.store,
                                "SELECT p.paused, r.ds, r.state FROM pipelines p LEFT JOIN runs r ON "
                                "r.pipeline_id = p.id WHERE p.name = ?1 ORDER BY r.ds DESC LIMIT 1",
                                &st, NULL) == 0) {
@@ -493,7 +476,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
         if (pl)
             snprintf(req->spec_hash, sizeof(req->spec_hash), "%s", pl->spec_hash);
     }
-    rc = weir_store_request_add(c->store, req, &err);
+    rc = weir_store_request_add(c->ws.store, req, &err);
     req->requested_by = NULL;
     if (rc) {
         weir_cli_error(&err);
@@ -518,7 +501,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
     h.req = req;
     h.from_s = from_s;
     h.to_s = to_s;
-    fo.project_dir = c->project->dir;
+    fo.project_dir = c->ws.project->dir;
     fo.server_pid = c->server_pid;
     fo.on_event = on_event;
     fo.event_data = &h; /* progress is its first member */
@@ -529,7 +512,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    rc = weir_handoff_follow(c->store, req->id, &fo, final, &err);
+    rc = weir_handoff_follow(c->ws.store, req->id, &fo, final, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (h.pr.tty)
@@ -634,10 +617,10 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         if (out == WEIR_OUT_JSON) {
             json_t *o;
-            weir_handoff_run_ids(c.store, fin.id, &ids, NULL);
+            weir_handoff_run_ids(c.ws.store, fin.id, &ids, NULL);
             o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "pipeline", pl->name, "ds", date,
                           "state", rc ? "failed" : "success", "tasks",
-                          ids.len ? run_report(c.store, ids.items[0]) : json_array(), "request",
+                          ids.len ? run_report(c.ws.store, ids.items[0]) : json_array(), "request",
                           (json_int_t)fin.id, "server_pid", (json_int_t)fin.server_pid);
             weir_cli_print_json(o);
         }
@@ -654,10 +637,10 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     pr.json = out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
     pr.total = 1;
-    eo.workers = workers_for(c.project, workers, 1);
+    eo.workers = workers_for(c.ws.project, workers, 1);
     eo.on_event = on_event;
     eo.event_data = &pr;
-    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+    if (weir_exec_new(c.ws.project, c.ws.store, c.ws.engine, &eo, &x, &err))
         goto fail;
     rc = weir_exec_add_run(x, pl, &iv, "manual", 0, &run_id, &err);
     if (rc == WEIR_EEXISTS) /* an explicit run of a successful date runs it again */
@@ -672,7 +655,7 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         if (out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "pipeline", pl->name, "ds", date,
                                           "state", stats.runs_failed ? "failed" : "success",
-                                          "tasks", run_report(c.store, run_id)));
+                                          "tasks", run_report(c.ws.store, run_id)));
     }
     goto cleanup;
 fail:
@@ -783,10 +766,10 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     pr.tty = isatty(2) && out != WEIR_OUT_JSON;
     pr.json = out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
-    eo.workers = workers_for(c.project, workers, pl->max_active_runs);
+    eo.workers = workers_for(c.ws.project, workers, pl->max_active_runs);
     eo.on_event = on_event;
     eo.event_data = &pr;
-    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+    if (weir_exec_new(c.ws.project, c.ws.store, c.ws.engine, &eo, &x, &err))
         goto fail;
     for (size_t i = 0; i < ivs.len; i++) {
         rc = weir_exec_add_run(x, pl, &ivs.items[i], "backfill", rerun ? WEIR_EXEC_RERUN : 0, NULL,
@@ -869,7 +852,7 @@ static int cmd_runs(const weir_command *cmd, int argc, char **argv)
     snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
     {
         const char *params[] = { pos.items[0], lim };
-        if (store_grid(c.store,
+        if (store_grid(c.ws.store,
                        "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
                        "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
                        "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
@@ -924,7 +907,7 @@ static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
     }
     {
         const char *params[] = { pos.items[0], date };
-        if (store_grid(c.store,
+        if (store_grid(c.ws.store,
                        "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
                        "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
                        "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
@@ -979,7 +962,7 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
-    if (weir_store_prepare(c.store,
+    if (weir_store_prepare(c.ws.store,
                            "SELECT t.task_id, a.try_number, a.state, a.started_at, a.ended_at, "
                            "a.log_path, a.error FROM task_attempts a JOIN task_instances t ON t.id "
                            "= a.task_instance_id JOIN runs r ON r.id = t.run_id JOIN pipelines p ON "
@@ -1065,7 +1048,7 @@ static int cmd_requests(const weir_command *cmd, int argc, char **argv)
     snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
     {
         const char *params[] = { lim };
-        if (store_grid(c.store,
+        if (store_grid(c.ws.store,
                        "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
                        "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
                        "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
@@ -1138,7 +1121,7 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
     }
     /* while the server runs, it clears and runs the instances itself, so
      * that nothing changes under a run it has in flight */
-    if (weir_handoff_server(c.project->dir, &c.server_pid)) {
+    if (weir_handoff_server(c.ws.project->dir, &c.server_pid)) {
         weir_request req = { 0 }, fin = { 0 };
         snprintf(req.kind, sizeof(req.kind), "clear");
         req.pipeline = (char *)pl->name; /* borrowed: req is never released */
@@ -1163,7 +1146,7 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         weir_request_release(&fin);
         goto cleanup;
     }
-    if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
+    if (weir_state_clear(c.ws.store, pl, d, task, downstream, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1206,8 +1189,8 @@ static int pause_common(const weir_command *cmd, int argc, char **argv, int paus
         rc = WEIR_EXIT_USAGE;
         goto cleanup;
     }
-    if (weir_state_pipeline_sync(c.store, pl, &id, NULL, &err) ||
-        weir_state_set_paused(c.store, pl->name, paused, &err)) {
+    if (weir_state_pipeline_sync(c.ws.store, pl, &id, NULL, &err) ||
+        weir_state_set_paused(c.ws.store, pl->name, paused, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1291,7 +1274,7 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
             WEIR_CLI_GO)
             goto cleanup;
     }
-    if (weir_rollback_plan_make(c.conn, pl, from, to, &plan, &err)) {
+    if (weir_rollback_plan_make(c.ws.conn, pl, from, to, &plan, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1324,7 +1307,7 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
             goto cleanup;
         }
     }
-    if (!dry && weir_rollback_apply(c.conn, c.store, pl, &plan, weir_rollback_actor(), &action,
+    if (!dry && weir_rollback_apply(c.ws.conn, c.ws.store, pl, &plan, weir_rollback_actor(), &action,
                                     &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
@@ -1380,7 +1363,7 @@ static int cmd_restore(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
         goto cleanup;
-    if (weir_rollback_restore(c.conn, c.store, action, weir_rollback_actor(), &rows, &err)) {
+    if (weir_rollback_restore(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &rows, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1436,7 +1419,7 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
     }
     if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
         goto cleanup;
-    if (weir_rollback_purge(c.conn, c.store, action, weir_rollback_actor(), &n, &err)) {
+    if (weir_rollback_purge(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1467,7 +1450,7 @@ static int cmd_trash(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
         goto cleanup;
-    if (store_grid(c.store,
+    if (store_grid(c.ws.store,
                    "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
                    "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
                    "created_at AS \"at\" FROM trash_actions ORDER BY id",
