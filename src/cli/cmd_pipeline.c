@@ -148,6 +148,39 @@ static weir_pipeline *find(ctx *c, const char *name)
     return pl;
 }
 
+/* ctx_open(), then the pipeline name in *pl. Returns WEIR_CLI_GO or an
+ * exit code (WEIR_EXIT_USAGE when there is no such pipeline). */
+static int open_pipeline(ctx *c, const char *dir, unsigned need, const char *what,
+                         const char *name, weir_pipeline **pl)
+{
+    int rc = ctx_open(c, dir, need, what);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (!(*pl = find(c, name)))
+        return WEIR_EXIT_USAGE;
+    return WEIR_CLI_GO;
+}
+
+/*
+ * Parses a subcommand's arguments (opts starting with COMMON_OPTS) and the
+ * --format they set in *format; with one_arg, checks that there is one
+ * positional argument, else says one_arg. Returns WEIR_CLI_GO or the exit
+ * code (0 after --help).
+ */
+static int parse_args(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
+                      char **argv, weir_strvec *pos, const char *const *format,
+                      weir_out_format *out, const char *one_arg)
+{
+    int rc = weir_cli_parse(cmd, opts, n_opts, argc, argv, pos);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if ((rc = weir_cli_parse_out_format(cmd, *format, out)))
+        return rc;
+    if (one_arg && pos->len != 1)
+        return weir_cli_usage_error(cmd, "%s", one_arg);
+    return WEIR_CLI_GO;
+}
+
 static int parse_date(const weir_command *cmd, const char *what, const char *s, weir_date *out)
 {
     if (!s)
@@ -218,8 +251,9 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     weir_out_format out;
     weir_grid g = WEIR_GRID_INIT;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
         goto cleanup;
@@ -576,22 +610,15 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     weir_date d;
     int64_t run_id = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                       "weir pipeline run")) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline run", pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (weir_schedule_interval_on(&pl->schedule, d, &iv)) {
         fprintf(stderr, "weir: error: pipeline '%s' has no run on %s (schedule '%s')\n", pl->name,
                 date, pl->schedule_expr);
@@ -695,26 +722,19 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     weir_date from, to;
     size_t skipped = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
         goto cleanup;
     if (parallel < 0 || parallel > 1000) {
         rc = weir_cli_usage_error(cmd, "--parallel must be between 1 and 1000");
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                       "weir pipeline backfill")) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline backfill", pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (c.server_pid) {
         weir_request req = { 0 }, fin = { 0 };
         char el[32];
@@ -820,52 +840,107 @@ cleanup:
     return rc;
 }
 
-/* --- runs, logs ------------------------------------------------------------- */
+/* --- runs, tasks, requests, trash: a store query shown as a grid ----------- */
 
-static int cmd_runs(const weir_command *cmd, int argc, char **argv)
+typedef enum {
+    ARGS_NONE,     /* refuses positional arguments */
+    ARGS_PIPELINE, /* one pipeline NAME, bound as ?1 */
+    ARGS_IGNORED   /* takes none, says nothing of them */
+} listing_args;
+
+typedef struct listing {
+    listing_args args;
+    const char *limit_help; /* takes --limit N (newest N, default 50), bound next */
+    const char *date_help;  /* takes --date DATE (NULL when not given), bound next */
+    const char *sql;        /* its columns named as grid_columns() says */
+} listing;
+
+static const listing runs_listing = {
+    ARGS_PIPELINE, "newest N runs (default 50)", NULL,
+    "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
+    "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
+    "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
+    "= 'success') AS \"succeeded#\", (SELECT count(*) FROM task_instances t "
+    "WHERE t.run_id = r.id AND t.state IN ('failed', 'upstream_failed')) AS "
+    "\"failed#\", (SELECT count(*) FROM task_instances t WHERE t.run_id = r.id) "
+    "AS \"tasks#\" FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE "
+    "p.name = ?1 ORDER BY r.ds DESC LIMIT CAST(?2 AS INTEGER)) ORDER BY 1",
+};
+
+static const listing tasks_listing = {
+    ARGS_PIPELINE, NULL, "only the run of this logical date",
+    "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
+    "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
+    "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
+    "r.id = t.run_id JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = ?1 "
+    "AND (?2 IS NULL OR r.ds = ?2) ORDER BY r.ds, t.id",
+};
+
+static const listing requests_listing = {
+    ARGS_NONE, "newest N requests (default 50)", NULL,
+    "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
+    "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
+    "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
+    "\"failed#\", skipped AS \"skipped#\", server_pid AS \"server_pid#\", "
+    "requested_by AS \"requested_by\", requested_at AS \"requested_at\", "
+    "message AS \"message\" FROM requests ORDER BY id DESC LIMIT CAST(?1 AS "
+    "INTEGER)) ORDER BY 1",
+};
+
+static const listing trash_listing = {
+    ARGS_IGNORED, NULL, NULL,
+    "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
+    "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
+    "created_at AS \"at\" FROM trash_actions ORDER BY id",
+};
+
+/* Runs the listing l as the subcommand cmd. */
+static int show_listing(const weir_command *cmd, int argc, char **argv, const listing *l)
 {
-    const char *dir = NULL, *format = "text";
+    const char *dir = NULL, *format = "text", *date = NULL;
     long long limit = 50;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N runs (default 50)" },
-    };
+    weir_option opts[4] = { COMMON_OPTS(dir, format) };
+    size_t n_opts = 2, n_params = 0;
+    const char *params[2];
     weir_strvec pos = WEIR_VEC_INIT;
     weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_grid g = WEIR_GRID_INIT;
     char lim[32];
+    weir_pipeline *pl;
+    weir_date d;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc;
+    if (l->limit_help)
+        opts[n_opts++] = (weir_option){ "limit", 'n', WEIR_OPT_INT, &limit, "N", l->limit_help };
+    if (l->date_help)
+        opts[n_opts++] = (weir_option){ "date", 'd', WEIR_OPT_STRING, &date, "DATE", l->date_help };
+    rc = parse_args(cmd, opts, n_opts, argc, argv, &pos, &format, &out,
+                    l->args == ARGS_PIPELINE ? "expected one pipeline name" : NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+    if (l->args == ARGS_NONE && pos.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if (date && (rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
+    rc = l->args == ARGS_PIPELINE ? open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)
+                                  : ctx_open(&c, dir, 0, NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
+    if (l->args == ARGS_PIPELINE)
+        params[n_params++] = pos.items[0];
+    if (l->limit_help) {
+        snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
+        params[n_params++] = lim;
     }
-    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
-    {
-        const char *params[] = { pos.items[0], lim };
-        if (store_grid(c.ws.store,
-                       "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
-                       "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
-                       "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
-                       "= 'success') AS \"succeeded#\", (SELECT count(*) FROM task_instances t "
-                       "WHERE t.run_id = r.id AND t.state IN ('failed', 'upstream_failed')) AS "
-                       "\"failed#\", (SELECT count(*) FROM task_instances t WHERE t.run_id = r.id) "
-                       "AS \"tasks#\" FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE "
-                       "p.name = ?1 ORDER BY r.ds DESC LIMIT CAST(?2 AS INTEGER)) ORDER BY 1",
-                       params, 2, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
+    if (l->date_help)
+        params[n_params++] = date;
+    if (store_grid(c.ws.store, l->sql, params, n_params, &g, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
     }
     print_grid(&g, out);
     rc = WEIR_EXIT_OK;
@@ -877,57 +952,27 @@ cleanup:
     return rc;
 }
 
+static int cmd_runs(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &runs_listing);
+}
+
 static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "only the run of this logical date" },
-    };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
-    weir_date d;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
-    if (date && (rc = parse_date(cmd, "--date", date, &d)))
-        goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
-    {
-        const char *params[] = { pos.items[0], date };
-        if (store_grid(c.ws.store,
-                       "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
-                       "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
-                       "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
-                       "r.id = t.run_id JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = ?1 "
-                       "AND (?2 IS NULL OR r.ds = ?2) ORDER BY r.ds, t.id",
-                       params, 2, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
+    return show_listing(cmd, argc, argv, &tasks_listing);
 }
+
+static int cmd_requests(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &requests_listing);
+}
+
+static int cmd_trash(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &trash_listing);
+}
+
+/* --- logs --------------------------------------------------------------- */
 
 static int cmd_logs(const weir_command *cmd, int argc, char **argv)
 {
@@ -944,24 +989,18 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
     weir_error err = WEIR_ERROR_INIT;
     weir_store_stmt *st = NULL;
     json_t *arr = NULL;
+    weir_pipeline *pl;
     weir_date d;
     size_t shown = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (weir_store_prepare(c.ws.store,
                            "SELECT t.task_id, a.try_number, a.state, a.started_at, a.ended_at, "
                            "a.log_path, a.error FROM task_attempts a JOIN task_instances t ON t.id "
@@ -1022,56 +1061,6 @@ cleanup:
     return rc;
 }
 
-static int cmd_requests(const weir_command *cmd, int argc, char **argv)
-{
-    const char *dir = NULL, *format = "text";
-    long long limit = 50;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N requests (default 50)" },
-    };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
-    char lim[32];
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if (pos.len) {
-        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
-        goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
-    {
-        const char *params[] = { lim };
-        if (store_grid(c.ws.store,
-                       "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
-                       "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
-                       "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
-                       "\"failed#\", skipped AS \"skipped#\", server_pid AS \"server_pid#\", "
-                       "requested_by AS \"requested_by\", requested_at AS \"requested_at\", "
-                       "message AS \"message\" FROM requests ORDER BY id DESC LIMIT CAST(?1 AS "
-                       "INTEGER)) ORDER BY 1",
-                       params, 1, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
-}
-
 /* --- clear, pause ------------------------------------------------------------- */
 
 static int cmd_clear(const weir_command *cmd, int argc, char **argv)
@@ -1093,21 +1082,14 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
     weir_date d;
     size_t n = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (task) { /* model tasks are named after the models: bind them (parse only, no warehouse) */
         weir_interval iv;
         if ((rc = bind_models(&c, pl, weir_schedule_interval_on(&pl->schedule, d, &iv) ? NULL : &iv)) !=
@@ -1176,19 +1158,12 @@ static int pause_common(const weir_command *cmd, int argc, char **argv, int paus
     weir_pipeline *pl;
     int64_t id;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (weir_state_pipeline_sync(c.ws.store, pl, &id, NULL, &err) ||
         weir_state_set_paused(c.ws.store, pl->name, paused, &err)) {
         weir_cli_error(&err);
@@ -1250,22 +1225,15 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
     int64_t action = 0;
     json_t *tables = NULL;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one pipeline name");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline rollback")) !=
-        WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK,
+                            "weir pipeline rollback", pos.items[0], &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     {
         weir_interval first;
         if ((rc = bind_models(&c, pl,
@@ -1352,13 +1320,10 @@ static int cmd_restore(const weir_command *cmd, int argc, char **argv)
     weir_error err = WEIR_ERROR_INIT;
     int64_t action = 0, rows = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        "expected one action id (see 'weir pipeline trash')");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one action id (see 'weir pipeline trash')");
-        goto cleanup;
-    }
     if ((rc = parse_action(cmd, pos.items[0], &action)))
         goto cleanup;
     if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
@@ -1396,8 +1361,9 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
     int64_t action = 0;
     size_t n = 0;
     ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+                        NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((pos.len != 1) == !all) {
         rc = weir_cli_usage_error(cmd, "expected one action id, or --all");
@@ -1430,39 +1396,6 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
         printf("purged %zu rollback action%s\n", n, n == 1 ? "" : "s");
     rc = WEIR_EXIT_OK;
 cleanup:
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
-}
-
-static int cmd_trash(const weir_command *cmd, int argc, char **argv)
-{
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (store_grid(c.ws.store,
-                   "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
-                   "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
-                   "created_at AS \"at\" FROM trash_actions ORDER BY id",
-                   NULL, 0, &g, &err)) {
-        weir_cli_error(&err);
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
     weir_error_release(&err);
     ctx_release(&c);
     weir_strvec_release(&pos);
