@@ -109,6 +109,34 @@ static void no_series(const ctx *c, const char *name)
     weir_strvec_release(&names);
 }
 
+/*
+ * Fills def with the settings of series name (see def_for) and s with its
+ * points. Returns WEIR_ENOTFOUND after saying that the store has no such
+ * series (or, with need_points, none with points), else what
+ * weir_monitor_load() returned.
+ */
+static int load_series(const ctx *c, const char *name, int need_points, weir_monitor_def *def,
+                       weir_series *s, weir_error *err)
+{
+    int r;
+    def_for(c, name, def);
+    r = weir_monitor_load(c->ws.store, def->name, s, err);
+    if (r == WEIR_ENOTFOUND || (need_points && s->len == 0)) {
+        no_series(c, name);
+        return WEIR_ENOTFOUND;
+    }
+    return r;
+}
+
+/* Parses the --format of a grid. Returns 0 or WEIR_EXIT_USAGE. */
+static int parse_style(const weir_command *cmd, const char *format, weir_grid_style *style)
+{
+    if (weir_grid_parse_format(format, style))
+        return weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
+                                    format);
+    return 0;
+}
+
 static void cell_num(weir_grid *g, double v, const char *fmt)
 {
     char buf[64];
@@ -123,6 +151,8 @@ static void cell_num(weir_grid *g, double v, const char *fmt)
 #define PROJECT_OPT(dir)                                                                      \
     { "project-dir", 'C', WEIR_OPT_STRING, &(dir), "DIR",                                      \
       "the project (default: the current folder)" }
+#define GRID_FORMAT_OPT(format)                                                               \
+    { "format", 'f', WEIR_OPT_STRING, &(format), "FMT", "'table' (default), 'csv' or 'json'" }
 
 /* --- backfill -------------------------------------------------------------- */
 
@@ -236,7 +266,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
         { "date", 'd', WEIR_OPT_STRING, &date_s, "D", "the day to judge (default: each series' last)" },
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "judge every day from D1 (with --to)" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "to D2, each against the days before it" },
-        { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'table' (default), 'csv' or 'json'" },
+        GRID_FORMAT_OPT(format),
     };
     weir_strvec pos = WEIR_VEC_INIT, names = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
@@ -245,13 +275,8 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
     size_t failed = 0, warned = 0, anomalies = 0;
     ctx c = { 0 };
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
-    if (weir_grid_parse_format(format, &style)) {
-        rc = weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
-                                  format);
-        goto cleanup;
-    }
     if (date_s && (rc = parse_date(cmd, "--date", date_s, &date)))
         goto cleanup;
     if (!from_s != !to_s) {
@@ -304,9 +329,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
         weir_error err = WEIR_ERROR_INIT;
         weir_check ck;
         char day[WEIR_DATE_STRLEN];
-        def_for(&c, names.items[i], &def);
-        if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
-            no_series(&c, names.items[i]);
+        if (load_series(&c, names.items[i], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
             rc = WEIR_EXIT_FAILED;
         } else if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err)) {
             weir_cli_error(&err);
@@ -414,9 +437,7 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND || s.len == 0) {
-        no_series(&c, pos.items[0]);
+    if (load_series(&c, pos.items[0], 1, &def, &s, &err) == WEIR_ENOTFOUND) {
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
@@ -501,7 +522,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     const char *dir = NULL, *format = "table";
     const weir_option opts[] = {
         PROJECT_OPT(dir),
-        { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'table' (default), 'csv' or 'json'" },
+        GRID_FORMAT_OPT(format),
     };
     static const char sql[] =
         "SELECT s.name, count(p.ds), min(p.ds), max(p.ds),"
@@ -521,13 +542,8 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     weir_error err = WEIR_ERROR_INIT;
     ctx c = { 0 };
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
-    if (weir_grid_parse_format(format, &style)) {
-        rc = weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
-                                  format);
-        goto cleanup;
-    }
     if (pos.len) {
         rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
         goto cleanup;
@@ -606,9 +622,7 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
     }
     if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.ws.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
-        no_series(&c, pos.items[0]);
+    if (load_series(&c, pos.items[0], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
