@@ -31,14 +31,22 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
+    const char *dir;    /* --project-dir */
+    const char *format; /* --format, parsed into out */
+    weir_out_format out;
+    weir_strvec args;   /* the positional arguments */
     weir_workspace ws;
     weir_pipeline_list pipelines;
     weir_transform *tf; /* the project's models, when a pipeline has model tasks */
     long server_pid;    /* MAY_HAND_OVER: the `weir serve` holding the warehouse */
 } ctx;
 
+/* What a subcommand starts with: its options point into it. */
+#define CTX_INIT { .format = "text" }
+
 static void ctx_release(ctx *c)
 {
+    weir_strvec_release(&c->args);
     weir_transform_free(c->tf);
     weir_pipeline_list_release(&c->pipelines);
     weir_workspace_release(&c->ws);
@@ -56,10 +64,10 @@ enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
  * when asked). With MAY_HAND_OVER, when `weir serve` holds the warehouse,
  * only the store is opened and c->server_pid names the server. Returns
  * WEIR_CLI_GO or an exit code. */
-static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
+static int ctx_open(ctx *c, unsigned need, const char *what)
 {
     weir_error err = WEIR_ERROR_INIT;
-    int rc = weir_workspace_load(&c->ws, dir, load_pipelines, &c->pipelines);
+    int rc = weir_workspace_load(&c->ws, c->dir, load_pipelines, &c->pipelines);
     if (rc != WEIR_CLI_GO)
         return rc;
     if (need & NEED_LOCK) {
@@ -148,35 +156,38 @@ static weir_pipeline *find(ctx *c, const char *name)
     return pl;
 }
 
-/* ctx_open(), then the pipeline name in *pl. Returns WEIR_CLI_GO or an
- * exit code (WEIR_EXIT_USAGE when there is no such pipeline). */
-static int open_pipeline(ctx *c, const char *dir, unsigned need, const char *what,
-                         const char *name, weir_pipeline **pl)
+/* ctx_open(), then the pipeline named by the first argument in *pl.
+ * Returns WEIR_CLI_GO or an exit code (WEIR_EXIT_USAGE when there is no
+ * such pipeline). */
+static int open_pipeline(ctx *c, unsigned need, const char *what, weir_pipeline **pl)
 {
-    int rc = ctx_open(c, dir, need, what);
+    int rc = ctx_open(c, need, what);
     if (rc != WEIR_CLI_GO)
         return rc;
-    if (!(*pl = find(c, name)))
+    if (!(*pl = find(c, c->args.items[0])))
         return WEIR_EXIT_USAGE;
     return WEIR_CLI_GO;
 }
 
+/* What parse_args() says when a subcommand that works on one pipeline
+ * gets no name, or more. */
+static const char ONE_PIPELINE[] = "expected one pipeline name";
+
 /*
- * Parses a subcommand's arguments (opts starting with COMMON_OPTS) and the
- * --format they set in *format; with one_arg, checks that there is one
- * positional argument, else says one_arg. Returns WEIR_CLI_GO or the exit
- * code (0 after --help).
+ * Parses a subcommand's arguments into c (opts start with COMMON_OPTS(c))
+ * and its --format; with one_arg, checks that there is one positional
+ * argument, else says one_arg. Returns WEIR_CLI_GO or the exit code (0
+ * after --help).
  */
 static int parse_args(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
-                      char **argv, weir_strvec *pos, const char *const *format,
-                      weir_out_format *out, const char *one_arg)
+                      char **argv, ctx *c, const char *one_arg)
 {
-    int rc = weir_cli_parse(cmd, opts, n_opts, argc, argv, pos);
+    int rc = weir_cli_parse(cmd, opts, n_opts, argc, argv, &c->args);
     if (rc != WEIR_CLI_GO)
         return rc;
-    if ((rc = weir_cli_parse_out_format(cmd, *format, out)))
+    if ((rc = weir_cli_parse_out_format(cmd, c->format, &c->out)))
         return rc;
-    if (one_arg && pos->len != 1)
+    if (one_arg && c->args.len != 1)
         return weir_cli_usage_error(cmd, "%s", one_arg);
     return WEIR_CLI_GO;
 }
@@ -234,28 +245,24 @@ static void print_grid(const weir_grid *g, weir_out_format f)
     weir_grid_print(g, f == WEIR_OUT_JSON ? WEIR_GRID_JSON : WEIR_GRID_TABLE, stdout);
 }
 
-#define COMMON_OPTS(dir, format)                                                              \
-    { "project-dir", 'C', WEIR_OPT_STRING, &(dir), "DIR",                                      \
+#define COMMON_OPTS(c)                                                                        \
+    { "project-dir", 'C', WEIR_OPT_STRING, &(c).dir, "DIR",                                    \
       "the project (default: the current folder)" },                                          \
     {                                                                                          \
-        "format", 0, WEIR_OPT_STRING, &(format), "FMT", "'text' (default) or 'json'"           \
+        "format", 0, WEIR_OPT_STRING, &(c).format, "FMT", "'text' (default) or 'json'"         \
     }
 
 /* --- list ------------------------------------------------------------------ */
 
 static int cmd_list(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_grid g = WEIR_GRID_INIT;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        NULL);
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, NULL);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0, NULL)) != WEIR_CLI_GO)
         goto cleanup;
     weir_grid_add_column(&g, "pipeline", WEIR_COL_TEXT);
     weir_grid_add_column(&g, "schedule", WEIR_COL_TEXT);
@@ -296,12 +303,11 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         weir_grid_add_cell(&g, pl->file);
         weir_grid_end_row(&g);
     }
-    print_grid(&g, out);
+    print_grid(&g, c.out);
     rc = WEIR_EXIT_OK;
 cleanup:
     weir_grid_release(&g);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -589,18 +595,17 @@ static void note_ignored(const char *what)
 
 static int cmd_run(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL;
     long long workers = 0;
     int no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the logical date (ds) of the run" },
         { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_exec *x = NULL;
     weir_exec_options eo = { 0 };
@@ -609,15 +614,13 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     weir_pipeline *pl;
     weir_date d;
     int64_t run_id = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                            "weir pipeline run", pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline run", &pl)) != WEIR_CLI_GO)
         goto cleanup;
     if (weir_schedule_interval_on(&pl->schedule, d, &iv)) {
         fprintf(stderr, "weir: error: pipeline '%s' has no run on %s (schedule '%s')\n", pl->name,
@@ -634,15 +637,15 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         weir_date_format(d, req.date_to);
         if (workers)
             note_ignored("--workers");
-        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+        if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON) {
+        if (c.out == WEIR_OUT_JSON) {
             json_t *o;
             weir_handoff_run_ids(c.ws.store, fin.id, &ids, NULL);
             o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "pipeline", pl->name, "ds", date,
@@ -661,7 +664,7 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     if ((rc = bind_models(&c, pl, &iv)) != WEIR_CLI_GO)
         goto cleanup;
     pr.tty = 0;
-    pr.json = out == WEIR_OUT_JSON;
+    pr.json = c.out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
     pr.total = 1;
     eo.workers = workers_for(c.ws.project, workers, 1);
@@ -679,7 +682,7 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         weir_exec_stats stats;
         weir_exec_get_stats(x, &stats);
         rc = stats.runs_failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "pipeline", pl->name, "ds", date,
                                           "state", stats.runs_failed ? "failed" : "success",
                                           "tasks", run_report(c.ws.store, run_id)));
@@ -692,17 +695,17 @@ cleanup:
     weir_exec_free(x);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    ctx c = CTX_INIT;
+    const char *from_s = NULL, *to_s = NULL;
     long long parallel = 0, workers = 0;
     int rerun = 0, no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first logical date" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last logical date (inclusive)" },
         { "parallel", 'p', WEIR_OPT_INT, &parallel, "N", "runs at once (default: max_active_runs)" },
@@ -711,8 +714,6 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_exec *x = NULL;
     weir_exec_options eo = { 0 };
@@ -721,9 +722,7 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     weir_pipeline *pl;
     weir_date from, to;
     size_t skipped = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
@@ -732,8 +731,8 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "--parallel must be between 1 and 1000");
         goto cleanup;
     }
-    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                            "weir pipeline backfill", pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline backfill", &pl)) != WEIR_CLI_GO)
         goto cleanup;
     if (c.server_pid) {
         weir_request req = { 0 }, fin = { 0 };
@@ -748,17 +747,17 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
             note_ignored("--parallel");
         if (workers)
             note_ignored("--workers");
-        if ((rc = hand_over(&c, &req, no_wait, out, isatty(2) && out != WEIR_OUT_JSON, from_s,
+        if ((rc = hand_over(&c, &req, no_wait, c.out, isatty(2) && c.out != WEIR_OUT_JSON, from_s,
                             to_s, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         fmt_dur(weir_monotonic_us() - t0, el, sizeof(el));
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "pipeline",
                                           pl->name, "from", from_s, "to", to_s, "runs",
                                           (json_int_t)(fin.succeeded + fin.failed), "failed",
@@ -783,8 +782,8 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         goto fail;
     if ((rc = bind_models(&c, pl, ivs.len ? &ivs.items[0] : NULL)) != WEIR_CLI_GO)
         goto cleanup;
-    pr.tty = isatty(2) && out != WEIR_OUT_JSON;
-    pr.json = out == WEIR_OUT_JSON;
+    pr.tty = isatty(2) && c.out != WEIR_OUT_JSON;
+    pr.json = c.out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
     eo.workers = workers_for(c.ws.project, workers, pl->max_active_runs);
     eo.on_event = on_event;
@@ -836,7 +835,6 @@ cleanup:
     weir_vec_release(&ivs);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -897,40 +895,38 @@ static const listing trash_listing = {
 /* Runs the listing l as the subcommand cmd. */
 static int show_listing(const weir_command *cmd, int argc, char **argv, const listing *l)
 {
-    const char *dir = NULL, *format = "text", *date = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL;
     long long limit = 50;
-    weir_option opts[4] = { COMMON_OPTS(dir, format) };
+    weir_option opts[4] = { COMMON_OPTS(c) };
     size_t n_opts = 2, n_params = 0;
     const char *params[2];
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_grid g = WEIR_GRID_INIT;
     char lim[32];
     weir_pipeline *pl;
     weir_date d;
-    ctx c = { 0 };
     int rc;
     if (l->limit_help)
         opts[n_opts++] = (weir_option){ "limit", 'n', WEIR_OPT_INT, &limit, "N", l->limit_help };
     if (l->date_help)
         opts[n_opts++] = (weir_option){ "date", 'd', WEIR_OPT_STRING, &date, "DATE", l->date_help };
-    rc = parse_args(cmd, opts, n_opts, argc, argv, &pos, &format, &out,
-                    l->args == ARGS_PIPELINE ? "expected one pipeline name" : NULL);
+    rc = parse_args(cmd, opts, n_opts, argc, argv, &c,
+                    l->args == ARGS_PIPELINE ? ONE_PIPELINE : NULL);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (l->args == ARGS_NONE && pos.len) {
-        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
+    if (l->args == ARGS_NONE && c.args.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", c.args.items[0]);
         goto cleanup;
     }
     if (date && (rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    rc = l->args == ARGS_PIPELINE ? open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)
-                                  : ctx_open(&c, dir, 0, NULL);
+    rc = l->args == ARGS_PIPELINE ? open_pipeline(&c, 0, NULL, &pl)
+                                  : ctx_open(&c, 0, NULL);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if (l->args == ARGS_PIPELINE)
-        params[n_params++] = pos.items[0];
+        params[n_params++] = c.args.items[0];
     if (l->limit_help) {
         snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
         params[n_params++] = lim;
@@ -942,13 +938,12 @@ static int show_listing(const weir_command *cmd, int argc, char **argv, const li
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    print_grid(&g, out);
+    print_grid(&g, c.out);
     rc = WEIR_EXIT_OK;
 cleanup:
     weir_grid_release(&g);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -976,30 +971,27 @@ static int cmd_trash(const weir_command *cmd, int argc, char **argv)
 
 static int cmd_logs(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL, *task = NULL;
     long long attempt = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
         { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task" },
         { "attempt", 'a', WEIR_OPT_INT, &attempt, "K", "only attempt K" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_store_stmt *st = NULL;
     json_t *arr = NULL;
     weir_pipeline *pl;
     weir_date d;
     size_t shown = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
     if (weir_store_prepare(c.ws.store,
                            "SELECT t.task_id, a.try_number, a.state, a.started_at, a.ended_at, "
@@ -1013,7 +1005,7 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    weir_store_bind_text(st, 1, pos.items[0], NULL);
+    weir_store_bind_text(st, 1, c.args.items[0], NULL);
     weir_store_bind_text(st, 2, date, NULL);
     weir_store_bind_text(st, 3, task, NULL);
     weir_store_bind_int(st, 4, attempt, NULL);
@@ -1025,7 +1017,7 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         if (path && weir_fs_read_file(path, &text, 16 << 20, &ferr))
             weir_buf_addf(&text, "(log unavailable: %s)\n", weir_error_str(&ferr));
         weir_error_release(&ferr);
-        if (out == WEIR_OUT_JSON) {
+        if (c.out == WEIR_OUT_JSON) {
             json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "task", weir_store_col_text(st, 0),
                                   "attempt", (json_int_t)weir_store_col_int(st, 1), "state",
                                   weir_store_col_text(st, 2), "log_path", path ? path : "",
@@ -1041,12 +1033,12 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         weir_buf_release(&text);
         shown++;
     }
-    if (out == WEIR_OUT_JSON) {
+    if (c.out == WEIR_OUT_JSON) {
         weir_cli_print_json(arr);
         arr = NULL;
     }
-    if (!shown && out != WEIR_OUT_JSON) {
-        fprintf(stderr, "weir: error: no attempts of pipeline '%s' on %s%s%s\n", pos.items[0],
+    if (!shown && c.out != WEIR_OUT_JSON) {
+        fprintf(stderr, "weir: error: no attempts of pipeline '%s' on %s%s%s\n", c.args.items[0],
                 date, task ? " for task " : "", task ? task : "");
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1057,7 +1049,6 @@ cleanup:
     weir_store_stmt_free(st);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1065,30 +1056,27 @@ cleanup:
 
 static int cmd_clear(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL, *task = NULL;
     int downstream = 0, no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
         { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task (default: every task)" },
         { "downstream", 0, WEIR_OPT_FLAG, &downstream, NULL, "and the tasks downstream of it" },
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_pipeline *pl;
     weir_date d;
     size_t n = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
     if (task) { /* model tasks are named after the models: bind them (parse only, no warehouse) */
         weir_interval iv;
@@ -1111,15 +1099,15 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         weir_date_format(d, req.date_to);
         req.task = (char *)task;
         req.downstream = downstream;
-        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+        if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "pipeline", pl->name,
                                           "ds", date, "cleared", (json_int_t)fin.cleared, "state",
                                           rc ? "failed" : "success", "request",
@@ -1133,7 +1121,7 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:s, s:s, s:I}", "pipeline", pl->name, "ds", date,
                                       "cleared", (json_int_t)n));
     else
@@ -1144,25 +1132,20 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int pause_common(const weir_command *cmd, int argc, char **argv, int paused)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_error err = WEIR_ERROR_INIT;
     weir_pipeline *pl;
     int64_t id;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = open_pipeline(&c, dir, 0, NULL, pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
     if (weir_state_pipeline_sync(c.ws.store, pl, &id, NULL, &err) ||
         weir_state_set_paused(c.ws.store, pl->name, paused, &err)) {
@@ -1170,7 +1153,7 @@ static int pause_common(const weir_command *cmd, int argc, char **argv, int paus
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:s, s:b}", "pipeline", pl->name, "paused", paused));
     else
         printf("pipeline '%s' %s\n", pl->name,
@@ -1179,7 +1162,6 @@ static int pause_common(const weir_command *cmd, int argc, char **argv, int paus
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1207,32 +1189,29 @@ static int confirm(const char *question)
 
 static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    ctx c = CTX_INIT;
+    const char *from_s = NULL, *to_s = NULL;
     int dry = 0, yes = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first date to delete" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last date to delete (inclusive)" },
         { "dry-run", 'n', WEIR_OPT_FLAG, &dry, NULL, "show what would be deleted, delete nothing" },
         { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_rollback_plan plan = { 0 };
     weir_pipeline *pl;
     weir_date from, to;
     int64_t action = 0;
     json_t *tables = NULL;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        "expected one pipeline name");
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
         goto cleanup;
-    if ((rc = open_pipeline(&c, dir, NEED_WAREHOUSE | NEED_LOCK,
-                            "weir pipeline rollback", pos.items[0], &pl)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK,
+                            "weir pipeline rollback", &pl)) != WEIR_CLI_GO)
         goto cleanup;
     {
         weir_interval first;
@@ -1248,18 +1227,18 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     }
     tables = json_array();
-    if (out != WEIR_OUT_JSON)
+    if (c.out != WEIR_OUT_JSON)
         printf("rollback of '%s' from %s to %s%s:\n", pl->name, from_s, to_s,
                dry ? " (dry run)" : "");
     for (size_t i = 0; i < plan.n; i++) {
-        if (out != WEIR_OUT_JSON)
+        if (c.out != WEIR_OUT_JSON)
             printf("  %-40s %10lld rows  (by %s)\n", plan.tables[i].table,
                    (long long)plan.tables[i].rows, plan.tables[i].date_column);
         json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "table", plan.tables[i].table,
                                                 "date_column", plan.tables[i].date_column, "rows",
                                                 (json_int_t)plan.tables[i].rows));
     }
-    if (out != WEIR_OUT_JSON)
+    if (c.out != WEIR_OUT_JSON)
         printf("  %-40s %10lld rows\n", "total", (long long)plan.total);
     fflush(stdout);
     if (!dry && !yes) {
@@ -1281,7 +1260,7 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON) {
+    if (c.out == WEIR_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:O}", "pipeline", pl->name, "from",
                               from_s, "to", to_s, "dry_run", dry, "rows", (json_int_t)plan.total,
                               "tables", tables);
@@ -1298,7 +1277,6 @@ cleanup:
     weir_rollback_plan_release(&plan);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1313,27 +1291,24 @@ static int parse_action(const weir_command *cmd, const char *s, int64_t *out)
 
 static int cmd_restore(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_error err = WEIR_ERROR_INIT;
     int64_t action = 0, rows = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c,
                         "expected one action id (see 'weir pipeline trash')");
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = parse_action(cmd, pos.items[0], &action)))
+    if ((rc = parse_action(cmd, c.args.items[0], &action)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
         goto cleanup;
     if (weir_rollback_restore(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &rows, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:I, s:I}", "action_id", (json_int_t)action, "rows",
                                       (json_int_t)rows));
     else
@@ -1342,34 +1317,29 @@ static int cmd_restore(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int cmd_purge(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
+    ctx c = CTX_INIT;
     int all = 0, yes = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "all", 0, WEIR_OPT_FLAG, &all, NULL, "every rollback not yet restored or purged" },
         { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     int64_t action = 0;
     size_t n = 0;
-    ctx c = { 0 };
-    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos, &format, &out,
-                        NULL);
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, NULL);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((pos.len != 1) == !all) {
+    if ((c.args.len != 1) == !all) {
         rc = weir_cli_usage_error(cmd, "expected one action id, or --all");
         goto cleanup;
     }
-    if (pos.len && (rc = parse_action(cmd, pos.items[0], &action)))
+    if (c.args.len && (rc = parse_action(cmd, c.args.items[0], &action)))
         goto cleanup;
     if (!yes) {
         if (!isatty(0)) {
@@ -1383,14 +1353,14 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
             goto cleanup;
         }
     }
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
         goto cleanup;
     if (weir_rollback_purge(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:I}", "purged", (json_int_t)n));
     else
         printf("purged %zu rollback action%s\n", n, n == 1 ? "" : "s");
@@ -1398,7 +1368,6 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
