@@ -26,12 +26,15 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
+    const char *dir;  /* --project-dir */
+    weir_strvec args; /* the positional arguments */
     weir_workspace ws;
     weir_monitor_config cfg;
 } ctx;
 
 static void ctx_release(ctx *c)
 {
+    weir_strvec_release(&c->args);
     weir_monitor_config_release(&c->cfg);
     weir_workspace_release(&c->ws);
 }
@@ -42,9 +45,9 @@ static int load_monitors(const weir_project *p, void *out, weir_diags *diags)
 }
 
 /* Loads the project, monitors/ and the store (and the warehouse when asked). */
-static int ctx_open(ctx *c, const char *dir, int warehouse)
+static int ctx_open(ctx *c, int warehouse)
 {
-    int rc = weir_workspace_load(&c->ws, dir, load_monitors, &c->cfg);
+    int rc = weir_workspace_load(&c->ws, c->dir, load_monitors, &c->cfg);
     if (rc == WEIR_CLI_GO)
         rc = weir_workspace_open_store(&c->ws);
     if (rc == WEIR_CLI_GO && warehouse)
@@ -184,22 +187,21 @@ static int backfill_one(const weir_command *cmd, ctx *c, const weir_monitor_def 
 
 static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *date_column = NULL, *from_s = NULL, *to_s = NULL;
+    ctx c = { 0 };
+    const char *date_column = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "date-column", 0, WEIR_OPT_STRING, &date_column, "COLUMN",
           "the column giving each row's day (default: the one in monitors/)" },
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "first day to record" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "last day to record" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_date from = 1, to = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len > 1) {
-        rc = weir_cli_usage_error(cmd, "expected one table or series, got %zu", pos.len);
+    if (c.args.len > 1) {
+        rc = weir_cli_usage_error(cmd, "expected one table or series, got %zu", c.args.len);
         goto cleanup;
     }
     if (!from_s != !to_s) {
@@ -213,14 +215,14 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "--to %s is before --from %s", to_s, from_s);
         goto cleanup;
     }
-    if (!pos.len && date_column) {
+    if (!c.args.len && date_column) {
         rc = weir_cli_usage_error(cmd, "--date-column needs a TABLE");
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 1)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 1)) != WEIR_CLI_GO)
         goto cleanup;
     rc = WEIR_EXIT_OK;
-    if (!pos.len) {
+    if (!c.args.len) {
         /* every series declared in monitors/ */
         if (!c.cfg.monitors.len)
             fprintf(stderr, "weir: no monitors declared in monitors/ (name a TABLE to backfill)\n");
@@ -228,12 +230,12 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
             if (backfill_one(cmd, &c, &c.cfg.monitors.items[i], from, to))
                 rc = WEIR_EXIT_FAILED;
     } else {
-        const weir_monitor_def *declared = weir_monitor_config_find(&c.cfg, pos.items[0]);
+        const weir_monitor_def *declared = weir_monitor_config_find(&c.cfg, c.args.items[0]);
         weir_monitor_def def;
         if (declared && !date_column) {
             rc = backfill_one(cmd, &c, declared, from, to);
         } else {
-            const char *table = pos.items[0];
+            const char *table = c.args.items[0];
             if (declared && declared->sql) {
                 rc = weir_cli_usage_error(cmd, "'%s' is a custom metric: --date-column applies "
                                                "to tables", table);
@@ -252,7 +254,6 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     }
 cleanup:
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -260,21 +261,21 @@ cleanup:
 
 static int cmd_check(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
+    ctx c = { 0 };
+    const char *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "date", 'd', WEIR_OPT_STRING, &date_s, "D", "the day to judge (default: each series' last)" },
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "judge every day from D1 (with --to)" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "to D2, each against the days before it" },
         GRID_FORMAT_OPT(format),
     };
-    weir_strvec pos = WEIR_VEC_INIT, names = WEIR_VEC_INIT;
+    weir_strvec names = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
     weir_date date = 0, from = 0, to = -1;
     size_t failed = 0, warned = 0, anomalies = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
     if (date_s && (rc = parse_date(cmd, "--date", date_s, &date)))
@@ -297,11 +298,11 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
                                   to_s, from_s);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len) {
-        for (size_t i = 0; i < pos.len; i++)
-            weir_strvec_push(&names, pos.items[i]);
+    if (c.args.len) {
+        for (size_t i = 0; i < c.args.len; i++)
+            weir_strvec_push(&names, c.args.items[i]);
     } else {
         weir_error err = WEIR_ERROR_INIT;
         if (weir_monitor_series_names(c.ws.store, &names, &err)) {
@@ -385,7 +386,6 @@ cleanup:
     weir_grid_release(&g);
     ctx_release(&c);
     weir_strvec_release(&names);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -393,17 +393,17 @@ cleanup:
 
 static int cmd_plot(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *from_s = NULL, *to_s = NULL, *output = NULL;
+    ctx c = { 0 };
+    const char *from_s = NULL, *to_s = NULL, *output = NULL;
     long long horizon = 14;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "first day shown (default: the first)" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "last day shown (default: the last)" },
         { "output", 'o', WEIR_OPT_STRING, &output, "FILE", "the SVG file to write (required)" },
         { "horizon", 0, WEIR_OPT_INT, &horizon, "DAYS",
           "days of forecast drawn past the last day (default 14, 0 for none)" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_monitor_def def = { 0 };
     weir_calendar cal = WEIR_CALENDAR_INIT;
     weir_series s = WEIR_SERIES_INIT;
@@ -416,12 +416,11 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     weir_plot_options po;
     weir_date from = 0, to = 0;
     int have_fc = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", pos.len);
+    if (c.args.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
     if (!output) {
@@ -435,9 +434,9 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     if ((from_s && (rc = parse_date(cmd, "--from", from_s, &from))) ||
         (to_s && (rc = parse_date(cmd, "--to", to_s, &to))))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    if (load_series(&c, pos.items[0], 1, &def, &s, &err) == WEIR_ENOTFOUND) {
+    if (load_series(&c, c.args.items[0], 1, &def, &s, &err) == WEIR_ENOTFOUND) {
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
@@ -511,7 +510,6 @@ cleanup:
     weir_monitor_def_release(&def);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -519,9 +517,10 @@ cleanup:
 
 static int cmd_list(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "table";
+    ctx c = { 0 };
+    const char *format = "table";
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         GRID_FORMAT_OPT(format),
     };
     static const char sql[] =
@@ -535,20 +534,18 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         " LEFT JOIN monitor_models m ON m.series_id = s.id GROUP BY s.id ORDER BY s.name";
     static const char *const cols[] = { "series", "points", "first", "last", "last_value",
                                         "model", "last_check", "verdict", "anomalies" };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
     weir_store_stmt *st = NULL;
     weir_error err = WEIR_ERROR_INIT;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
-    if (pos.len) {
-        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
+    if (c.args.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", c.args.items[0]);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(cols); i++)
         weir_grid_add_column(&g, cols[i], i == 1 || i == 4 || i == 8 ? WEIR_COL_NUMBER
@@ -592,7 +589,6 @@ cleanup:
     weir_grid_release(&g);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -600,29 +596,28 @@ cleanup:
 
 static int cmd_explain(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
+    ctx c = { 0 };
+    const char *format = "text";
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'text' (default) or 'json'" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_monitor_def def = { 0 };
     weir_store_stmt *st = NULL;
     weir_error err = WEIR_ERROR_INIT;
     weir_series s = WEIR_SERIES_INIT;
     weir_out_format out;
     json_t *scores = NULL;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", pos.len);
+    if (c.args.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    if (load_series(&c, pos.items[0], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
+    if (load_series(&c, c.args.items[0], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
@@ -636,7 +631,7 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         goto failed;
     if (rc == 0) {
         fprintf(stderr, "weir: error: no model chosen for '%s' yet (run 'weir monitor check "
-                        "%s' first)\n", def.name, pos.items[0]);
+                        "%s' first)\n", def.name, c.args.items[0]);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
@@ -698,7 +693,6 @@ cleanup:
     weir_monitor_def_release(&def);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
