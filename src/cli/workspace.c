@@ -1,6 +1,6 @@
 /*
- * workspace.c: loading the project and opening its warehouse for commands
- * (see workspace.h).
+ * workspace.c: loading the project and opening its store and warehouse
+ * for commands (see workspace.h).
  */
 #include "core/compat.h"
 

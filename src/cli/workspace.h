@@ -1,7 +1,8 @@
 /*
  * workspace.h: what commands that work on a project share: finding and
  * loading the project (--project-dir, default the current folder) and
- * opening its warehouse.
+ * opening its store and warehouse; weir_workspace holds them for the
+ * command groups (`weir pipeline`, `weir monitor`) that need all of it.
  */
 #ifndef WEIR_CLI_WORKSPACE_H
 #define WEIR_CLI_WORKSPACE_H
