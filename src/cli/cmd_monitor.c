@@ -131,6 +131,19 @@ static int load_series(const ctx *c, const char *name, int need_points, weir_mon
     return r;
 }
 
+/* ctx_open() (no warehouse), then load_series() for the first argument.
+ * Returns WEIR_CLI_GO or an exit code (WEIR_EXIT_FAILED for no series). */
+static int open_series(ctx *c, int need_points, weir_monitor_def *def, weir_series *s,
+                       weir_error *err)
+{
+    int rc = ctx_open(c, 0);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (load_series(c, c->args.items[0], need_points, def, s, err) == WEIR_ENOTFOUND)
+        return WEIR_EXIT_FAILED;
+    return WEIR_CLI_GO;
+}
+
 /* Parses the --format of a grid. Returns 0 or WEIR_EXIT_USAGE. */
 static int parse_style(const weir_command *cmd, const char *format, weir_grid_style *style)
 {
@@ -434,12 +447,8 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     if ((from_s && (rc = parse_date(cmd, "--from", from_s, &from))) ||
         (to_s && (rc = parse_date(cmd, "--to", to_s, &to))))
         goto cleanup;
-    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 1, &def, &s, &err)) != WEIR_CLI_GO)
         goto cleanup;
-    if (load_series(&c, c.args.items[0], 1, &def, &s, &err) == WEIR_ENOTFOUND) {
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
     if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err))
         goto failed;
     if (!from_s || from < s.start)
@@ -615,12 +624,8 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 0, &def, &s, &err)) != WEIR_CLI_GO)
         goto cleanup;
-    if (load_series(&c, c.args.items[0], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
     if ((rc = weir_store_prepare(c.ws.store,
                                  "SELECT m.model, m.fitted_through, m.sigma, m.scores, m.fitted_at "
                                  "FROM monitor_models m JOIN metric_series s ON s.id = "
