@@ -26,50 +26,33 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
-    weir_project *project;
+    const char *dir;  /* --project-dir */
+    weir_strvec args; /* the positional arguments */
+    weir_workspace ws;
     weir_monitor_config cfg;
-    weir_store *store;
-    weir_engine *engine;
-    weir_conn *conn;
 } ctx;
 
 static void ctx_release(ctx *c)
 {
-    weir_conn_free(c->conn);
-    weir_engine_free(c->engine);
-    weir_store_free(c->store);
+    weir_strvec_release(&c->args);
     weir_monitor_config_release(&c->cfg);
-    weir_project_free(c->project);
+    weir_workspace_release(&c->ws);
+}
+
+static int load_monitors(const weir_project *p, void *out, weir_diags *diags)
+{
+    return weir_monitor_config_load(p, out, diags);
 }
 
 /* Loads the project, monitors/ and the store (and the warehouse when asked). */
-static int ctx_open(ctx *c, const char *dir, int warehouse)
+static int ctx_open(ctx *c, int warehouse)
 {
-    weir_diags diags = WEIR_DIAGS_INIT;
-    weir_error err = WEIR_ERROR_INIT;
-    int rc = weir_cli_load_project(dir, &c->project);
-    if (rc != WEIR_CLI_GO)
-        return rc;
-    if (weir_monitor_config_load(c->project, &c->cfg, &diags)) {
-        weir_diags_sort(&diags);
-        weir_diags_print(&diags, stderr);
-        weir_diags_release(&diags);
-        return WEIR_EXIT_USAGE;
-    }
-    weir_diags_print(&diags, stderr);
-    weir_diags_release(&diags);
-    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
-        return rc;
-    if (warehouse) {
-        if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
-            return rc;
-        if (weir_conn_new(c->engine, &c->conn, &err)) {
-            weir_cli_error(&err);
-            weir_error_release(&err);
-            return WEIR_EXIT_FAILED;
-        }
-    }
-    return WEIR_CLI_GO;
+    int rc = weir_workspace_load(&c->ws, c->dir, load_monitors, &c->cfg);
+    if (rc == WEIR_CLI_GO)
+        rc = weir_workspace_open_store(&c->ws);
+    if (rc == WEIR_CLI_GO && warehouse)
+        rc = weir_workspace_open_warehouse(&c->ws);
+    return rc;
 }
 
 static int parse_date(const weir_command *cmd, const char *what, const char *s, weir_date *out)
@@ -99,7 +82,7 @@ static void def_for(const ctx *c, const char *name, weir_monitor_def *out)
         /* a series of the store's not declared in monitors/: keep its name as is */
         weir_strvec names = WEIR_VEC_INIT;
         int known = 0;
-        weir_monitor_series_names(c->store, &names, NULL);
+        weir_monitor_series_names(c->ws.store, &names, NULL);
         for (size_t i = 0; i < names.len && !known; i++)
             known = strcmp(names.items[i], name) == 0;
         if (known) {
@@ -115,7 +98,7 @@ static void no_series(const ctx *c, const char *name)
 {
     weir_strvec names = WEIR_VEC_INIT;
     const char *s;
-    weir_monitor_series_names(c->store, &names, NULL);
+    weir_monitor_series_names(c->ws.store, &names, NULL);
     /* compare with a table's name too: 'raw.evnts' is near 'row_count:raw.events' */
     for (size_t i = 0, n = names.len; i < n; i++)
         if (weir_str_starts_with(names.items[i], "row_count:"))
@@ -127,6 +110,47 @@ static void no_series(const ctx *c, const char *name)
         fprintf(stderr, "weir: error: no series '%s' in the store (build its history with "
                         "'weir monitor backfill %s --date-column COLUMN')\n", name, name);
     weir_strvec_release(&names);
+}
+
+/*
+ * Fills def with the settings of series name (see def_for) and s with its
+ * points. Returns WEIR_ENOTFOUND after saying that the store has no such
+ * series (or, with need_points, none with points), else what
+ * weir_monitor_load() returned.
+ */
+static int load_series(const ctx *c, const char *name, int need_points, weir_monitor_def *def,
+                       weir_series *s, weir_error *err)
+{
+    int r;
+    def_for(c, name, def);
+    r = weir_monitor_load(c->ws.store, def->name, s, err);
+    if (r == WEIR_ENOTFOUND || (need_points && s->len == 0)) {
+        no_series(c, name);
+        return WEIR_ENOTFOUND;
+    }
+    return r;
+}
+
+/* ctx_open() (no warehouse), then load_series() for the first argument.
+ * Returns WEIR_CLI_GO or an exit code (WEIR_EXIT_FAILED for no series). */
+static int open_series(ctx *c, int need_points, weir_monitor_def *def, weir_series *s,
+                       weir_error *err)
+{
+    int rc = ctx_open(c, 0);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (load_series(c, c->args.items[0], need_points, def, s, err) == WEIR_ENOTFOUND)
+        return WEIR_EXIT_FAILED;
+    return WEIR_CLI_GO;
+}
+
+/* Parses the --format of a grid. Returns 0 or WEIR_EXIT_USAGE. */
+static int parse_style(const weir_command *cmd, const char *format, weir_grid_style *style)
+{
+    if (weir_grid_parse_format(format, style))
+        return weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
+                                    format);
+    return 0;
 }
 
 static void cell_num(weir_grid *g, double v, const char *fmt)
@@ -143,6 +167,8 @@ static void cell_num(weir_grid *g, double v, const char *fmt)
 #define PROJECT_OPT(dir)                                                                      \
     { "project-dir", 'C', WEIR_OPT_STRING, &(dir), "DIR",                                      \
       "the project (default: the current folder)" }
+#define GRID_FORMAT_OPT(format)                                                               \
+    { "format", 'f', WEIR_OPT_STRING, &(format), "FMT", "'table' (default), 'csv' or 'json'" }
 
 /* --- backfill -------------------------------------------------------------- */
 
@@ -156,10 +182,10 @@ static int backfill_one(const weir_command *cmd, ctx *c, const weir_monitor_def 
     int rc = WEIR_EXIT_OK;
     (void)cmd;
     int64_t t0 = weir_monotonic_us();
-    if (weir_monitor_backfill(c->conn, c->store, def, from, to, &n, &err)) {
+    if (weir_monitor_backfill(c->ws.conn, c->ws.store, def, from, to, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
-    } else if (weir_monitor_load(c->store, def->name, &s, &err) == 0 && s.len) {
+    } else if (weir_monitor_load(c->ws.store, def->name, &s, &err) == 0 && s.len) {
         printf("%s: recorded %zu point%s; history %s .. %s (%.0f ms)\n", def->name, n,
                n == 1 ? "" : "s", weir_date_format(s.start, a),
                weir_date_format(weir_series_end(&s), b),
@@ -174,22 +200,21 @@ static int backfill_one(const weir_command *cmd, ctx *c, const weir_monitor_def 
 
 static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *date_column = NULL, *from_s = NULL, *to_s = NULL;
+    ctx c = { 0 };
+    const char *date_column = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "date-column", 0, WEIR_OPT_STRING, &date_column, "COLUMN",
           "the column giving each row's day (default: the one in monitors/)" },
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "first day to record" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "last day to record" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_date from = 1, to = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len > 1) {
-        rc = weir_cli_usage_error(cmd, "expected one table or series, got %zu", pos.len);
+    if (c.args.len > 1) {
+        rc = weir_cli_usage_error(cmd, "expected one table or series, got %zu", c.args.len);
         goto cleanup;
     }
     if (!from_s != !to_s) {
@@ -203,14 +228,14 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "--to %s is before --from %s", to_s, from_s);
         goto cleanup;
     }
-    if (!pos.len && date_column) {
+    if (!c.args.len && date_column) {
         rc = weir_cli_usage_error(cmd, "--date-column needs a TABLE");
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 1)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 1)) != WEIR_CLI_GO)
         goto cleanup;
     rc = WEIR_EXIT_OK;
-    if (!pos.len) {
+    if (!c.args.len) {
         /* every series declared in monitors/ */
         if (!c.cfg.monitors.len)
             fprintf(stderr, "weir: no monitors declared in monitors/ (name a TABLE to backfill)\n");
@@ -218,12 +243,12 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
             if (backfill_one(cmd, &c, &c.cfg.monitors.items[i], from, to))
                 rc = WEIR_EXIT_FAILED;
     } else {
-        const weir_monitor_def *declared = weir_monitor_config_find(&c.cfg, pos.items[0]);
+        const weir_monitor_def *declared = weir_monitor_config_find(&c.cfg, c.args.items[0]);
         weir_monitor_def def;
         if (declared && !date_column) {
             rc = backfill_one(cmd, &c, declared, from, to);
         } else {
-            const char *table = pos.items[0];
+            const char *table = c.args.items[0];
             if (declared && declared->sql) {
                 rc = weir_cli_usage_error(cmd, "'%s' is a custom metric: --date-column applies "
                                                "to tables", table);
@@ -242,7 +267,6 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     }
 cleanup:
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -250,28 +274,23 @@ cleanup:
 
 static int cmd_check(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
+    ctx c = { 0 };
+    const char *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "date", 'd', WEIR_OPT_STRING, &date_s, "D", "the day to judge (default: each series' last)" },
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "judge every day from D1 (with --to)" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "to D2, each against the days before it" },
-        { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'table' (default), 'csv' or 'json'" },
+        GRID_FORMAT_OPT(format),
     };
-    weir_strvec pos = WEIR_VEC_INIT, names = WEIR_VEC_INIT;
+    weir_strvec names = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
     weir_date date = 0, from = 0, to = -1;
     size_t failed = 0, warned = 0, anomalies = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
+    if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
-    if (weir_grid_parse_format(format, &style)) {
-        rc = weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
-                                  format);
-        goto cleanup;
-    }
     if (date_s && (rc = parse_date(cmd, "--date", date_s, &date)))
         goto cleanup;
     if (!from_s != !to_s) {
@@ -292,14 +311,14 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
                                   to_s, from_s);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len) {
-        for (size_t i = 0; i < pos.len; i++)
-            weir_strvec_push(&names, pos.items[i]);
+    if (c.args.len) {
+        for (size_t i = 0; i < c.args.len; i++)
+            weir_strvec_push(&names, c.args.items[i]);
     } else {
         weir_error err = WEIR_ERROR_INIT;
-        if (weir_monitor_series_names(c.store, &names, &err)) {
+        if (weir_monitor_series_names(c.ws.store, &names, &err)) {
             weir_cli_error(&err);
             weir_error_release(&err);
             rc = WEIR_EXIT_FAILED;
@@ -324,9 +343,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
         weir_error err = WEIR_ERROR_INIT;
         weir_check ck;
         char day[WEIR_DATE_STRLEN];
-        def_for(&c, names.items[i], &def);
-        if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
-            no_series(&c, names.items[i]);
+        if (load_series(&c, names.items[i], 0, &def, &s, &err) == WEIR_ENOTFOUND) {
             rc = WEIR_EXIT_FAILED;
         } else if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err)) {
             weir_cli_error(&err);
@@ -335,7 +352,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
             weir_date d0 = from_s ? from : date ? date : weir_series_end(&s);
             weir_date d1 = from_s ? to : d0;
             for (weir_date d = d0; d <= d1; d++) {
-                if (weir_monitor_check_series(c.store, &def, &cal, d, &ck, &f, &err)) {
+                if (weir_monitor_check_series(c.ws.store, &def, &cal, d, &ck, &f, &err)) {
                     weir_cli_error(&err);
                     rc = WEIR_EXIT_FAILED;
                     break;
@@ -361,7 +378,7 @@ static int cmd_check(const weir_command *cmd, int argc, char **argv)
                         failed++;
                 }
                 if (d < d1) /* the next day's check sees this one's verdict */
-                    weir_monitor_load(c.store, def.name, &s, NULL);
+                    weir_monitor_load(c.ws.store, def.name, &s, NULL);
             }
         }
         weir_forecaster_release(&f);
@@ -382,7 +399,6 @@ cleanup:
     weir_grid_release(&g);
     ctx_release(&c);
     weir_strvec_release(&names);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -390,17 +406,17 @@ cleanup:
 
 static int cmd_plot(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *from_s = NULL, *to_s = NULL, *output = NULL;
+    ctx c = { 0 };
+    const char *from_s = NULL, *to_s = NULL, *output = NULL;
     long long horizon = 14;
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "from", 0, WEIR_OPT_STRING, &from_s, "D1", "first day shown (default: the first)" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "D2", "last day shown (default: the last)" },
         { "output", 'o', WEIR_OPT_STRING, &output, "FILE", "the SVG file to write (required)" },
         { "horizon", 0, WEIR_OPT_INT, &horizon, "DAYS",
           "days of forecast drawn past the last day (default 14, 0 for none)" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_monitor_def def = { 0 };
     weir_calendar cal = WEIR_CALENDAR_INIT;
     weir_series s = WEIR_SERIES_INIT;
@@ -413,12 +429,11 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     weir_plot_options po;
     weir_date from = 0, to = 0;
     int have_fc = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", pos.len);
+    if (c.args.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
     if (!output) {
@@ -432,14 +447,8 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     if ((from_s && (rc = parse_date(cmd, "--from", from_s, &from))) ||
         (to_s && (rc = parse_date(cmd, "--to", to_s, &to))))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 1, &def, &s, &err)) != WEIR_CLI_GO)
         goto cleanup;
-    def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND || s.len == 0) {
-        no_series(&c, pos.items[0]);
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
     if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err))
         goto failed;
     if (!from_s || from < s.start)
@@ -510,7 +519,6 @@ cleanup:
     weir_monitor_def_release(&def);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -518,10 +526,11 @@ cleanup:
 
 static int cmd_list(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "table";
+    ctx c = { 0 };
+    const char *format = "table";
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
-        { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'table' (default), 'csv' or 'json'" },
+        PROJECT_OPT(c.dir),
+        GRID_FORMAT_OPT(format),
     };
     static const char sql[] =
         "SELECT s.name, count(p.ds), min(p.ds), max(p.ds),"
@@ -534,30 +543,23 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         " LEFT JOIN monitor_models m ON m.series_id = s.id GROUP BY s.id ORDER BY s.name";
     static const char *const cols[] = { "series", "points", "first", "last", "last_value",
                                         "model", "last_check", "verdict", "anomalies" };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
     weir_store_stmt *st = NULL;
     weir_error err = WEIR_ERROR_INIT;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
+    if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
-    if (weir_grid_parse_format(format, &style)) {
-        rc = weir_cli_usage_error(cmd, "unknown format '%s' (expected 'table', 'csv' or 'json')",
-                                  format);
+    if (c.args.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", c.args.items[0]);
         goto cleanup;
     }
-    if (pos.len) {
-        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
-        goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0)) != WEIR_CLI_GO)
         goto cleanup;
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(cols); i++)
         weir_grid_add_column(&g, cols[i], i == 1 || i == 4 || i == 8 ? WEIR_COL_NUMBER
                                                                      : WEIR_COL_TEXT);
-    if ((rc = weir_store_prepare(c.store, sql, &st, &err)))
+    if ((rc = weir_store_prepare(c.ws.store, sql, &st, &err)))
         goto failed;
     while ((rc = weir_store_step(st, &err)) == 1) {
         for (int k = 0; k < (int)WEIR_ARRAY_SIZE(cols); k++) {
@@ -576,7 +578,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     /* declared in monitors/ but with no history yet */
     for (size_t i = 0; i < c.cfg.monitors.len; i++) {
         weir_series s = WEIR_SERIES_INIT;
-        if (weir_monitor_load(c.store, c.cfg.monitors.items[i].name, &s, NULL) == WEIR_ENOTFOUND) {
+        if (weir_monitor_load(c.ws.store, c.cfg.monitors.items[i].name, &s, NULL) == WEIR_ENOTFOUND) {
             weir_grid_add_cell(&g, c.cfg.monitors.items[i].name);
             weir_grid_add_cell(&g, "0");
             for (int k = 2; k < (int)WEIR_ARRAY_SIZE(cols); k++)
@@ -596,7 +598,6 @@ cleanup:
     weir_grid_release(&g);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -604,35 +605,28 @@ cleanup:
 
 static int cmd_explain(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
+    ctx c = { 0 };
+    const char *format = "text";
     const weir_option opts[] = {
-        PROJECT_OPT(dir),
+        PROJECT_OPT(c.dir),
         { "format", 'f', WEIR_OPT_STRING, &format, "FMT", "'text' (default) or 'json'" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
     weir_monitor_def def = { 0 };
     weir_store_stmt *st = NULL;
     weir_error err = WEIR_ERROR_INIT;
     weir_series s = WEIR_SERIES_INIT;
     weir_out_format out;
     json_t *scores = NULL;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
+    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", pos.len);
+    if (c.args.len != 1) {
+        rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, 0)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 0, &def, &s, &err)) != WEIR_CLI_GO)
         goto cleanup;
-    def_for(&c, pos.items[0], &def);
-    if (weir_monitor_load(c.store, def.name, &s, &err) == WEIR_ENOTFOUND) {
-        no_series(&c, pos.items[0]);
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
-    if ((rc = weir_store_prepare(c.store,
+    if ((rc = weir_store_prepare(c.ws.store,
                                  "SELECT m.model, m.fitted_through, m.sigma, m.scores, m.fitted_at "
                                  "FROM monitor_models m JOIN metric_series s ON s.id = "
                                  "m.series_id WHERE s.name = ?1", &st, &err)))
@@ -642,7 +636,7 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         goto failed;
     if (rc == 0) {
         fprintf(stderr, "weir: error: no model chosen for '%s' yet (run 'weir monitor check "
-                        "%s' first)\n", def.name, pos.items[0]);
+                        "%s' first)\n", def.name, c.args.items[0]);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
@@ -704,7 +698,6 @@ cleanup:
     weir_monitor_def_release(&def);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 

@@ -31,24 +31,31 @@
 /* --- what every subcommand shares ----------------------------------------- */
 
 typedef struct ctx {
-    weir_project *project;
+    const char *dir;    /* --project-dir */
+    const char *format; /* --format, parsed into out */
+    weir_out_format out;
+    weir_strvec args;   /* the positional arguments */
+    weir_workspace ws;
     weir_pipeline_list pipelines;
-    weir_store *store;
-    weir_engine *engine;
-    weir_conn *conn;
     weir_transform *tf; /* the project's models, when a pipeline has model tasks */
     long server_pid;    /* MAY_HAND_OVER: the `weir serve` holding the warehouse */
 } ctx;
 
+/* What a subcommand starts with: its options point into it. */
+#define CTX_INIT { .format = "text" }
+
 static void ctx_release(ctx *c)
 {
-    weir_conn_free(c->conn);
+    weir_strvec_release(&c->args);
     weir_transform_free(c->tf);
-    weir_engine_free(c->engine);
-    weir_store_free(c->store);
     weir_pipeline_list_release(&c->pipelines);
-    weir_project_free(c->project);
+    weir_workspace_release(&c->ws);
     weir_warehouse_unlock();
+}
+
+static int load_pipelines(const weir_project *p, void *out, weir_diags *diags)
+{
+    return weir_pipeline_load_all(p, out, diags);
 }
 
 enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
@@ -57,37 +64,28 @@ enum { NEED_WAREHOUSE = 1, NEED_LOCK = 2, NEED_RECOVER = 4, MAY_HAND_OVER = 8 };
  * when asked). With MAY_HAND_OVER, when `weir serve` holds the warehouse,
  * only the store is opened and c->server_pid names the server. Returns
  * WEIR_CLI_GO or an exit code. */
-static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
+static int ctx_open(ctx *c, unsigned need, const char *what)
 {
-    weir_diags diags = WEIR_DIAGS_INIT;
     weir_error err = WEIR_ERROR_INIT;
-    int rc = weir_cli_load_project(dir, &c->project);
+    int rc = weir_workspace_load(&c->ws, c->dir, load_pipelines, &c->pipelines);
     if (rc != WEIR_CLI_GO)
         return rc;
-    if (weir_pipeline_load_all(c->project, &c->pipelines, &diags)) {
-        weir_diags_sort(&diags);
-        weir_diags_print(&diags, stderr);
-        weir_diags_release(&diags);
-        return WEIR_EXIT_USAGE;
-    }
-    weir_diags_print(&diags, stderr);
-    weir_diags_release(&diags);
     if (need & NEED_LOCK) {
-        if (weir_warehouse_lock(c->project->dir, what, &err)) {
-            if ((need & MAY_HAND_OVER) && weir_handoff_server(c->project->dir, &c->server_pid)) {
+        if (weir_warehouse_lock(c->ws.project->dir, what, &err)) {
+            if ((need & MAY_HAND_OVER) && weir_handoff_server(c->ws.project->dir, &c->server_pid)) {
                 weir_error_release(&err);
-                return weir_cli_open_store(c->project, &c->store);
+                return weir_workspace_open_store(&c->ws);
             }
             weir_cli_error(&err);
             weir_error_release(&err);
             return WEIR_EXIT_FAILED;
         }
     }
-    if ((rc = weir_cli_open_store(c->project, &c->store)) != WEIR_CLI_GO)
+    if ((rc = weir_workspace_open_store(&c->ws)) != WEIR_CLI_GO)
         return rc;
     if (need & NEED_RECOVER) {
         size_t n = 0;
-        if (weir_state_recover(c->store, 60000, &n, &err)) {
+        if (weir_state_recover(c->ws.store, 60000, &n, &err)) {
             weir_cli_error(&err);
             weir_error_release(&err);
             return WEIR_EXIT_FAILED;
@@ -97,15 +95,8 @@ static int ctx_open(ctx *c, const char *dir, unsigned need, const char *what)
                             "is gone; they will be retried\n",
                     n, n == 1 ? "" : "s");
     }
-    if (need & NEED_WAREHOUSE) {
-        if ((rc = weir_cli_open_warehouse(c->project, &c->engine)) != WEIR_CLI_GO)
-            return rc;
-        if (weir_conn_new(c->engine, &c->conn, &err)) {
-            weir_cli_error(&err);
-            weir_error_release(&err);
-            return WEIR_EXIT_FAILED;
-        }
-    }
+    if (need & NEED_WAREHOUSE)
+        return weir_workspace_open_warehouse(&c->ws);
     return WEIR_CLI_GO;
 }
 
@@ -125,7 +116,7 @@ static int bind_models(ctx *c, weir_pipeline *pl, const weir_interval *first)
         return WEIR_CLI_GO;
     if (first)
         weir_schedule_vars(&pl->schedule, first, &v);
-    if (!c->tf && weir_pipeline_load_models(c->project, c->engine, first ? &v : NULL, &c->tf,
+    if (!c->tf && weir_pipeline_load_models(c->ws.project, c->ws.engine, first ? &v : NULL, &c->tf,
                                             &diags, &err)) {
         weir_diags_sort(&diags);
         weir_diags_print(&diags, stderr);
@@ -159,10 +150,46 @@ static weir_pipeline *find(ctx *c, const char *name)
             fprintf(stderr, "weir: error: no pipeline '%s' (did you mean '%s'?)\n", name, s);
         else
             fprintf(stderr, "weir: error: no pipeline '%s' in %s\n", name,
-                    c->project->paths.pipelines.len ? c->project->paths.pipelines.items[0]
+                    c->ws.project->paths.pipelines.len ? c->ws.project->paths.pipelines.items[0]
                                                     : "the project");
     }
     return pl;
+}
+
+/* ctx_open(), then the pipeline named by the first argument in *pl.
+ * Returns WEIR_CLI_GO or an exit code (WEIR_EXIT_USAGE when there is no
+ * such pipeline). */
+static int open_pipeline(ctx *c, unsigned need, const char *what, weir_pipeline **pl)
+{
+    int rc = ctx_open(c, need, what);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (!(*pl = find(c, c->args.items[0])))
+        return WEIR_EXIT_USAGE;
+    return WEIR_CLI_GO;
+}
+
+/* What parse_args() says when a subcommand that works on one pipeline
+ * gets no name, or more. */
+static const char ONE_PIPELINE[] = "expected one pipeline name";
+
+/*
+ * Parses a subcommand's arguments into c (opts start with COMMON_OPTS(c))
+ * and its --format; with one_arg, checks that there is one positional
+ * argument, else says one_arg. Returns WEIR_CLI_GO or the exit code (0
+ * after --help).
+ */
+static int parse_args(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
+                      char **argv, ctx *c, const char *one_arg)
+{
+    int rc = weir_cli_parse(cmd, opts, n_opts, argc, argv, &c->args);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if ((rc = weir_cli_parse_out_format(cmd, c->format, &c->out)))
+        return rc;
+    if (one_arg && c->args.len != 1)
+        return weir_cli_usage_error(cmd, "%s", one_arg);
+    return WEIR_CLI_GO;
 }
 
 static int parse_date(const weir_command *cmd, const char *what, const char *s, weir_date *out)
@@ -218,27 +245,24 @@ static void print_grid(const weir_grid *g, weir_out_format f)
     weir_grid_print(g, f == WEIR_OUT_JSON ? WEIR_GRID_JSON : WEIR_GRID_TABLE, stdout);
 }
 
-#define COMMON_OPTS(dir, format)                                                              \
-    { "project-dir", 'C', WEIR_OPT_STRING, &(dir), "DIR",                                      \
+#define COMMON_OPTS(c)                                                                        \
+    { "project-dir", 'C', WEIR_OPT_STRING, &(c).dir, "DIR",                                    \
       "the project (default: the current folder)" },                                          \
     {                                                                                          \
-        "format", 0, WEIR_OPT_STRING, &(format), "FMT", "'text' (default) or 'json'"           \
+        "format", 0, WEIR_OPT_STRING, &(c).format, "FMT", "'text' (default) or 'json'"         \
     }
 
 /* --- list ------------------------------------------------------------------ */
 
 static int cmd_list(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_grid g = WEIR_GRID_INIT;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, 0, NULL)) != WEIR_CLI_GO)
         goto cleanup;
     weir_grid_add_column(&g, "pipeline", WEIR_COL_TEXT);
     weir_grid_add_column(&g, "schedule", WEIR_COL_TEXT);
@@ -254,7 +278,7 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         char n[32];
         int paused = 0;
         char last_ds[16] = "", last_state[16] = "";
-        if (weir_store_prepare(c.store,
+        if (weir_store_prepare(c.ws.store,
                                "SELECT p.paused, r.ds, r.state FROM pipelines p LEFT JOIN runs r ON "
                                "r.pipeline_id = p.id WHERE p.name = ?1 ORDER BY r.ds DESC LIMIT 1",
                                &st, NULL) == 0) {
@@ -279,12 +303,11 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
         weir_grid_add_cell(&g, pl->file);
         weir_grid_end_row(&g);
     }
-    print_grid(&g, out);
+    print_grid(&g, c.out);
     rc = WEIR_EXIT_OK;
 cleanup:
     weir_grid_release(&g);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -493,7 +516,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
         if (pl)
             snprintf(req->spec_hash, sizeof(req->spec_hash), "%s", pl->spec_hash);
     }
-    rc = weir_store_request_add(c->store, req, &err);
+    rc = weir_store_request_add(c->ws.store, req, &err);
     req->requested_by = NULL;
     if (rc) {
         weir_cli_error(&err);
@@ -518,7 +541,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
     h.req = req;
     h.from_s = from_s;
     h.to_s = to_s;
-    fo.project_dir = c->project->dir;
+    fo.project_dir = c->ws.project->dir;
     fo.server_pid = c->server_pid;
     fo.on_event = on_event;
     fo.event_data = &h; /* progress is its first member */
@@ -529,7 +552,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    rc = weir_handoff_follow(c->store, req->id, &fo, final, &err);
+    rc = weir_handoff_follow(c->ws.store, req->id, &fo, final, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (h.pr.tty)
@@ -572,18 +595,17 @@ static void note_ignored(const char *what)
 
 static int cmd_run(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL;
     long long workers = 0;
     int no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the logical date (ds) of the run" },
         { "workers", 'j', WEIR_OPT_INT, &workers, "N", "worker threads (default: warehouse threads or 4)" },
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_exec *x = NULL;
     weir_exec_options eo = { 0 };
@@ -592,23 +614,14 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     weir_pipeline *pl;
     weir_date d;
     int64_t run_id = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                       "weir pipeline run")) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline run", &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (weir_schedule_interval_on(&pl->schedule, d, &iv)) {
         fprintf(stderr, "weir: error: pipeline '%s' has no run on %s (schedule '%s')\n", pl->name,
                 date, pl->schedule_expr);
@@ -624,20 +637,20 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         weir_date_format(d, req.date_to);
         if (workers)
             note_ignored("--workers");
-        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+        if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON) {
+        if (c.out == WEIR_OUT_JSON) {
             json_t *o;
-            weir_handoff_run_ids(c.store, fin.id, &ids, NULL);
+            weir_handoff_run_ids(c.ws.store, fin.id, &ids, NULL);
             o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "pipeline", pl->name, "ds", date,
                           "state", rc ? "failed" : "success", "tasks",
-                          ids.len ? run_report(c.store, ids.items[0]) : json_array(), "request",
+                          ids.len ? run_report(c.ws.store, ids.items[0]) : json_array(), "request",
                           (json_int_t)fin.id, "server_pid", (json_int_t)fin.server_pid);
             weir_cli_print_json(o);
         }
@@ -651,13 +664,13 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
     if ((rc = bind_models(&c, pl, &iv)) != WEIR_CLI_GO)
         goto cleanup;
     pr.tty = 0;
-    pr.json = out == WEIR_OUT_JSON;
+    pr.json = c.out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
     pr.total = 1;
-    eo.workers = workers_for(c.project, workers, 1);
+    eo.workers = workers_for(c.ws.project, workers, 1);
     eo.on_event = on_event;
     eo.event_data = &pr;
-    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+    if (weir_exec_new(c.ws.project, c.ws.store, c.ws.engine, &eo, &x, &err))
         goto fail;
     rc = weir_exec_add_run(x, pl, &iv, "manual", 0, &run_id, &err);
     if (rc == WEIR_EEXISTS) /* an explicit run of a successful date runs it again */
@@ -669,10 +682,10 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
         weir_exec_stats stats;
         weir_exec_get_stats(x, &stats);
         rc = stats.runs_failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:o}", "pipeline", pl->name, "ds", date,
                                           "state", stats.runs_failed ? "failed" : "success",
-                                          "tasks", run_report(c.store, run_id)));
+                                          "tasks", run_report(c.ws.store, run_id)));
     }
     goto cleanup;
 fail:
@@ -682,17 +695,17 @@ cleanup:
     weir_exec_free(x);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    ctx c = CTX_INIT;
+    const char *from_s = NULL, *to_s = NULL;
     long long parallel = 0, workers = 0;
     int rerun = 0, no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first logical date" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last logical date (inclusive)" },
         { "parallel", 'p', WEIR_OPT_INT, &parallel, "N", "runs at once (default: max_active_runs)" },
@@ -701,8 +714,6 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_exec *x = NULL;
     weir_exec_options eo = { 0 };
@@ -711,27 +722,18 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
     weir_pipeline *pl;
     weir_date from, to;
     size_t skipped = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
         goto cleanup;
     if (parallel < 0 || parallel > 1000) {
         rc = weir_cli_usage_error(cmd, "--parallel must be between 1 and 1000");
         goto cleanup;
     }
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
-                       "weir pipeline backfill")) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK | NEED_RECOVER | MAY_HAND_OVER,
+                            "weir pipeline backfill", &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (c.server_pid) {
         weir_request req = { 0 }, fin = { 0 };
         char el[32];
@@ -745,17 +747,17 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
             note_ignored("--parallel");
         if (workers)
             note_ignored("--workers");
-        if ((rc = hand_over(&c, &req, no_wait, out, isatty(2) && out != WEIR_OUT_JSON, from_s,
+        if ((rc = hand_over(&c, &req, no_wait, c.out, isatty(2) && c.out != WEIR_OUT_JSON, from_s,
                             to_s, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         fmt_dur(weir_monotonic_us() - t0, el, sizeof(el));
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "pipeline",
                                           pl->name, "from", from_s, "to", to_s, "runs",
                                           (json_int_t)(fin.succeeded + fin.failed), "failed",
@@ -780,13 +782,13 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         goto fail;
     if ((rc = bind_models(&c, pl, ivs.len ? &ivs.items[0] : NULL)) != WEIR_CLI_GO)
         goto cleanup;
-    pr.tty = isatty(2) && out != WEIR_OUT_JSON;
-    pr.json = out == WEIR_OUT_JSON;
+    pr.tty = isatty(2) && c.out != WEIR_OUT_JSON;
+    pr.json = c.out == WEIR_OUT_JSON;
     pr.t0 = weir_monotonic_us();
-    eo.workers = workers_for(c.project, workers, pl->max_active_runs);
+    eo.workers = workers_for(c.ws.project, workers, pl->max_active_runs);
     eo.on_event = on_event;
     eo.event_data = &pr;
-    if (weir_exec_new(c.project, c.store, c.engine, &eo, &x, &err))
+    if (weir_exec_new(c.ws.project, c.ws.store, c.ws.engine, &eo, &x, &err))
         goto fail;
     for (size_t i = 0; i < ivs.len; i++) {
         rc = weir_exec_add_run(x, pl, &ivs.items[i], "backfill", rerun ? WEIR_EXEC_RERUN : 0, NULL,
@@ -833,153 +835,165 @@ cleanup:
     weir_vec_release(&ivs);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
-/* --- runs, logs ------------------------------------------------------------- */
+/* --- runs, tasks, requests, trash: a store query shown as a grid ----------- */
 
-static int cmd_runs(const weir_command *cmd, int argc, char **argv)
+typedef enum {
+    ARGS_NONE,     /* refuses positional arguments */
+    ARGS_PIPELINE, /* one pipeline NAME, bound as ?1 */
+    ARGS_IGNORED   /* takes none, says nothing of them */
+} listing_args;
+
+typedef struct listing {
+    listing_args args;
+    const char *limit_help; /* takes --limit N (newest N, default 50), bound next */
+    const char *date_help;  /* takes --date DATE (NULL when not given), bound next */
+    const char *sql;        /* its columns named as grid_columns() says */
+} listing;
+
+static const listing runs_listing = {
+    ARGS_PIPELINE, "newest N runs (default 50)", NULL,
+    "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
+    "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
+    "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
+    "= 'success') AS \"succeeded#\", (SELECT count(*) FROM task_instances t "
+    "WHERE t.run_id = r.id AND t.state IN ('failed', 'upstream_failed')) AS "
+    "\"failed#\", (SELECT count(*) FROM task_instances t WHERE t.run_id = r.id) "
+    "AS \"tasks#\" FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE "
+    "p.name = ?1 ORDER BY r.ds DESC LIMIT CAST(?2 AS INTEGER)) ORDER BY 1",
+};
+
+static const listing tasks_listing = {
+    ARGS_PIPELINE, NULL, "only the run of this logical date",
+    "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
+    "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
+    "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
+    "r.id = t.run_id JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = ?1 "
+    "AND (?2 IS NULL OR r.ds = ?2) ORDER BY r.ds, t.id",
+};
+
+static const listing requests_listing = {
+    ARGS_NONE, "newest N requests (default 50)", NULL,
+    "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
+    "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
+    "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
+    "\"failed#\", skipped AS \"skipped#\", server_pid AS \"server_pid#\", "
+    "requested_by AS \"requested_by\", requested_at AS \"requested_at\", "
+    "message AS \"message\" FROM requests ORDER BY id DESC LIMIT CAST(?1 AS "
+    "INTEGER)) ORDER BY 1",
+};
+
+static const listing trash_listing = {
+    ARGS_IGNORED, NULL, NULL,
+    "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
+    "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
+    "created_at AS \"at\" FROM trash_actions ORDER BY id",
+};
+
+/* Runs the listing l as the subcommand cmd. */
+static int show_listing(const weir_command *cmd, int argc, char **argv, const listing *l)
 {
-    const char *dir = NULL, *format = "text";
+    ctx c = CTX_INIT;
+    const char *date = NULL;
     long long limit = 50;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N runs (default 50)" },
-    };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    weir_option opts[4] = { COMMON_OPTS(c) };
+    size_t n_opts = 2, n_params = 0;
+    const char *params[2];
     weir_error err = WEIR_ERROR_INIT;
     weir_grid g = WEIR_GRID_INIT;
     char lim[32];
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
-    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
-    {
-        const char *params[] = { pos.items[0], lim };
-        if (store_grid(c.store,
-                       "SELECT * FROM (SELECT r.ds AS \"ds\", r.state AS \"state\", r.kind AS "
-                       "\"kind\", r.started_at AS \"started_at\", r.ended_at AS \"ended_at\", "
-                       "(SELECT count(*) FROM task_instances t WHERE t.run_id = r.id AND t.state "
-                       "= 'success') AS \"succeeded#\", (SELECT count(*) FROM task_instances t "
-                       "WHERE t.run_id = r.id AND t.state IN ('failed', 'upstream_failed')) AS "
-                       "\"failed#\", (SELECT count(*) FROM task_instances t WHERE t.run_id = r.id) "
-                       "AS \"tasks#\" FROM runs r JOIN pipelines p ON p.id = r.pipeline_id WHERE "
-                       "p.name = ?1 ORDER BY r.ds DESC LIMIT CAST(?2 AS INTEGER)) ORDER BY 1",
-                       params, 2, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
-}
-
-static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
-{
-    const char *dir = NULL, *format = "text", *date = NULL;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "only the run of this logical date" },
-    };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
+    weir_pipeline *pl;
     weir_date d;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc;
+    if (l->limit_help)
+        opts[n_opts++] = (weir_option){ "limit", 'n', WEIR_OPT_INT, &limit, "N", l->limit_help };
+    if (l->date_help)
+        opts[n_opts++] = (weir_option){ "date", 'd', WEIR_OPT_STRING, &date, "DATE", l->date_help };
+    rc = parse_args(cmd, opts, n_opts, argc, argv, &c,
+                    l->args == ARGS_PIPELINE ? ONE_PIPELINE : NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+    if (l->args == ARGS_NONE && c.args.len) {
+        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", c.args.items[0]);
         goto cleanup;
     }
     if (date && (rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    rc = l->args == ARGS_PIPELINE ? open_pipeline(&c, 0, NULL, &pl)
+                                  : ctx_open(&c, 0, NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
+    if (l->args == ARGS_PIPELINE)
+        params[n_params++] = c.args.items[0];
+    if (l->limit_help) {
+        snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
+        params[n_params++] = lim;
+    }
+    if (l->date_help)
+        params[n_params++] = date;
+    if (store_grid(c.ws.store, l->sql, params, n_params, &g, &err)) {
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    {
-        const char *params[] = { pos.items[0], date };
-        if (store_grid(c.store,
-                       "SELECT r.ds AS \"ds\", t.task_id AS \"task\", t.state AS \"state\", "
-                       "t.try_number AS \"attempts#\", t.started_at AS \"started_at\", t.ended_at "
-                       "AS \"ended_at\", t.error AS \"error\" FROM task_instances t JOIN runs r ON "
-                       "r.id = t.run_id JOIN pipelines p ON p.id = r.pipeline_id WHERE p.name = ?1 "
-                       "AND (?2 IS NULL OR r.ds = ?2) ORDER BY r.ds, t.id",
-                       params, 2, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
-    }
-    print_grid(&g, out);
+    print_grid(&g, c.out);
     rc = WEIR_EXIT_OK;
 cleanup:
     weir_grid_release(&g);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
+static int cmd_runs(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &runs_listing);
+}
+
+static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &tasks_listing);
+}
+
+static int cmd_requests(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &requests_listing);
+}
+
+static int cmd_trash(const weir_command *cmd, int argc, char **argv)
+{
+    return show_listing(cmd, argc, argv, &trash_listing);
+}
+
+/* --- logs --------------------------------------------------------------- */
+
 static int cmd_logs(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL, *task = NULL;
     long long attempt = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
         { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task" },
         { "attempt", 'a', WEIR_OPT_INT, &attempt, "K", "only attempt K" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_store_stmt *st = NULL;
     json_t *arr = NULL;
+    weir_pipeline *pl;
     weir_date d;
     size_t shown = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!find(&c, pos.items[0])) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
-    if (weir_store_prepare(c.store,
+    if (weir_store_prepare(c.ws.store,
                            "SELECT t.task_id, a.try_number, a.state, a.started_at, a.ended_at, "
                            "a.log_path, a.error FROM task_attempts a JOIN task_instances t ON t.id "
                            "= a.task_instance_id JOIN runs r ON r.id = t.run_id JOIN pipelines p ON "
@@ -991,7 +1005,7 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    weir_store_bind_text(st, 1, pos.items[0], NULL);
+    weir_store_bind_text(st, 1, c.args.items[0], NULL);
     weir_store_bind_text(st, 2, date, NULL);
     weir_store_bind_text(st, 3, task, NULL);
     weir_store_bind_int(st, 4, attempt, NULL);
@@ -1003,7 +1017,7 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         if (path && weir_fs_read_file(path, &text, 16 << 20, &ferr))
             weir_buf_addf(&text, "(log unavailable: %s)\n", weir_error_str(&ferr));
         weir_error_release(&ferr);
-        if (out == WEIR_OUT_JSON) {
+        if (c.out == WEIR_OUT_JSON) {
             json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s}", "task", weir_store_col_text(st, 0),
                                   "attempt", (json_int_t)weir_store_col_int(st, 1), "state",
                                   weir_store_col_text(st, 2), "log_path", path ? path : "",
@@ -1019,12 +1033,12 @@ static int cmd_logs(const weir_command *cmd, int argc, char **argv)
         weir_buf_release(&text);
         shown++;
     }
-    if (out == WEIR_OUT_JSON) {
+    if (c.out == WEIR_OUT_JSON) {
         weir_cli_print_json(arr);
         arr = NULL;
     }
-    if (!shown && out != WEIR_OUT_JSON) {
-        fprintf(stderr, "weir: error: no attempts of pipeline '%s' on %s%s%s\n", pos.items[0],
+    if (!shown && c.out != WEIR_OUT_JSON) {
+        fprintf(stderr, "weir: error: no attempts of pipeline '%s' on %s%s%s\n", c.args.items[0],
                 date, task ? " for task " : "", task ? task : "");
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
@@ -1035,57 +1049,6 @@ cleanup:
     weir_store_stmt_free(st);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
-}
-
-static int cmd_requests(const weir_command *cmd, int argc, char **argv)
-{
-    const char *dir = NULL, *format = "text";
-    long long limit = 50;
-    const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
-        { "limit", 'n', WEIR_OPT_INT, &limit, "N", "newest N requests (default 50)" },
-    };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
-    char lim[32];
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if (pos.len) {
-        rc = weir_cli_usage_error(cmd, "unexpected argument '%s'", pos.items[0]);
-        goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    snprintf(lim, sizeof(lim), "%lld", limit > 0 ? limit : 50);
-    {
-        const char *params[] = { lim };
-        if (store_grid(c.store,
-                       "SELECT * FROM (SELECT id AS \"request#\", kind AS \"kind\", pipeline AS "
-                       "\"pipeline\", date_from AS \"from\", date_to AS \"to\", state AS "
-                       "\"state\", runs AS \"runs#\", succeeded AS \"succeeded#\", failed AS "
-                       "\"failed#\", skipped AS \"skipped#\", server_pid AS \"server_pid#\", "
-                       "requested_by AS \"requested_by\", requested_at AS \"requested_at\", "
-                       "message AS \"message\" FROM requests ORDER BY id DESC LIMIT CAST(?1 AS "
-                       "INTEGER)) ORDER BY 1",
-                       params, 1, &g, &err)) {
-            weir_cli_error(&err);
-            rc = WEIR_EXIT_FAILED;
-            goto cleanup;
-        }
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1093,38 +1056,28 @@ cleanup:
 
 static int cmd_clear(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *date = NULL, *task = NULL;
+    ctx c = CTX_INIT;
+    const char *date = NULL, *task = NULL;
     int downstream = 0, no_wait = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "date", 'd', WEIR_OPT_STRING, &date, "DATE", "the run's logical date" },
         { "task", 't', WEIR_OPT_STRING, &task, "TASK", "only this task (default: every task)" },
         { "downstream", 0, WEIR_OPT_FLAG, &downstream, NULL, "and the tasks downstream of it" },
         { "no-wait", 0, WEIR_OPT_FLAG, &no_wait, NULL,
           "when the server runs it, return at once with the request's id" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_pipeline *pl;
     weir_date d;
     size_t n = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--date", date, &d)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     if (task) { /* model tasks are named after the models: bind them (parse only, no warehouse) */
         weir_interval iv;
         if ((rc = bind_models(&c, pl, weir_schedule_interval_on(&pl->schedule, d, &iv) ? NULL : &iv)) !=
@@ -1138,7 +1091,7 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
     }
     /* while the server runs, it clears and runs the instances itself, so
      * that nothing changes under a run it has in flight */
-    if (weir_handoff_server(c.project->dir, &c.server_pid)) {
+    if (weir_handoff_server(c.ws.project->dir, &c.server_pid)) {
         weir_request req = { 0 }, fin = { 0 };
         snprintf(req.kind, sizeof(req.kind), "clear");
         req.pipeline = (char *)pl->name; /* borrowed: req is never released */
@@ -1146,15 +1099,15 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         weir_date_format(d, req.date_to);
         req.task = (char *)task;
         req.downstream = downstream;
-        if ((rc = hand_over(&c, &req, no_wait, out, 0, date, date, &fin)) != WEIR_CLI_GO)
+        if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
         if (no_wait) {
-            print_queued(&fin, out);
+            print_queued(&fin, c.out);
             rc = WEIR_EXIT_OK;
             goto cleanup;
         }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
-        if (out == WEIR_OUT_JSON)
+        if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "pipeline", pl->name,
                                           "ds", date, "cleared", (json_int_t)fin.cleared, "state",
                                           rc ? "failed" : "success", "request",
@@ -1163,12 +1116,12 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         weir_request_release(&fin);
         goto cleanup;
     }
-    if (weir_state_clear(c.store, pl, d, task, downstream, &n, &err)) {
+    if (weir_state_clear(c.ws.store, pl, d, task, downstream, &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:s, s:s, s:I}", "pipeline", pl->name, "ds", date,
                                       "cleared", (json_int_t)n));
     else
@@ -1179,40 +1132,28 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int pause_common(const weir_command *cmd, int argc, char **argv, int paused)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_error err = WEIR_ERROR_INIT;
     weir_pipeline *pl;
     int64_t id;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
+    if ((rc = open_pipeline(&c, 0, NULL, &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    }
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
-    if (weir_state_pipeline_sync(c.store, pl, &id, NULL, &err) ||
-        weir_state_set_paused(c.store, pl->name, paused, &err)) {
+    if (weir_state_pipeline_sync(c.ws.store, pl, &id, NULL, &err) ||
+        weir_state_set_paused(c.ws.store, pl->name, paused, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:s, s:b}", "pipeline", pl->name, "paused", paused));
     else
         printf("pipeline '%s' %s\n", pl->name,
@@ -1221,7 +1162,6 @@ static int pause_common(const weir_command *cmd, int argc, char **argv, int paus
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1249,40 +1189,30 @@ static int confirm(const char *question)
 
 static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text", *from_s = NULL, *to_s = NULL;
+    ctx c = CTX_INIT;
+    const char *from_s = NULL, *to_s = NULL;
     int dry = 0, yes = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "from", 0, WEIR_OPT_STRING, &from_s, "DATE", "first date to delete" },
         { "to", 0, WEIR_OPT_STRING, &to_s, "DATE", "last date to delete (inclusive)" },
         { "dry-run", 'n', WEIR_OPT_FLAG, &dry, NULL, "show what would be deleted, delete nothing" },
         { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     weir_rollback_plan plan = { 0 };
     weir_pipeline *pl;
     weir_date from, to;
     int64_t action = 0;
     json_t *tables = NULL;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, ONE_PIPELINE);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one pipeline name");
-        goto cleanup;
-    }
     if ((rc = parse_date(cmd, "--from", from_s, &from)) || (rc = parse_date(cmd, "--to", to_s, &to)))
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline rollback")) !=
-        WEIR_CLI_GO)
+    if ((rc = open_pipeline(&c, NEED_WAREHOUSE | NEED_LOCK,
+                            "weir pipeline rollback", &pl)) != WEIR_CLI_GO)
         goto cleanup;
-    if (!(pl = find(&c, pos.items[0]))) {
-        rc = WEIR_EXIT_USAGE;
-        goto cleanup;
-    }
     {
         weir_interval first;
         if ((rc = bind_models(&c, pl,
@@ -1291,24 +1221,24 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
             WEIR_CLI_GO)
             goto cleanup;
     }
-    if (weir_rollback_plan_make(c.conn, pl, from, to, &plan, &err)) {
+    if (weir_rollback_plan_make(c.ws.conn, pl, from, to, &plan, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
     tables = json_array();
-    if (out != WEIR_OUT_JSON)
+    if (c.out != WEIR_OUT_JSON)
         printf("rollback of '%s' from %s to %s%s:\n", pl->name, from_s, to_s,
                dry ? " (dry run)" : "");
     for (size_t i = 0; i < plan.n; i++) {
-        if (out != WEIR_OUT_JSON)
+        if (c.out != WEIR_OUT_JSON)
             printf("  %-40s %10lld rows  (by %s)\n", plan.tables[i].table,
                    (long long)plan.tables[i].rows, plan.tables[i].date_column);
         json_array_append_new(tables, json_pack("{s:s, s:s, s:I}", "table", plan.tables[i].table,
                                                 "date_column", plan.tables[i].date_column, "rows",
                                                 (json_int_t)plan.tables[i].rows));
     }
-    if (out != WEIR_OUT_JSON)
+    if (c.out != WEIR_OUT_JSON)
         printf("  %-40s %10lld rows\n", "total", (long long)plan.total);
     fflush(stdout);
     if (!dry && !yes) {
@@ -1324,13 +1254,13 @@ static int cmd_rollback(const weir_command *cmd, int argc, char **argv)
             goto cleanup;
         }
     }
-    if (!dry && weir_rollback_apply(c.conn, c.store, pl, &plan, weir_rollback_actor(), &action,
+    if (!dry && weir_rollback_apply(c.ws.conn, c.ws.store, pl, &plan, weir_rollback_actor(), &action,
                                     &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON) {
+    if (c.out == WEIR_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:I, s:O}", "pipeline", pl->name, "from",
                               from_s, "to", to_s, "dry_run", dry, "rows", (json_int_t)plan.total,
                               "tables", tables);
@@ -1347,7 +1277,6 @@ cleanup:
     weir_rollback_plan_release(&plan);
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
@@ -1362,30 +1291,24 @@ static int parse_action(const weir_command *cmd, const char *s, int64_t *out)
 
 static int cmd_restore(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
     weir_error err = WEIR_ERROR_INIT;
     int64_t action = 0, rows = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c,
+                        "expected one action id (see 'weir pipeline trash')");
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, "expected one action id (see 'weir pipeline trash')");
+    if ((rc = parse_action(cmd, c.args.items[0], &action)))
         goto cleanup;
-    }
-    if ((rc = parse_action(cmd, pos.items[0], &action)))
+    if ((rc = ctx_open(&c, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline restore")) != WEIR_CLI_GO)
-        goto cleanup;
-    if (weir_rollback_restore(c.conn, c.store, action, weir_rollback_actor(), &rows, &err)) {
+    if (weir_rollback_restore(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &rows, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:I, s:I}", "action_id", (json_int_t)action, "rows",
                                       (json_int_t)rows));
     else
@@ -1394,33 +1317,29 @@ static int cmd_restore(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 
 static int cmd_purge(const weir_command *cmd, int argc, char **argv)
 {
-    const char *dir = NULL, *format = "text";
+    ctx c = CTX_INIT;
     int all = 0, yes = 0;
     const weir_option opts[] = {
-        COMMON_OPTS(dir, format),
+        COMMON_OPTS(c),
         { "all", 0, WEIR_OPT_FLAG, &all, NULL, "every rollback not yet restored or purged" },
         { "yes", 'y', WEIR_OPT_FLAG, &yes, NULL, "do not ask for confirmation" },
     };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
     weir_error err = WEIR_ERROR_INIT;
     int64_t action = 0;
     size_t n = 0;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c, NULL);
+    if (rc != WEIR_CLI_GO)
         goto cleanup;
-    if ((pos.len != 1) == !all) {
+    if ((c.args.len != 1) == !all) {
         rc = weir_cli_usage_error(cmd, "expected one action id, or --all");
         goto cleanup;
     }
-    if (pos.len && (rc = parse_action(cmd, pos.items[0], &action)))
+    if (c.args.len && (rc = parse_action(cmd, c.args.items[0], &action)))
         goto cleanup;
     if (!yes) {
         if (!isatty(0)) {
@@ -1434,14 +1353,14 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
             goto cleanup;
         }
     }
-    if ((rc = ctx_open(&c, dir, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
+    if ((rc = ctx_open(&c, NEED_WAREHOUSE | NEED_LOCK, "weir pipeline purge")) != WEIR_CLI_GO)
         goto cleanup;
-    if (weir_rollback_purge(c.conn, c.store, action, weir_rollback_actor(), &n, &err)) {
+    if (weir_rollback_purge(c.ws.conn, c.ws.store, action, weir_rollback_actor(), &n, &err)) {
         weir_cli_error(&err);
         rc = WEIR_EXIT_FAILED;
         goto cleanup;
     }
-    if (out == WEIR_OUT_JSON)
+    if (c.out == WEIR_OUT_JSON)
         weir_cli_print_json(json_pack("{s:I}", "purged", (json_int_t)n));
     else
         printf("purged %zu rollback action%s\n", n, n == 1 ? "" : "s");
@@ -1449,40 +1368,6 @@ static int cmd_purge(const weir_command *cmd, int argc, char **argv)
 cleanup:
     weir_error_release(&err);
     ctx_release(&c);
-    weir_strvec_release(&pos);
-    return rc;
-}
-
-static int cmd_trash(const weir_command *cmd, int argc, char **argv)
-{
-    const char *dir = NULL, *format = "text";
-    const weir_option opts[] = { COMMON_OPTS(dir, format) };
-    weir_strvec pos = WEIR_VEC_INIT;
-    weir_out_format out;
-    weir_error err = WEIR_ERROR_INIT;
-    weir_grid g = WEIR_GRID_INIT;
-    ctx c = { 0 };
-    int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO || (rc = weir_cli_parse_out_format(cmd, format, &out)))
-        goto cleanup;
-    if ((rc = ctx_open(&c, dir, 0, NULL)) != WEIR_CLI_GO)
-        goto cleanup;
-    if (store_grid(c.store,
-                   "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
-                   "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
-                   "created_at AS \"at\" FROM trash_actions ORDER BY id",
-                   NULL, 0, &g, &err)) {
-        weir_cli_error(&err);
-        rc = WEIR_EXIT_FAILED;
-        goto cleanup;
-    }
-    print_grid(&g, out);
-    rc = WEIR_EXIT_OK;
-cleanup:
-    weir_grid_release(&g);
-    weir_error_release(&err);
-    ctx_release(&c);
-    weir_strvec_release(&pos);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
- * workspace.c: loading the project and opening its warehouse for commands
- * (see workspace.h).
+ * workspace.c: loading the project and opening its store and warehouse
+ * for commands (see workspace.h).
  */
 #include "core/compat.h"
 
@@ -75,4 +75,50 @@ int weir_cli_open_store(const weir_project *p, weir_store **out)
         return WEIR_EXIT_FAILED;
     }
     return WEIR_CLI_GO;
+}
+
+int weir_workspace_load(weir_workspace *w, const char *dir, weir_workspace_load_fn load,
+                        void *out)
+{
+    weir_diags diags = WEIR_DIAGS_INIT;
+    int rc = weir_cli_load_project(dir, &w->project);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (load(w->project, out, &diags)) {
+        weir_diags_sort(&diags);
+        weir_diags_print(&diags, stderr);
+        weir_diags_release(&diags);
+        return WEIR_EXIT_USAGE;
+    }
+    weir_diags_print(&diags, stderr);
+    weir_diags_release(&diags);
+    return WEIR_CLI_GO;
+}
+
+int weir_workspace_open_store(weir_workspace *w)
+{
+    return weir_cli_open_store(w->project, &w->store);
+}
+
+int weir_workspace_open_warehouse(weir_workspace *w)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    int rc = weir_cli_open_warehouse(w->project, &w->engine);
+    if (rc != WEIR_CLI_GO)
+        return rc;
+    if (weir_conn_new(w->engine, &w->conn, &err)) {
+        weir_cli_error(&err);
+        weir_error_release(&err);
+        return WEIR_EXIT_FAILED;
+    }
+    return WEIR_CLI_GO;
+}
+
+void weir_workspace_release(weir_workspace *w)
+{
+    weir_conn_free(w->conn);
+    weir_engine_free(w->engine);
+    weir_store_free(w->store);
+    weir_project_free(w->project);
+    memset(w, 0, sizeof(*w));
 }

@@ -102,6 +102,51 @@ expect_out_contains '"paused": true' "list shows it paused"
 run weir pipeline unpause daily --project-dir p
 expect_rc 0 "unpause"
 
+# the formats not checked above, so that each subcommand's output is pinned
+run weir pipeline pause daily --project-dir p --format json
+expect_out_eq '{
+  "pipeline": "daily",
+  "paused": true
+}' "pause --format json"
+run weir pipeline unpause daily --project-dir p --format json
+expect_out_eq '{
+  "pipeline": "daily",
+  "paused": false
+}' "unpause --format json"
+run weir pipeline unpause daily --project-dir p
+expect_out_eq "pipeline 'daily' unpaused" "unpause says so"
+run weir pipeline logs daily --date 2024-01-02 --task report --project-dir p --format json
+expect_out_contains '"attempt": 1' "logs --format json"
+expect_out_contains '\nloaded 2024-01-02 from' "with the log's text"
+run weir pipeline logs daily --date 2024-01-09 --project-dir p
+expect_rc 1 "logs of a date without attempts"
+expect_err_contains "weir: error: no attempts of pipeline 'daily' on 2024-01-09" "say there are none"
+run weir pipeline logs daily --date 2024-01-09 --task report --project-dir p --format json
+expect_rc 0 "logs --format json without attempts"
+expect_out_eq "[]" "prints an empty array"
+run weir pipeline clear daily --date 2024-01-05 --task report --project-dir p --format json
+expect_out_eq '{
+  "pipeline": "daily",
+  "ds": "2024-01-05",
+  "cleared": 1
+}' "clear --format json"
+run weir pipeline run daily --date 2024-01-05 --project-dir p --format json
+expect_rc 0 "run --format json"
+expect_out_contains '"state": "success"' "gives the run's state"
+expect_out_contains '"task": "report"' "and its tasks"
+run weir pipeline runs daily --limit 2 --project-dir p --format json
+expect_out_contains '"ds": "2024-01-04"' "runs --limit keeps the newest"
+expect_out_not_contains '"ds": "2024-01-03"' "and only them"
+run weir pipeline tasks daily --date 2024-01-05 --project-dir p
+expect_out_contains "(4 rows)" "tasks of one date as a table"
+run weir pipeline requests --project-dir p
+expect_rc 0 "requests with none"
+expect_out_contains "(0 rows)" "an empty table"
+run weir pipeline requests --project-dir p --format json
+expect_out_eq "[]" "requests --format json with none"
+run weir pipeline trash --project-dir p --format json
+expect_out_eq "[]" "trash --format json with none"
+
 # a models selector that picks nothing is refused before anything runs
 cat >p/pipelines/models.yml <<'YML'
 pipeline: models_only
@@ -122,6 +167,28 @@ run weir pipeline run daily --date 2024-13-02 --project-dir p
 expect_rc 2 "a bad date"
 run weir pipeline rnu
 expect_err_contains "did you mean 'run'?" "unknown subcommands get a suggestion"
+run weir pipeline runs --project-dir p
+expect_rc 2 "runs needs a pipeline"
+expect_err_contains "expected one pipeline name" "says so"
+run weir pipeline tasks nope --project-dir p
+expect_rc 2 "tasks of an unknown pipeline"
+expect_err_contains "weir: error: no pipeline 'nope' in" "is named"
+run weir pipeline tasks daily --date 2024-1-3 --project-dir p
+expect_rc 2 "tasks with a bad date"
+expect_err_contains "invalid date '2024-1-3' for --date (expected YYYY-MM-DD)" "names it"
+run weir pipeline requests extra --project-dir p
+expect_rc 2 "requests takes no argument"
+expect_err_contains "unexpected argument 'extra'" "and names the one given"
+run weir pipeline trash extra --project-dir p
+expect_rc 0 "trash ignores arguments"
+run weir pipeline list --project-dir p --format csv
+expect_rc 2 "pipeline commands print text or json"
+expect_err_contains "csv" "the format is named"
+run weir pipeline runs --help
+expect_rc 0 "runs --help"
+expect_out_contains "--limit N" "lists its options"
+run weir pipeline tasks --help
+expect_out_contains "--date DATE" "tasks --help lists --date"
 
 # a bad pipeline file: every problem at its place, in weir check too
 cat >p/pipelines/bad.yml <<'YML'

@@ -42,6 +42,9 @@ expect_out_contains "active" "the trash lists the action"
 
 run weir pipeline restore 1 --project-dir p
 expect_rc 0 "restore"
+run weir pipeline trash --project-dir p --format json
+expect_out_contains '"state": "restored"' "trash --format json shows the action restored"
+expect_out_contains '"action": 1,' "by its number"
 snapshot restored
 expect_true "rollback then restore gives identical tables" same before restored
 run weir pipeline runs events --project-dir p
@@ -58,8 +61,20 @@ expect_err_contains "5 intervals to run, 5 already successful" "only the rolled-
 snapshot rebuilt
 expect_true "rollback then backfill gives identical tables" same before rebuilt
 
+run weir pipeline purge --all --yes --project-dir p --format json
+expect_out_eq '{
+  "purged": 1
+}' "purge drops the trash (--format json)"
 run weir pipeline purge --all --yes --project-dir p
-expect_out_contains "purged 1 rollback action" "purge drops the trash"
+expect_out_eq "purged 0 rollback actions" "a second purge has nothing to drop"
+run weir pipeline purge --yes --project-dir p
+expect_rc 2 "purge needs an action or --all"
+expect_err_contains "expected one action id, or --all" "says so"
+run weir pipeline restore --project-dir p
+expect_rc 2 "restore needs an action"
+expect_err_contains "expected one action id (see 'weir pipeline trash')" "says where to find one"
+run weir pipeline restore x --project-dir p
+expect_err_contains "invalid action id 'x'" "restore names a bad id"
 run weir query --project-dir p --format csv "select count(*) from duckdb_tables() where schema_name = 'weir_trash'"
 expect_out_contains "0" "no trash table is left"
 run weir pipeline restore 2 --project-dir p
@@ -87,6 +102,18 @@ expect_rc 1 "a table without a date column is refused"
 expect_err_contains "table 'raw.events' has no date column" "by name"
 snapshot post
 expect_true "nothing was deleted" same pre post
+
+# restore as JSON, and its text form
+run weir pipeline rollback events --from 2024-01-09 --to 2024-01-10 --yes --project-dir p
+expect_rc 0 "a last rollback"
+expect_out_contains "rolled back: action 3;" "is action 3"
+run weir pipeline restore 3 --project-dir p --format json
+expect_out_contains '"action_id": 3,' "restore --format json names the action"
+expect_true "and the rows it put back" grep -qE '^  "rows": [1-9][0-9]*$' <<<"$out"
+snapshot post2
+expect_true "and the rows are back" same pre post2
+run weir pipeline trash --project-dir p
+expect_out_contains "(3 rows)" "trash lists every action"
 
 expect_no_crash "no crash"
 done_testing

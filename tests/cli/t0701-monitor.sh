@@ -111,6 +111,10 @@ expect_rc 0 "explain the model"
 expect_out_contains "chosen by backtest" "explain says how the model was chosen"
 expect_out_contains "sMAPE" "with the scores"
 expect_true "one candidate is marked chosen" grep -q '^\* ' <<<"$out"
+run weir monitor explain raw.events --project-dir school --format json
+expect_rc 0 "explain --format json"
+expect_out_contains '"series": "row_count:raw.events"' "names the series"
+expect_out_contains '"scores": [' "with the models' scores"
 
 run weir monitor plot raw.events --project-dir school -o school/build/events.svg
 expect_rc 0 "plot a series"
