@@ -842,8 +842,7 @@ cleanup:
 
 typedef enum {
     ARGS_NONE,     /* refuses positional arguments */
-    ARGS_PIPELINE, /* one pipeline NAME, bound as ?1 */
-    ARGS_IGNORED   /* takes none, says nothing of them */
+    ARGS_PIPELINE  /* one pipeline NAME, bound as ?1 */
 } listing_args;
 
 typedef struct listing {
@@ -886,7 +885,7 @@ static const listing requests_listing = {
 };
 
 static const listing trash_listing = {
-    ARGS_IGNORED, NULL, NULL,
+    ARGS_NONE, NULL, NULL,
     "SELECT id AS \"action#\", pipeline AS \"pipeline\", date_from AS \"from\", "
     "date_to AS \"to\", state AS \"state\", rows AS \"rows#\", actor AS \"actor\", "
     "created_at AS \"at\" FROM trash_actions ORDER BY id",

@@ -180,7 +180,8 @@ run weir pipeline requests extra --project-dir p
 expect_rc 2 "requests takes no argument"
 expect_err_contains "unexpected argument 'extra'" "and names the one given"
 run weir pipeline trash extra --project-dir p
-expect_rc 0 "trash ignores arguments"
+expect_rc 2 "trash takes no arguments"
+expect_err_contains "unexpected argument 'extra'" "and says which one"
 run weir pipeline list --project-dir p --format csv
 expect_rc 2 "pipeline commands print text or json"
 expect_err_contains "csv" "the format is named"
