@@ -23,7 +23,7 @@ int weir_days_in_month(int y, int m)
     return m == 2 && weir_is_leap_year(y) ? 29 : days[m - 1];
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t weir_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -53,7 +53,7 @@ int weir_date_from_ymd(int y, int m, int d, weir_date *out)
 {
     if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > weir_days_in_month(y, m))
         return WEIR_EINVALID;
-    *out = (weir_date)days_from_civil(y, m, d);
+    *out = (weir_date)weir_days_from_civil(y, m, d);
     return 0;
 }
 
@@ -117,7 +117,7 @@ int weir_date_yearday(weir_date dn)
 {
     int y, m, d;
     weir_date_to_ymd(dn, &y, &m, &d);
-    return (int)(dn - days_from_civil(y, 1, 1)) + 1;
+    return (int)(dn - weir_days_from_civil(y, 1, 1)) + 1;
 }
 
 weir_date weir_date_add_months(weir_date dn, int months)
@@ -130,7 +130,7 @@ weir_date weir_date_add_months(weir_date dn, int months)
     int dim = weir_days_in_month((int)ny, nm);
     if (d > dim)
         d = dim;
-    return (weir_date)days_from_civil(ny, nm, d);
+    return (weir_date)weir_days_from_civil(ny, nm, d);
 }
 
 weir_date weir_date_add_years(weir_date d, int years)
@@ -142,7 +142,7 @@ weir_date weir_date_month_start(weir_date dn)
 {
     int y, m, d;
     weir_date_to_ymd(dn, &y, &m, &d);
-    return (weir_date)days_from_civil(y, m, 1);
+    return (weir_date)weir_days_from_civil(y, m, 1);
 }
 
 weir_date weir_date_today(void)

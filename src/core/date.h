@@ -34,6 +34,8 @@ int weir_days_in_month(int year, int month);
 /* Returns 0, or WEIR_EINVALID when the date does not exist (2023-02-29). */
 int weir_date_from_ymd(int year, int month, int day, weir_date *out);
 void weir_date_to_ymd(weir_date d, int *year, int *month, int *day);
+/* Days from 1970-01-01 to year-month-day, proleptic Gregorian, no range check. */
+int64_t weir_days_from_civil(int64_t year, int month, int day);
 
 int weir_date_parse(const char *s, weir_date *out);
 /* Parses exactly n bytes. */

@@ -16,6 +16,7 @@
 #include "core/compat.h"
 
 #include "core/alloc.h"
+#include "core/date.h"
 #include "template/tpl_int.h"
 #include "template/value_int.h"
 
@@ -27,42 +28,13 @@
 
 /* --- the calendar (proleptic Gregorian, as Python's) --------------------------- */
 
+/* Python counts days from 0001-01-01; core/date counts them from 1970-01-01. */
+#define DAYS_0001_TO_1970 INT64_C(719162)
+
 /* Days from 0001-01-01 (day 0) to y-m-d. */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
-    /* shift the year to start in March, so the leap day ends it */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    /* days since 0000-03-01, then moved to 0001-01-01 */
-    return era * 146097 + doe - 306;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 306;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
-
-static int is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int n[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    return m == 2 && is_leap(y) ? 29 : n[m - 1];
+    return weir_days_from_civil(y, m, d) + DAYS_0001_TO_1970;
 }
 
 /* The span of instants Python allows: 0001-01-01 to 9999-12-31 23:59:59.999999. */
@@ -79,7 +51,7 @@ typedef struct parts {
 static void split(int64_t us, parts *p)
 {
     int64_t days = us / US_PER_DAY, rest = us % US_PER_DAY;
-    civil_from_days(days, &p->year, &p->month, &p->day);
+    weir_date_to_ymd((weir_date)(days - DAYS_0001_TO_1970), &p->year, &p->month, &p->day);
     p->hour = (int)(rest / (3600 * US_PER_SEC));
     p->minute = (int)(rest / (60 * US_PER_SEC) % 60);
     p->second = (int)(rest / US_PER_SEC % 60);
@@ -182,7 +154,7 @@ static int check_fields(const parts *p, weir_error *err)
         return weir_error_set(err, WEIR_EINVALID, "year %d is out of range", p->year);
     if (p->month < 1 || p->month > 12)
         return weir_error_set(err, WEIR_EINVALID, "month must be in 1..12");
-    if (p->day < 1 || p->day > days_in_month(p->year, p->month))
+    if (p->day < 1 || p->day > weir_days_in_month(p->year, p->month))
         return weir_error_set(err, WEIR_EINVALID, "day is out of range for month");
     if (p->hour < 0 || p->hour > 23)
         return weir_error_set(err, WEIR_EINVALID, "hour must be in 0..23");
