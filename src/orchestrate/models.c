@@ -107,17 +107,6 @@ static void push_unique(idxvec *v, size_t x)
     weir_vec_push(v, x);
 }
 
-/* The column a model is partitioned by (partition_by: 'day' or {field: day}). */
-static const char *partition_field(const weir_tnode *n)
-{
-    json_t *p = json_object_get(n->config, "partition_by");
-    if (json_is_string(p))
-        return json_string_value(p);
-    if (json_is_object(p) && json_is_string(json_object_get(p, "field")))
-        return json_string_value(json_object_get(p, "field"));
-    return NULL;
-}
-
 /* Whether `outputs:` entry o names the relation of model n. */
 static int names_model(const weir_output_spec *o, const weir_tnode *n)
 {
@@ -144,7 +133,7 @@ static void add_model_outputs(weir_pipeline *pl, weir_transform *tf, const size_
             continue; /* a view holds no rows of its own */
         memset(&o, 0, sizeof(o));
         o.table = weir_arena_printf(&pl->arena, "%s.%s", n->schema, n->alias);
-        o.date_column = partition_field(n);
+        o.date_column = weir_node_partition_by(n);
         o.model = n->name;
         for (size_t i = 0; i < pl->n_outputs; i++)
             if (names_model(&pl->outputs[i], n)) {

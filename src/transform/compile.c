@@ -47,8 +47,8 @@ static void add_literal(weir_buf *out, const char *s)
     weir_buf_addch(out, '\'');
 }
 
-static int render_arg(weir_transform *tf, weir_tnode *t, const char *s, weir_buf *out,
-                      weir_error *err)
+int tf_render_test_arg(weir_transform *tf, weir_tnode *t, const char *s, int add_deps,
+                       weir_buf *out, weir_error *err)
 {
     /* dbt renders string arguments: `to: ref('customers')` */
     if (strstr(s, "ref(") || strstr(s, "source(") || strstr(s, "{{")) {
@@ -57,7 +57,7 @@ static int render_arg(weir_transform *tf, weir_tnode *t, const char *s, weir_buf
             weir_buf_adds(&src, s);
         else
             weir_buf_addf(&src, "{{ %s }}", s);
-        int rc = tf_tpl_render_string(tf, t, t->path, src.ptr, 1, out, err);
+        int rc = tf_tpl_render_string(tf, t, t->path, src.ptr, add_deps, out, err);
         weir_buf_release(&src);
         return rc;
     }
@@ -111,7 +111,7 @@ static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, we
             rc = weir_error_set(err, WEIR_EINVALID, "%s: test '%s' needs 'to:' and 'field:'", t->path, t->name);
             goto cleanup;
         }
-        if ((rc = render_arg(tf, t, json_string_value(to), &arg, err)))
+        if ((rc = tf_render_test_arg(tf, t, json_string_value(to), 1, &arg, err)))
             goto cleanup;
         weir_buf_addf(out,
                       "with child as (\n    select %s as from_field\n    from %s\n    where %s is not null\n),\n"
@@ -127,7 +127,7 @@ static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, we
         {
             if (json_is_string(v) && (strstr(json_string_value(v), "ref(") || strstr(json_string_value(v), "source("))) {
                 weir_buf_reset(&arg);
-                if ((rc = render_arg(tf, t, json_string_value(v), &arg, err)))
+                if ((rc = tf_render_test_arg(tf, t, json_string_value(v), 1, &arg, err)))
                     goto cleanup;
                 json_object_set_new(t->test_args, k, json_string(arg.ptr));
             }

@@ -300,7 +300,7 @@ static void unique_keys(const weir_tnode *n, namevec *out)
     }
 }
 
-static const char *partition_field(const weir_tnode *n)
+const char *weir_node_partition_by(const weir_tnode *n)
 {
     json_t *p = json_object_get(n->config, "partition_by");
     if (json_is_string(p))
@@ -456,7 +456,7 @@ static int mat_incremental(weir_transform *tf, weir_conn *c, weir_tnode *n, int 
         add_predicates(n, &b);
         weir_buf_adds(&b, ";\n");
     } else if (!strcmp(strategy, "insert_overwrite")) {
-        const char *f = partition_field(n);
+        const char *f = weir_node_partition_by(n);
         if (!f) {
             rc = weir_error_set(err, WEIR_EINVALID, "incremental model '%s': 'insert_overwrite' needs partition_by", n->name);
             goto cleanup;
@@ -924,24 +924,6 @@ static void values_sql(const weir_tnode *n, weir_buf *out)
     }
 }
 
-/* relationships' `to:` rendered as compile.c renders it (ref(), source(), Jinja). */
-static int render_to(weir_transform *tf, weir_tnode *n, weir_buf *out, weir_error *err)
-{
-    const char *s = json_string_value(json_object_get(n->test_args, "to"));
-    if (strstr(s, "ref(") || strstr(s, "source(") || strstr(s, "{{")) {
-        weir_buf src = WEIR_BUF_INIT;
-        if (strstr(s, "{{"))
-            weir_buf_adds(&src, s);
-        else
-            weir_buf_addf(&src, "{{ %s }}", s);
-        int rc = tf_tpl_render_string(tf, n, n->path, src.ptr, 0, out, err);
-        weir_buf_release(&src);
-        return rc;
-    }
-    weir_buf_adds(out, s);
-    return 0;
-}
-
 int tf_tests_batched(void)
 {
     const char *env = getenv("WEIR_TEST_BATCH");
@@ -977,7 +959,7 @@ void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, 
             values_sql(n, vals);
             x->values = vals->ptr;
         } else if (x->kind == WEIR_DBT_RELATIONSHIPS) {
-            if (render_to(tf, n, to, &err)) {
+            if (tf_render_test_arg(tf, n, json_string_value(json_object_get(n->test_args, "to")), 0, to, &err)) {
                 /* its own query says what is wrong, with its usual message */
                 weir_error_clear(&err);
                 tf_exec_node(tf, c, n, res[i]);

@@ -83,6 +83,13 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
  */
 int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, const char *src,
                          int add_deps, weir_buf *out, weir_error *err);
+/*
+ * A generic test's string argument as dbt renders it: `ref('x')`,
+ * `source(...)` or Jinja are rendered for node t (recording what it reads
+ * as deps when add_deps), anything else is copied.
+ */
+int tf_render_test_arg(weir_transform *tf, weir_tnode *t, const char *s, int add_deps,
+                       weir_buf *out, weir_error *err);
 /* True when the project defines a generic test macro `test_<name>`. */
 int tf_tpl_has_test(weir_transform *tf, const char *name);
 /* Renders custom generic test n by calling its macro. */

@@ -84,6 +84,12 @@ typedef struct weir_tnode {
     char *source_name, *table_name;
 } weir_tnode;
 
+/*
+ * The date column an incremental model is partitioned by (its partition_by
+ * config: 'day' or dbt's {'field': 'day', ...}), or NULL.
+ */
+const char *weir_node_partition_by(const weir_tnode *n);
+
 typedef struct weir_transform weir_transform;
 
 typedef struct weir_transform_options {
