@@ -198,34 +198,32 @@ static int read_fields(const weir_args *a, size_t first_pos, int n, parts *p, co
 
 /* --- constructors ----------------------------------------------------------------- */
 
-static int f_datetime(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+/* datetime(y, m, d, ...) and date(y, m, d): n_fields of year..microsecond. */
+static int construct(const weir_args *a, int type, int n_fields, const char *what,
+                     weir_tvalue *out, weir_error *err)
 {
-    WEIR_UNUSED(ud);
     parts p = { 0, 0, 0, 0, 0, 0, 0 };
     const weir_tvalue *v;
     int rc;
     for (int i = 0; i < 3; i++)
         if (!weir_args_get(a, (size_t)i, i == 0 ? "year" : i == 1 ? "month" : "day", &v))
-            return weir_error_set(err, WEIR_EINVALID, "datetime() needs year, month and day");
-    if ((rc = read_fields(a, 0, 7, &p, "datetime()", err)) || (rc = check_fields(&p, err)))
+            return weir_error_set(err, WEIR_EINVALID, "%s needs year, month and day", what);
+    if ((rc = read_fields(a, 0, n_fields, &p, what, err)) || (rc = check_fields(&p, err)))
         return rc;
-    *out = make_dt(DT_DATETIME, join(&p));
+    *out = make_dt(type, join(&p));
     return 0;
+}
+
+static int f_datetime(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
+{
+    WEIR_UNUSED(ud);
+    return construct(a, DT_DATETIME, 7, "datetime()", out, err);
 }
 
 static int f_date(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(ud);
-    parts p = { 0, 0, 0, 0, 0, 0, 0 };
-    const weir_tvalue *v;
-    int rc;
-    for (int i = 0; i < 3; i++)
-        if (!weir_args_get(a, (size_t)i, i == 0 ? "year" : i == 1 ? "month" : "day", &v))
-            return weir_error_set(err, WEIR_EINVALID, "date() needs year, month and day");
-    if ((rc = read_fields(a, 0, 3, &p, "date()", err)) || (rc = check_fields(&p, err)))
-        return rc;
-    *out = make_dt(DT_DATE, join(&p));
-    return 0;
+    return construct(a, DT_DATE, 3, "date()", out, err);
 }
 
 static int f_timedelta(void *ud, const weir_args *a, weir_tvalue *out, weir_error *err)
