@@ -7,6 +7,12 @@
  * decides what is ready (trigger rules, depends_on_past, retries' due
  * times, max_active_runs, concurrency), records every transition, and hands
  * instances to the workers; each worker has its own warehouse connection.
+ * While the owner waits inside weir_exec_step, a worker that finishes a
+ * task does that scheduling step itself and starts the next task at once
+ * (so a dependant starts without a thread being woken); the transitions it
+ * makes are written to the store by the owner, in order, within a few
+ * milliseconds (and always before weir_exec_step returns), so the store
+ * always holds a consistent, slightly late picture of the runs.
  * A task is recorded `success` only after its work returned (SQL tasks run
  * in one transaction and are recorded after the commit). Running instances
  * carry this process's pid and host and a heartbeat, renewed every few
@@ -58,7 +64,9 @@ typedef struct weir_exec_options {
     int workers;               /* threads; 0: 4 */
     const char *log_dir;       /* NULL: PROJECT/.weir/logs */
     int heartbeat_ms;          /* 0: 5000 */
-    weir_exec_event_fn on_event; /* may be NULL; called on the owner's thread */
+    weir_exec_event_fn on_event; /* may be NULL; called by the owner's thread, or by a
+                                  * worker while the owner waits in weir_exec_step:
+                                  * never two at once */
     void *event_data;
 } weir_exec_options;
 
@@ -70,7 +78,8 @@ typedef struct weir_exec_stats {
                           * becoming free) to a dependant's start */
     size_t gaps;
     int64_t gap_max_us;
-    int64_t owner_cpu_us; /* CPU time of the owner thread inside weir_exec_run */
+    int64_t owner_cpu_us; /* CPU time spent scheduling: the owner thread inside
+                           * weir_exec_run, and workers doing the scheduling step */
 } weir_exec_stats;
 
 /*
