@@ -1827,6 +1827,7 @@ static job *lead(weir_exec *x, worker *w)
         }
     }
     weir_vec_release(&got);
+    x->stats.led++;
     x->stats.owner_cpu_us += thread_cpu_us() - cpu0;
     if (rc) {
         x->lead_failed = 1;

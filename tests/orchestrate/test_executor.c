@@ -269,6 +269,84 @@ TEST(timeouts_kill_shell_tasks_and_interrupt_queries)
     teardown(&f);
 }
 
+/* Workers schedule dependants themselves while the owner waits; what they
+ * did is in the store whenever weir_exec_step returns. */
+TEST(workers_start_dependants_and_the_store_keeps_up)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_stats s;
+    weir_interval iv;
+    weir_buf yaml = WEIR_BUF_INIT;
+    int rc, steps = 0;
+    weir_buf_adds(&yaml, "pipeline: p\ntasks:\n");
+    for (int i = 0; i < 60; i++) {
+        weir_buf_addf(&yaml, "  - name: t%d\n    sql: select %d\n", i, i);
+        if (i % 3)
+            weir_buf_addf(&yaml, "    depends_on: [t%d]\n", i - 1);
+    }
+    setup(&f, yaml.ptr);
+    x = exec_new(&f);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    while ((rc = weir_exec_step(x, 1000, &err)) == 1) {
+        int64_t settled = qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'success'");
+        weir_exec_get_stats(x, &s);
+        /* every instance settled in memory is settled in the store */
+        CHECK_INT(settled, ==, (int64_t)s.tasks_done);
+        /* and every attempt started in memory is in the store */
+        CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts"), >=, settled);
+        steps++;
+    }
+    CHECK_OK(rc, &err);
+    weir_exec_get_stats(x, &s);
+    CHECK_INT((int64_t)s.tasks_done, ==, 60);
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'success'"), ==, 60);
+    /* most dependants were started by the worker that finished their upstream */
+    CHECK_INT((int64_t)s.led, >, 0);
+    CHECK_INT(steps, <, 60);
+    weir_exec_free(x);
+    weir_buf_release(&yaml);
+    teardown(&f);
+}
+
+/* A task a worker started on its own still times out on time: the waiting
+ * owner wakes for its deadline rather than at the end of its wait. */
+TEST(a_deadline_set_by_a_worker_wakes_the_owner)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_interval iv;
+    const char *e;
+    int rc;
+    setup(&f, "pipeline: p\n"
+              "alert: { stderr: false }\n"
+              "tasks:\n"
+              "  - name: first\n"
+              "    run: sleep 0.3\n"
+              "  - name: slow_sql\n"
+              "    sql: select sum(a.range * b.range) from range(100000) a, range(100000) b\n"
+              "    timeout: 300ms\n"
+              "    depends_on: [first]\n");
+    x = exec_new(&f);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    int64_t t0 = weir_monotonic_us();
+    /* long waits: only the deadline can end them early */
+    while ((rc = weir_exec_step(x, 20000, &err)) == 1)
+        ;
+    CHECK_OK(rc, &err);
+    /* without it, the owner would sleep until its heartbeat is due (5 s) */
+    CHECK_INT(weir_monotonic_us() - t0, <, 3500000);
+    CHECK_STR(ti(&f, "2024-01-02", "slow_sql", &e), "failed");
+    CHECK_CONTAINS(e, "timed out after 0.3s: the query was interrupted");
+    weir_exec_free(x);
+    teardown(&f);
+}
+
 TEST(sensor_timeout_fails_or_skips_with_soft_fail)
 {
     fixture f;
@@ -452,6 +530,50 @@ TEST(stop_leaves_nothing_running)
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 2);
     CHECK_STR(run_state(&f, "2024-01-02"), "queued");
     weir_exec_free(x);
+    teardown(&f);
+}
+
+/* Jobs waiting in the pool's queue when the executor stops were never
+ * started: no attempt, back to waiting; the running one is killed. */
+TEST(stop_returns_queued_jobs_unstarted)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options o = { 0 };
+    weir_buf logs = WEIR_BUF_INIT;
+    weir_interval iv;
+    setup(&f, "pipeline: p\n"
+              "tasks:\n"
+              "  - name: a\n"
+              "    run: sleep 30\n"
+              "  - name: b\n"
+              "    run: sleep 30\n"
+              "  - name: c\n"
+              "    run: sleep 30\n");
+    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
+    o.log_dir = logs.ptr;
+    o.workers = 1;
+    CHECK_OK(weir_exec_new(NULL, f.store, f.engine, &o, &x, &err), &err);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'queued'"), ==, 2);
+    CHECK_OK(weir_exec_stop(x, &err), &err);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state IN ('running', "
+                       "'queued')"),
+              ==, 0);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'up_for_retry'"), ==, 1);
+    /* the two never started used no try */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state NOT IN ('up_for_retry') "
+                       "AND COALESCE(try_number, 0) = 0 AND started_at IS NULL"),
+              ==, 2);
+    weir_exec_free(x);
+    weir_buf_release(&logs);
     teardown(&f);
 }
 
