@@ -11,7 +11,10 @@
  * tf_int.h), which the materializations then read. Builds of one relation
  * take turns on that node's lock, so two intervals of an incremental model
  * never write its table at once (the engine refuses concurrent writes to a
- * table's rows, and the first build of a table creates it).
+ * table's rows, and the first build of a table creates it). A build
+ * waiting for its turn can be cancelled (take_turn): the executor's
+ * timeout and shutdown interrupt the connection's query, which a build
+ * blocked on a lock is not running yet.
  */
 #include "core/compat.h"
 
@@ -239,11 +242,66 @@ static void set_error(weir_node_outcomes *out, const char *fmt, ...)
     out->error = weir_buf_detach(&b, NULL);
 }
 
-int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const size_t *tests,
-                              size_t n_tests, json_t *vars, const char *window_start,
-                              const char *window_end, FILE *log, weir_node_outcomes *out,
-                              weir_error *err)
+/* How often a build waiting for its turn looks at its cancel flag. */
+#define TURN_POLL_MS 10
+
+static int cancelled(const weir_build_options *o)
 {
+    return o->cancel && atomic_load(o->cancel);
+}
+
+static int interrupted(const weir_tnode *n, const char *when, weir_error *err)
+{
+    return weir_error_set(err, WEIR_EINTERRUPTED, "build of %s '%s' interrupted %s",
+                          weir_node_kind_name(n->kind), n->name, when);
+}
+
+/*
+ * Waits for node n's lock (another build of it, an other interval, may hold
+ * it) in short timed waits, so a cancel set meanwhile is seen: returns 0
+ * holding the lock, or WEIR_EINTERRUPTED without it.
+ */
+static int take_turn(weir_transform *tf, const weir_tnode *n, const weir_build_options *o,
+                     weir_error *err)
+{
+    pthread_mutex_t *mu = &tf->build_locks[n->index];
+    int e;
+    if (!o->cancel) {
+        pthread_mutex_lock(mu);
+        return 0;
+    }
+    for (;;) {
+        struct timespec until;
+        if (atomic_load(o->cancel))
+            return interrupted(n, "while waiting for another build of it to finish", err);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TURN_POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        e = pthread_mutex_timedlock(mu, &until);
+        if (e == 0)
+            break;
+        if (e != ETIMEDOUT)
+            return weir_error_set(err, WEIR_ERROR, "cannot wait for the build lock of '%s': %s",
+                                  n->name, strerror(e));
+    }
+    if (atomic_load(o->cancel)) { /* cancelled as the turn came: its interrupt found no query */
+        pthread_mutex_unlock(mu);
+        return interrupted(n, "while waiting for another build of it to finish", err);
+    }
+    return 0;
+}
+
+int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const size_t *tests,
+                              size_t n_tests, const weir_build_options *opts,
+                              weir_node_outcomes *out, weir_error *err)
+{
+    static const weir_build_options none = { NULL, NULL, NULL, NULL, NULL };
+    const weir_build_options *bo = opts ? opts : &none;
+    json_t *vars = bo->vars;
+    FILE *log = bo->log;
     tf_build b;
     unsigned char *has_pre = NULL;
     tf_exec_result *pre = NULL; /* the tests run as one batch (batch_tests) */
@@ -256,8 +314,8 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
     b.vars = tf->vars ? json_deep_copy(tf->vars) : json_object();
     if (json_is_object(vars))
         json_object_update(b.vars, vars);
-    b.window_start = window_start;
-    b.window_end = window_end;
+    b.window_start = bo->window_start;
+    b.window_end = bo->window_end;
     b.own = weir_xcalloc(tf->nodes.len + 1, sizeof(*b.own));
     tf_cur_build = &b;
 
@@ -270,7 +328,16 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
         tf_inline_node(tf, n);
     /* from here on the node's relation is written and read: builds of it
      * (other intervals) take turns, which also keeps them deterministic */
-    pthread_mutex_lock(&tf->build_locks[i]);
+    if ((rc = take_turn(tf, n, bo, err))) {
+        if (log) {
+            weir_buf m = WEIR_BUF_INIT;
+            weir_error_format(err, &m);
+            fprintf(log, "%s\n", m.ptr);
+            fflush(log);
+            weir_buf_release(&m);
+        }
+        goto cleanup;
+    }
     locked = 1;
     st = run_one(tf, c, n, log, out);
     if (st == TF_ST_ERROR) {
@@ -281,6 +348,9 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
     }
     pre = weir_xcalloc(n_tests + 1, sizeof(*pre));
     has_pre = weir_xcalloc(n_tests + 1, 1);
+    /* an interrupt that came between two statements found no query to stop */
+    if (!rc && cancelled(bo))
+        rc = interrupted(n, "before its tests", err);
     if (!rc)
         batch_tests(tf, c, n, tests, n_tests, pre, has_pre, &pre_secs);
     for (size_t k = 0; k < n_tests; k++) {
@@ -294,6 +364,8 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
             }
             continue;
         }
+        if (!rc && cancelled(bo))
+            rc = interrupted(n, "between its tests", err);
         if (rc) {
             weir_node_outcome o = { t->index, "skipped", -1, 0, NULL };
             log_outcome(log, t, &o, NULL);
