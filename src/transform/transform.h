@@ -244,7 +244,8 @@ typedef struct weir_build_options {
  * - opts->vars is laid over the project's vars for this call only, and the
  *   node, the ephemeral models it reads and its tests are rendered again
  *   with it: a model reads the run's date as var('ds') (also ds_nodash,
- *   data_interval_start, data_interval_end), and so does a singular test;
+ *   data_interval_start, data_interval_end); so do its singular tests,
+ *   and its generic tests' `where` config and templated arguments;
  * - when opts->window_start/window_end are given, an incremental model
  *   with incremental_strategy insert_overwrite replaces every row of its
  *   partition_by column in that window, even when the new rows hold none
