@@ -287,7 +287,7 @@ static int interrupted(const weir_tnode *n, const char *when, weir_error *err)
 }
 
 /*
- * Waits for node n's lock (another build of it, an other interval, may hold
+ * Waits for node n's lock (another build of it, another interval, may hold
  * it) in short timed waits, so a cancel set meanwhile is seen: returns 0
  * holding the lock, or WEIR_EINTERRUPTED without it.
  */
