@@ -792,7 +792,9 @@ static void run_models(worker *w, const weir_task_spec *t, FILE *log)
     weir_transform *tf = w->run->pl->transform;
     weir_error err = WEIR_ERROR_INIT;
     weir_node_outcomes out = { WEIR_VEC_INIT, NULL };
+    weir_build_options bo = { NULL, NULL, NULL, NULL, NULL };
     char ws[32], we[32];
+    const char *how;
     json_t *vars = NULL;
     int rc;
     if (!tf) {
@@ -809,13 +811,19 @@ static void run_models(worker *w, const weir_task_spec *t, FILE *log)
                      v->data_interval_end);
     naive_local(v->data_interval_start, ws, sizeof(ws));
     naive_local(v->data_interval_end, we, sizeof(we));
-    rc = weir_transform_build_node(tf, w->conn, t->node, t->tests, t->n_tests, vars, ws, we, log,
-                                   &out, &err);
+    /* the cancel flag stops a build still waiting for its model's lock
+     * (another interval building it), which no query interrupt reaches */
+    bo.vars = vars;
+    bo.window_start = ws;
+    bo.window_end = we;
+    bo.log = log;
+    bo.cancel = &w->cancel;
+    rc = weir_transform_build_node(tf, w->conn, t->node, t->tests, t->n_tests, &bo, &out, &err);
+    how = rc == WEIR_EINTERRUPTED ? weir_error_str(&err) : "the query was interrupted";
     if (w->cancel == 2 && rc)
-        set_result(w, 1, "stopped: weir is shutting down (the query was interrupted)");
+        set_result(w, 1, "stopped: weir is shutting down (%s)", how);
     else if (w->cancel == 1 && rc)
-        set_result(w, 1, "timed out after %.3gs: the query was interrupted",
-                   t->timeout_ms / 1000.0);
+        set_result(w, 1, "timed out after %.3gs: %s", t->timeout_ms / 1000.0, how);
     else if (rc == WEIR_ERROR && out.error)
         set_result(w, 1, "%s", out.error);
     else if (rc)
