@@ -121,6 +121,16 @@ void weir_exec_get_stats(const weir_exec *x, weir_exec_stats *out);
 size_t weir_exec_unfinished(const weir_exec *x, const char *name);
 
 /*
+ * Calls fn for every run added and not done, with the pipeline object it
+ * was added with and its interval. Runs are told apart by object, not by
+ * name: a server that reloads its pipelines (orchestrate/generation.h)
+ * learns with it which loads are still in use, and which run of a name
+ * and interval is in flight under an older object.
+ */
+typedef void (*weir_exec_run_fn)(void *data, const weir_pipeline *pl, const weir_interval *iv);
+void weir_exec_each_unfinished(const weir_exec *x, weir_exec_run_fn fn, void *data);
+
+/*
  * Sends an alert: text on stderr when to_stderr, and when webhook is set,
  * POSTs {"text": text} to it (Slack's shape) with a 10 s timeout.
  */
