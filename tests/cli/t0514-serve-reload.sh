@@ -4,7 +4,9 @@
 # SQL; a run in flight when its pipeline changes finishes as it started
 # while the next run uses the edit; a file with an error is reported once
 # (file:line:col), the server goes on with what it loaded and runs it, and
-# loads the file once it is fixed; a removed pipeline gets no new runs.
+# loads the file once it is fixed; a replaced load is freed once no run in
+# flight uses it; a removed pipeline gets no new runs, and its run in
+# flight finishes; a new warehouse in weir.yml is said to need a restart.
 . "$(dirname "$0")/../lib.sh"
 
 weir init p >/dev/null
@@ -215,12 +217,35 @@ expect_true "its runs started before all finished" \
 run weir pipeline run extra --date 2024-01-08 --project-dir p
 expect_rc 0 "the others still run"
 
+# a pipeline removed while its run is in flight: the run finishes
+rm p/release
+run weir pipeline run slow --date 2024-01-10 --no-wait --project-dir p
+wait_for "a run of the pipeline about to be removed starts" served "slow 2024-01-10: started"
+rm p/pipelines/slow.yml
+wait_for "the pipeline is removed while its run is in flight" \
+    reloaded 8 "reloaded: 3 pipelines (added 0, removed 1, changed 0)"
+touch p/release
+wait_for "the run finishes" served "slow 2024-01-10: success"
+expect_true "with its pipeline as it was" grep -qx v2 p/slow-2024-01-10.out
+
+# what the server opened when it started stays: it says so
+sed 's/path: warehouse.duckdb/path: elsewhere.duckdb/' weir.yml.orig | put p/weir.yml
+wait_for "a new warehouse in weir.yml is reported as needing a restart" \
+    served_err "restart it to use the new ones"
+wait_for "the rest of weir.yml is loaded" \
+    reloaded 9 "reloaded: 3 pipelines (added 0, removed 0, changed 0)"
+run weir pipeline run extra --date 2024-01-11 --project-dir p
+expect_rc 0 "and the server still runs in the warehouse it opened"
+expect_true "not in the new one" test ! -e p/elsewhere.duckdb
+
 kill -TERM "$spid"
 wait "$spid"
 rc=$?
 expect_rc 0 "the server stops cleanly"
 err=$(cat "$T_DIR/serve.err")
 expect_no_crash "no crash or sanitizer report in the server"
+
+put p/weir.yml <weir.yml.orig
 
 run weir query --project-dir p --format csv "select ds, version from report order by ds"
 expect_out_contains "2024-01-02,v1" "the table holds the day built before the edit"
