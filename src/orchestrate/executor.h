@@ -93,7 +93,10 @@ enum {
  * "backfill"), creating it in the store or resuming the existing one: its
  * instances that did not succeed (all of them with WEIR_EXEC_RERUN, or when
  * a rollback cancelled the run) are cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
- * and WEIR_EXEC_RERUN is not given (nothing is added). pl must outlive x.
+ * and WEIR_EXEC_RERUN is not given (nothing is added). pl must stay valid
+ * until the run is done: `weir serve` frees a replaced load of its
+ * pipelines once none of its runs is unfinished, so nothing here may read
+ * the pipeline of a done run.
  */
 int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval *iv,
                       const char *kind, unsigned flags, int64_t *run_id, weir_error *err);
