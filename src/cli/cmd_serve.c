@@ -134,18 +134,18 @@ typedef struct elsewhere_probe {
     int found;
 } elsewhere_probe;
 
-static void probe_elsewhere(void *data, const weir_pipeline *pl, const weir_interval *iv)
+static void probe_elsewhere(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
 {
     elsewhere_probe *e = data;
     (void)iv;
-    e->found |= pl != e->pl && !strcmp(pl->name, e->pl->name);
+    e->found |= !done && pl != e->pl && !strcmp(pl->name, e->pl->name);
 }
 
 /* Whether a run of pl's pipeline is in flight with another load of it. */
 static int in_flight_elsewhere(const weir_exec *x, const weir_pipeline *pl)
 {
     elsewhere_probe e = { pl, 0 };
-    weir_exec_each_unfinished(x, probe_elsewhere, &e);
+    weir_exec_each_run(x, probe_elsewhere, &e);
     return e.found;
 }
 
@@ -277,7 +277,9 @@ static void reload(loaded *l, weir_engine *engine)
     }
 }
 
-/* Frees the replaced generations no unfinished run uses any more. */
+/* Frees the replaced generations the executor holds no run of: none in
+ * flight, and none of the finished ones it keeps until it is idle (it
+ * compares their pipeline pointers, which must not be reused meanwhile). */
 static void collect(loaded *l, const weir_exec *x)
 {
     size_t k = 0;
@@ -286,7 +288,7 @@ static void collect(loaded *l, const weir_exec *x)
             l->old.items[k++] = l->old.items[i];
         } else {
             weir_generation_free(l->old.items[i]);
-            weir_info("a replaced load of the project is freed: no run in flight uses it");
+            weir_info("a replaced load of the project is freed: no run uses it any more");
         }
     }
     l->old.len = k;

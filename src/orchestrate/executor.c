@@ -1705,9 +1705,8 @@ size_t weir_exec_unfinished(const weir_exec *x, const char *name)
     return n;
 }
 
-void weir_exec_each_unfinished(const weir_exec *x, weir_exec_run_fn fn, void *data)
+void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data)
 {
     for (size_t q = 0; q < x->runs.len; q++)
-        if (!x->runs.items[q]->done)
-            fn(data, x->runs.items[q]->pl, &x->runs.items[q]->iv);
+        fn(data, x->runs.items[q]->pl, &x->runs.items[q]->iv, x->runs.items[q]->done);
 }

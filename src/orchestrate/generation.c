@@ -192,10 +192,11 @@ typedef struct use_probe {
     int used;
 } use_probe;
 
-static void probe_use(void *data, const weir_pipeline *pl, const weir_interval *iv)
+static void probe_use(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
 {
     use_probe *u = data;
     (void)iv;
+    (void)done;
     for (size_t i = 0; !u->used && i < u->g->pipelines.len; i++)
         u->used = u->g->pipelines.items[i] == pl;
 }
@@ -203,7 +204,7 @@ static void probe_use(void *data, const weir_pipeline *pl, const weir_interval *
 int weir_generation_in_use(const weir_generation *g, const weir_exec *x)
 {
     use_probe u = { g, 0 };
-    weir_exec_each_unfinished(x, probe_use, &u);
+    weir_exec_each_run(x, probe_use, &u);
     return u.used;
 }
 
@@ -213,10 +214,10 @@ typedef struct flight_probe {
     const weir_pipeline *found;
 } flight_probe;
 
-static void probe_flight(void *data, const weir_pipeline *pl, const weir_interval *iv)
+static void probe_flight(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
 {
     flight_probe *f = data;
-    if (!f->found && iv->start == f->start && !strcmp(pl->name, f->name))
+    if (!done && !f->found && iv->start == f->start && !strcmp(pl->name, f->name))
         f->found = pl;
 }
 
@@ -224,6 +225,6 @@ const weir_pipeline *weir_generation_in_flight(const weir_exec *x, const char *n
                                                weir_ts start)
 {
     flight_probe f = { name, start, NULL };
-    weir_exec_each_unfinished(x, probe_flight, &f);
+    weir_exec_each_run(x, probe_flight, &f);
     return f.found;
 }

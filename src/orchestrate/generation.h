@@ -8,9 +8,9 @@
  * (weir_generation_stamp), it loads a new one and, when that loads without
  * error, makes it current. Runs hold pointers into the generation they were
  * created with (the pipeline, and the transform's nodes of model tasks), so
- * the replaced one stays alive until no unfinished run of the executor uses
- * it (weir_generation_in_use), as Airflow's scheduler re-parses DAG files
- * while task instances of the old DAG finish.
+ * the replaced one stays alive until the executor holds no run that points
+ * into it (weir_generation_in_use), as Airflow's scheduler re-parses DAG
+ * files while task instances of the old DAG finish.
  */
 #ifndef WEIR_ORCHESTRATE_GENERATION_H
 #define WEIR_ORCHESTRATE_GENERATION_H
@@ -71,7 +71,11 @@ void weir_generation_free(weir_generation *g);
 void weir_generation_diff(const weir_generation *old, const weir_generation *cur, size_t *added,
                           size_t *removed, size_t *changed);
 
-/* Whether an unfinished run of x was added with one of g's pipelines. */
+/*
+ * Whether x holds a run added with one of g's pipelines: one not done, or
+ * one done that x keeps until it is idle (and whose pipeline pointer it may
+ * still compare). g may be freed when it holds none.
+ */
 int weir_generation_in_use(const weir_generation *g, const weir_exec *x);
 
 /*

@@ -740,10 +740,11 @@ typedef struct seen_runs {
     const weir_pipeline *by_day[2]; /* 2024-01-01, 2024-01-02 */
 } seen_runs;
 
-static void see_run(void *data, const weir_pipeline *pl, const weir_interval *iv)
+static void see_run(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
 {
     seen_runs *s = data;
     char ds[WEIR_DATE_STRLEN];
+    CHECK(!done);
     weir_date_format(weir_schedule_ds(&pl->schedule, iv), ds);
     s->by_day[strcmp(ds, "2024-01-01") != 0] = pl;
 }
@@ -773,7 +774,7 @@ TEST(two_loads_of_a_pipeline_share_its_limits)
     {
         /* each run is told with the object it was added with */
         seen_runs s = { { NULL, NULL } };
-        weir_exec_each_unfinished(x, see_run, &s);
+        weir_exec_each_run(x, see_run, &s);
         CHECK(s.by_day[0] == f.pl);
         CHECK(s.by_day[1] == again);
     }
