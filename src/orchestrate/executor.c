@@ -31,10 +31,11 @@
 extern char **environ;
 
 typedef struct xpipe {
-    const weir_pipeline *pl;
+    const weir_pipeline *pl; /* the newest object added under name */
     int64_t id;
     int active_runs;
     int running_tasks;
+    char name[]; /* the pipeline's: an older pl may be freed (weir serve reloads) */
 } xpipe;
 
 typedef struct xti {
@@ -1135,13 +1136,20 @@ fail:
     return rc;
 }
 
+/* The counters of pl's pipeline, by name: a server that reloads its files
+ * has runs of two loads of one pipeline in flight, which share
+ * max_active_runs and concurrency. */
 static xpipe *pipe_for(weir_exec *x, const weir_pipeline *pl, weir_error *err)
 {
+    size_t n = strlen(pl->name);
     xpipe *xp;
     for (size_t i = 0; i < x->pipes.len; i++)
-        if (x->pipes.items[i]->pl == pl)
+        if (!strcmp(x->pipes.items[i]->name, pl->name)) {
+            x->pipes.items[i]->pl = pl;
             return x->pipes.items[i];
-    xp = weir_xcalloc(1, sizeof(*xp));
+        }
+    xp = weir_xcalloc(1, sizeof(*xp) + n + 1);
+    memcpy(xp->name, pl->name, n + 1);
     xp->pl = pl;
     if (weir_state_pipeline_sync(x->store, pl, &xp->id, NULL, err)) {
         free(xp);
@@ -2145,4 +2153,10 @@ size_t weir_exec_unfinished(const weir_exec *x, const char *name)
     for (size_t q = 0; q < x->runs.len; q++)
         n += !x->runs.items[q]->done && !strcmp(x->runs.items[q]->pl->name, name);
     return n;
+}
+
+void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data)
+{
+    for (size_t q = 0; q < x->runs.len; q++)
+        fn(data, x->runs.items[q]->pl, &x->runs.items[q]->iv, x->runs.items[q]->done);
 }

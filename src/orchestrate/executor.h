@@ -103,7 +103,9 @@ enum {
  * "backfill"), creating it in the store or resuming the existing one: its
  * instances that did not succeed (all of them with WEIR_EXEC_RERUN, or when
  * a rollback cancelled the run) are cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
- * and WEIR_EXEC_RERUN is not given (nothing is added). pl must outlive x.
+ * and WEIR_EXEC_RERUN is not given (nothing is added). pl must stay valid
+ * while x holds the run (see weir_exec_each_run: `weir serve` frees a
+ * replaced load of its pipelines once x holds none of its runs).
  */
 int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval *iv,
                       const char *kind, unsigned flags, int64_t *run_id, weir_error *err);
@@ -129,6 +131,19 @@ int weir_exec_stop(weir_exec *x, weir_error *err);
 void weir_exec_get_stats(const weir_exec *x, weir_exec_stats *out);
 /* Runs of the pipeline called name that are added and not done. */
 size_t weir_exec_unfinished(const weir_exec *x, const char *name);
+
+/*
+ * Calls fn for every run x holds: those not done (done == 0), and those
+ * done that it keeps until it is idle (done == 1), with the pipeline object
+ * each was added with and its interval. Runs are told apart by object, not
+ * by name: a server that reloads its pipelines (orchestrate/generation.h)
+ * learns with it which loads it may free (those no run held here points
+ * into) and which run of a name and interval is in flight under an older
+ * object.
+ */
+typedef void (*weir_exec_run_fn)(void *data, const weir_pipeline *pl, const weir_interval *iv,
+                                 int done);
+void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data);
 
 /*
  * Sends an alert: text on stderr when to_stderr, and when webhook is set,

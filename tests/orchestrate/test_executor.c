@@ -854,3 +854,61 @@ TEST(pipeline_sensor_waits_for_the_other_pipelines_run)
     weir_diags_release(&d);
     teardown(&f);
 }
+
+/* weir serve reloads pipelines while runs of the previous load are in
+ * flight: runs of two loads of one pipeline share its max_active_runs and
+ * concurrency, and each keeps the load it was added with. */
+typedef struct seen_runs {
+    const weir_pipeline *by_day[2]; /* 2024-01-01, 2024-01-02 */
+} seen_runs;
+
+static void see_run(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
+{
+    seen_runs *s = data;
+    char ds[WEIR_DATE_STRLEN];
+    CHECK(!done);
+    weir_date_format(weir_schedule_ds(&pl->schedule, iv), ds);
+    s->by_day[strcmp(ds, "2024-01-01") != 0] = pl;
+}
+
+TEST(two_loads_of_a_pipeline_share_its_limits)
+{
+    static const char yaml[] = "pipeline: p\n"
+                               "concurrency: 1\n"
+                               "max_active_runs: 1\n"
+                               "tasks:\n"
+                               "  - name: a\n"
+                               "    run: sleep 0.2\n";
+    fixture f;
+    weir_pipeline *again = NULL;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval iv1, iv2;
+    weir_exec *x;
+    setup(&f, yaml);
+    CHECK_INT(weir_pipeline_load_buf(NULL, "t.yml", yaml, strlen(yaml), &again, &d), ==, 0);
+    iv1 = interval(&f, "2024-01-01");
+    iv2 = interval(&f, "2024-01-02");
+    x = exec_new(&f);
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv1, "manual", 0, NULL, &err), &err);
+    CHECK_OK(weir_exec_add_run(x, again, &iv2, "manual", 0, NULL, &err), &err);
+    CHECK_INT(weir_exec_unfinished(x, "p"), ==, 2);
+    {
+        /* each run is told with the object it was added with */
+        seen_runs s = { { NULL, NULL } };
+        weir_exec_each_run(x, see_run, &s);
+        CHECK(s.by_day[0] == f.pl);
+        CHECK(s.by_day[1] == again);
+    }
+    CHECK_OK(weir_exec_run(x, &err), &err);
+    weir_exec_free(x);
+    CHECK_STR(run_state(&f, "2024-01-01"), "success");
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    /* the second run started after the first ended */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs x, runs y WHERE x.ds = '2024-01-01' AND "
+                       "y.ds = '2024-01-02' AND y.started_at >= x.ended_at"),
+              ==, 1);
+    weir_pipeline_free(again);
+    weir_diags_release(&d);
+    teardown(&f);
+}
