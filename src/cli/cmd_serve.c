@@ -121,34 +121,6 @@ static int resume(weir_exec *x, weir_store *s, const weir_pipeline_list *l, weir
     return rc < 0 ? rc : 0;
 }
 
-static int has_depends_on_past(const weir_pipeline *pl)
-{
-    for (size_t i = 0; i < pl->n_tasks; i++)
-        if (pl->tasks[i].depends_on_past)
-            return 1;
-    return 0;
-}
-
-typedef struct elsewhere_probe {
-    const weir_pipeline *pl;
-    int found;
-} elsewhere_probe;
-
-static void probe_elsewhere(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
-{
-    elsewhere_probe *e = data;
-    (void)iv;
-    e->found |= !done && pl != e->pl && !strcmp(pl->name, e->pl->name);
-}
-
-/* Whether a run of pl's pipeline is in flight with another load of it. */
-static int in_flight_elsewhere(const weir_exec *x, const weir_pipeline *pl)
-{
-    elsewhere_probe e = { pl, 0 };
-    weir_exec_each_run(x, probe_elsewhere, &e);
-    return e.found;
-}
-
 /* Creates the runs of pl that are due now. */
 static int schedule(weir_exec *x, weir_store *s, weir_pipeline *pl, weir_ts now, weir_error *err)
 {
@@ -174,10 +146,6 @@ static int schedule(weir_exec *x, weir_store *s, weir_pipeline *pl, weir_ts now,
         if (weir_schedule_interval_from(&pl->schedule, from, &iv) || iv.end > now)
             return 0;
     }
-    /* depends_on_past compares a run with the previous one of the same
-     * load: wait for the runs of an older load to finish first */
-    if (has_depends_on_past(pl) && in_flight_elsewhere(x, pl))
-        return 0;
     while (iv.end <= now && weir_exec_unfinished(x, pl->name) < (size_t)pl->max_active_runs) {
         const weir_pipeline *flying;
         if (pl->has_end && weir_schedule_ds(&pl->schedule, &iv) > pl->end)

@@ -1183,7 +1183,7 @@ int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval
     snprintf(key, sizeof(key), "interval__%s", weir_ts_format(iv->start, tsbuf));
 
     for (size_t i = 0; i < x->runs.len; i++)
-        if (x->runs.items[i]->pl == pl && x->runs.items[i]->iv.start == iv->start &&
+        if (x->runs.items[i]->pipe == xp && x->runs.items[i]->iv.start == iv->start &&
             !x->runs.items[i]->done) {
             rc = weir_error_set(err, WEIR_EEXISTS, "the run of %s is already in flight",
                                 run->vars.ds);
@@ -1357,6 +1357,16 @@ static int finish_run(weir_exec *x, xrun *r, weir_error *err)
 
 static int consider(weir_exec *x, xrun *r, size_t i, weir_error *err);
 
+/* Task i of run r in run o of the same pipeline, which may have been added
+ * with another load of it (weir serve reloads edited pipelines): by id;
+ * -1 when o's load has no such task. */
+static long same_task(const xrun *o, const xrun *r, size_t i)
+{
+    if (o->pl == r->pl)
+        return (long)i;
+    return weir_pipeline_task_index(o->pl, r->pl->tasks[i].id);
+}
+
 /* A terminal state for instance i without running it, and what follows. */
 static int settle(weir_exec *x, xrun *r, size_t i, weir_ti_state s, const char *why,
                   weir_error *err)
@@ -1376,8 +1386,10 @@ static int settle(weir_exec *x, xrun *r, size_t i, weir_ti_state s, const char *
     if (spec->depends_on_past)
         for (size_t q = 0; q < x->runs.len; q++) {
             xrun *o = x->runs.items[q];
-            if (o != r && o->pl == r->pl && !o->done && o->admitted && o->iv.start == r->iv.end)
-                if (consider(x, o, i, err))
+            long k;
+            if (o != r && o->pipe == r->pipe && !o->done && o->admitted &&
+                o->iv.start == r->iv.end && (k = same_task(o, r, i)) >= 0)
+                if (consider(x, o, (size_t)k, err))
                     return WEIR_ERROR;
         }
     if (r->n_terminal == r->pl->n_tasks && !r->done)
@@ -1399,8 +1411,9 @@ static int past_state(weir_exec *x, xrun *r, size_t i, weir_error *err)
      * written yet); the newest of that interval when there are several */
     for (size_t q = x->runs.len; q-- > 0;) {
         xrun *o = x->runs.items[q];
-        if (o->pl == r->pl && o->iv.start == prev) {
-            xti *t = &o->tis[i];
+        long k;
+        if (o->pipe == r->pipe && o->iv.start == prev && (k = same_task(o, r, i)) >= 0) {
+            xti *t = &o->tis[k];
             if (weir_ti_state_is_terminal(t->state))
                 return (int)t->state;
             if (!o->done)

@@ -912,3 +912,50 @@ TEST(two_loads_of_a_pipeline_share_its_limits)
     weir_diags_release(&d);
     teardown(&f);
 }
+
+/* depends_on_past across two loads of a pipeline whose tasks moved: the
+ * later interval's instance follows the earlier one's by task name, and a
+ * run of either load in flight for an interval is that interval's run. */
+TEST(depends_on_past_follows_the_previous_run_of_another_load)
+{
+    static const char old_yaml[] = "pipeline: p\n"
+                                   "alert: { stderr: false }\n"
+                                   "tasks:\n"
+                                   "  - name: step\n"
+                                   "    run: sleep 0.2; test \"$WEIR_DS\" != 2024-01-01\n"
+                                   "    depends_on_past: true\n";
+    static const char new_yaml[] = "pipeline: p\n"
+                                   "alert: { stderr: false }\n"
+                                   "tasks:\n"
+                                   "  - name: first\n"
+                                   "    run: 'true'\n"
+                                   "  - name: step\n"
+                                   "    run: 'true'\n"
+                                   "    depends_on_past: true\n";
+    fixture f;
+    weir_pipeline *edited = NULL;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval iv1, iv2;
+    weir_exec *x;
+    const char *e;
+    setup(&f, old_yaml);
+    CHECK_INT(weir_pipeline_load_buf(NULL, "t.yml", new_yaml, strlen(new_yaml), &edited, &d), ==, 0);
+    iv1 = interval(&f, "2024-01-01");
+    iv2 = interval(&f, "2024-01-02");
+    x = exec_new(&f);
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv1, "manual", 0, NULL, &err), &err);
+    /* the same interval with the edited load is the run in flight */
+    CHECK_INT(weir_exec_add_run(x, edited, &iv1, "manual", 0, NULL, &err), ==, WEIR_EEXISTS);
+    weir_error_clear(&err);
+    CHECK_OK(weir_exec_add_run(x, edited, &iv2, "manual", 0, NULL, &err), &err);
+    CHECK_OK(weir_exec_run(x, &err), &err);
+    weir_exec_free(x);
+    CHECK_STR(ti(&f, "2024-01-01", "step", NULL), "failed");
+    CHECK_STR(ti(&f, "2024-01-02", "first", NULL), "success");
+    CHECK_STR(ti(&f, "2024-01-02", "step", &e), "upstream_failed");
+    CHECK_CONTAINS(e, "depends_on_past: the previous interval's 'step' is failed");
+    weir_pipeline_free(edited);
+    weir_diags_release(&d);
+    teardown(&f);
+}
