@@ -483,7 +483,9 @@ int weir_transform_compile(weir_transform *tf, weir_error *err)
     if (!tf->build_locks) {
         tf->build_locks = weir_xcalloc(tf->nodes.len + 1, sizeof(*tf->build_locks));
         for (size_t i = 0; i < tf->nodes.len; i++)
-            pthread_mutex_init(&tf->build_locks[i], NULL);
+            tf->build_locks[i] = tf_build_lock_get(tf->nodes.items[i]->relation
+                                                       ? tf->nodes.items[i]->relation
+                                                       : tf->nodes.items[i]->unique_id);
     }
     tf->compiled = 1;
 cleanup:

@@ -1444,7 +1444,7 @@ void weir_transform_free(weir_transform *tf)
     tf_tpl_free(tf);
     if (tf->build_locks)
         for (size_t i = 0; i < tf->nodes.len; i++)
-            pthread_mutex_destroy(&tf->build_locks[i]);
+            tf_build_lock_release(tf->build_locks[i]);
     free(tf->build_locks);
     for (size_t i = 0; i < tf->nodes.len; i++)
         node_free(tf->nodes.items[i]);

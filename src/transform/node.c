@@ -286,6 +286,55 @@ static int interrupted(const weir_tnode *n, const char *when, weir_error *err)
                           weir_node_kind_name(n->kind), n->name, when);
 }
 
+/* --- build locks shared by the process's projects ----------------------- */
+
+typedef struct build_lock {
+    char *relation;
+    pthread_mutex_t mu;
+    size_t refs;
+} build_lock;
+
+static pthread_mutex_t build_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static WEIR_VEC(build_lock *) build_locks;
+
+pthread_mutex_t *tf_build_lock_get(const char *relation)
+{
+    build_lock *l = NULL;
+    pthread_mutex_lock(&build_locks_mu);
+    for (size_t i = 0; i < build_locks.len && !l; i++)
+        if (!strcmp(build_locks.items[i]->relation, relation))
+            l = build_locks.items[i];
+    if (!l) {
+        l = weir_xcalloc(1, sizeof(*l));
+        l->relation = weir_xstrdup(relation);
+        pthread_mutex_init(&l->mu, NULL);
+        weir_vec_push(&build_locks, l);
+    }
+    l->refs++;
+    pthread_mutex_unlock(&build_locks_mu);
+    return &l->mu;
+}
+
+void tf_build_lock_release(pthread_mutex_t *mu)
+{
+    pthread_mutex_lock(&build_locks_mu);
+    for (size_t i = 0; i < build_locks.len; i++) {
+        build_lock *l = build_locks.items[i];
+        if (&l->mu != mu)
+            continue;
+        if (--l->refs == 0) {
+            pthread_mutex_destroy(&l->mu);
+            free(l->relation);
+            free(l);
+            build_locks.items[i] = build_locks.items[--build_locks.len];
+        }
+        break;
+    }
+    if (!build_locks.len)
+        weir_vec_release(&build_locks);
+    pthread_mutex_unlock(&build_locks_mu);
+}
+
 /*
  * Waits for node n's lock (another build of it, another interval, may hold
  * it) in short timed waits, so a cancel set meanwhile is seen: returns 0
@@ -294,7 +343,7 @@ static int interrupted(const weir_tnode *n, const char *when, weir_error *err)
 static int take_turn(weir_transform *tf, const weir_tnode *n, const weir_build_options *o,
                      weir_error *err)
 {
-    pthread_mutex_t *mu = &tf->build_locks[n->index];
+    pthread_mutex_t *mu = tf->build_locks[n->index];
     int e;
     if (!o->cancel) {
         pthread_mutex_lock(mu);
@@ -434,7 +483,7 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
         rc = WEIR_ERROR;
 cleanup:
     if (locked)
-        pthread_mutex_unlock(&tf->build_locks[i]);
+        pthread_mutex_unlock(tf->build_locks[i]);
     tf_cur_build = NULL;
     for (size_t k = 0; k < tf->nodes.len; k++)
         own_free(b.own[k]);

@@ -38,9 +38,15 @@ struct weir_transform {
     int compiled;
     char *invocation_id;
     /* per node, made by compile: pipeline builds of one relation take
-     * turns (weir_transform_build_node) */
-    pthread_mutex_t *build_locks;
+     * turns (weir_transform_build_node), across every weir_transform of
+     * the process (weir serve holds two loads of a project after an edit) */
+    pthread_mutex_t **build_locks;
 };
+
+/* The process's build lock of a relation, shared by every project loaded
+ * (counted); released by tf_build_lock_release. */
+pthread_mutex_t *tf_build_lock_get(const char *relation);
+void tf_build_lock_release(pthread_mutex_t *mu);
 
 /* --- load.c ------------------------------------------------------------ */
 

@@ -130,7 +130,7 @@ TEST(a_build_waiting_for_its_turn_stops_when_cancelled)
     CHECK(m != NULL);
 
     /* another interval's build holds the model's turn */
-    pthread_mutex_lock(&pr.tf->build_locks[m->index]);
+    pthread_mutex_lock(pr.tf->build_locks[m->index]);
     builder_start(&waits, &pr, m->index);
     builder_start(&stops, &pr, m->index);
     CHECK(!ended_within(&waits, 150));
@@ -157,7 +157,7 @@ TEST(a_build_waiting_for_its_turn_stops_when_cancelled)
 
     /* the build without a cancel still waits, then builds once its turn comes */
     CHECK(!ended_within(&waits, 1));
-    pthread_mutex_unlock(&pr.tf->build_locks[m->index]);
+    pthread_mutex_unlock(pr.tf->build_locks[m->index]);
     if (!ended_within(&waits, 10000))
         weir_test_fail(__FILE__, __LINE__, "the waiting build did not finish after its turn came");
     CHECK_OK(waits.rc, &waits.err);
@@ -356,4 +356,44 @@ TEST(a_where_that_cannot_render_fails_its_test_only)
     weir_buf_release(&st);
     weir_buf_release(&logtext);
     project_close(&pr);
+}
+
+/* Two loads of one project (weir serve after an edit) share each
+ * relation's build lock, so their builds of a model take turns too; a
+ * model renamed to another relation gets its own. */
+TEST(two_loads_of_a_project_share_build_locks)
+{
+    const char *dir = weir_test_tmpdir();
+    project pr;
+    weir_project *p2 = NULL;
+    weir_transform *tf2 = NULL;
+    weir_diags diags = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+
+    put(dir, "dbt_project.yml", "name: turns\nmodels:\n  turns:\n    +materialized: table\n");
+    put(dir, "models/m.sql", "select 1 as x\n");
+    put(dir, "models/n.sql", "select 2 as x\n");
+    project_open(dir, &pr);
+    /* the edit: m's SQL changes, n now writes another relation */
+    put(dir, "models/m.sql", "select 3 as x\n");
+    put(dir, "models/n.sql", "{{ config(alias='n2') }}\nselect 2 as x\n");
+    CHECK_INT(weir_project_load(dir, &p2, &diags), ==, 0);
+    CHECK_INT(weir_transform_load(p2, NULL, &tf2, &diags), ==, 0);
+    CHECK_OK(weir_transform_compile(tf2, &err), &err);
+    weir_tnode *m1 = weir_transform_find(pr.tf, "m"), *m2 = weir_transform_find(tf2, "m");
+    weir_tnode *n1 = weir_transform_find(pr.tf, "n"), *n2 = weir_transform_find(tf2, "n");
+    CHECK(m1 && m2 && n1 && n2);
+    CHECK(pr.tf->build_locks[m1->index] == tf2->build_locks[m2->index]);
+    CHECK(pr.tf->build_locks[n1->index] != tf2->build_locks[n2->index]);
+    /* held through one load, the other load's lock is taken */
+    pthread_mutex_lock(pr.tf->build_locks[m1->index]);
+    CHECK_INT(pthread_mutex_trylock(tf2->build_locks[m2->index]), ==, EBUSY);
+    pthread_mutex_unlock(pr.tf->build_locks[m1->index]);
+    /* the first load goes; the second's locks still work */
+    project_close(&pr);
+    CHECK_INT(pthread_mutex_trylock(tf2->build_locks[m2->index]), ==, 0);
+    pthread_mutex_unlock(tf2->build_locks[m2->index]);
+    weir_transform_free(tf2);
+    weir_project_free(p2);
+    weir_diags_release(&diags);
 }
