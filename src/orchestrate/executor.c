@@ -18,6 +18,7 @@
 #include "core/compat.h"
 
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "core/alloc.h"
@@ -934,13 +935,18 @@ static void run_job(worker *w, deferred_log *dl)
 }
 
 /* The log thread writes the logs kept in memory when LOG_BATCH of them
- * wait, or LOG_DELAY_MS after it last looked. */
+ * wait, or LOG_DELAY_MS after it last looked, at the lowest priority. */
 #define LOG_BATCH 64
 #define LOG_DELAY_MS 20
 
 static void *log_main(void *arg)
 {
     weir_exec *x = arg;
+    /* lowest priority (Linux applies it to this thread alone): log files
+     * are written behind, when the workers leave a CPU free */
+    if (setpriority(PRIO_PROCESS, 0, 19) != 0) {
+        /* kept at the process's priority */
+    }
     pthread_mutex_lock(&x->log_mu);
     for (;;) {
         /* wakes in batches: a wake-up per task would take a CPU from the
