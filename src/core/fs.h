@@ -54,7 +54,7 @@ int weir_fs_list(const char *dir, const char *const *exts, size_t n_exts,
  * of them was written, replaced, created or removed in between (a rewrite
  * within the file system's time resolution that keeps the size escapes it).
  */
-#define WEIR_FS_STAMP_INIT UINT64_C(0xcbf29ce484222325)
+#define WEIR_FS_STAMP_INIT UINT64_C(0xcbf29ce484222325) /* WEIR_HASH64_INIT */
 uint64_t weir_fs_stamp(uint64_t h, const char *path);
 
 #endif

@@ -9,6 +9,16 @@
 static char tombstone;
 #define TOMB (&tombstone)
 
+uint64_t weir_hash64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
 size_t weir_hash_str(const char *s, size_t n)
 {
     uint64_t h = UINT64_C(1469598103934665603);

@@ -10,6 +10,7 @@
 #define WEIR_MAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct weir_map_entry {
     char *key;   /* NULL: empty slot; WEIR_MAP_TOMBSTONE: deleted */
@@ -47,6 +48,9 @@ void *weir_map_del(weir_map *m, const char *key);
 int weir_map_next(const weir_map *m, size_t *it, const char **key, void **value);
 
 /* The hash used (FNV-1a, 64-bit), exposed for other tables. */
+/* 64-bit FNV-1a: folds n bytes into h (start from WEIR_HASH64_INIT). */
+#define WEIR_HASH64_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t weir_hash64(uint64_t h, const void *data, size_t n);
 size_t weir_hash_str(const char *s, size_t n);
 
 #endif

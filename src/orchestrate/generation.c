@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/fs.h"
+#include "core/map.h"
 #include "orchestrate/generation.h"
 #include "transform/transform.h"
 
@@ -85,24 +86,14 @@ void weir_generation_free(weir_generation *g)
 
 /* --- what changed ----------------------------------------------------------- */
 
-static uint64_t mix(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *b = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
-
 static uint64_t mix_str(uint64_t h, const char *s)
 {
-    return s ? mix(h, s, strlen(s) + 1) : mix(h, "\xff", 1);
+    return s ? weir_hash64(h, s, strlen(s) + 1) : weir_hash64(h, "\xff", 1);
 }
 
 static uint64_t mix_int(uint64_t h, int64_t v)
 {
-    return mix(h, &v, sizeof(v));
+    return weir_hash64(h, &v, sizeof(v));
 }
 
 static uint64_t mix_json(uint64_t h, const json_t *v)
