@@ -82,7 +82,7 @@ typedef struct weir_handoff_follow_opts {
 int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opts *o,
                         weir_request *final, weir_error *err);
 
-typedef WEIR_VEC(int64_t) weir_id_vec;
+typedef weir_store_id_vec weir_id_vec;
 
 /* Appends the ids of the runs request id covers, in date order, to out. */
 int weir_handoff_run_ids(weir_store *s, int64_t id, weir_id_vec *out, weir_error *err);
