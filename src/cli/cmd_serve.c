@@ -6,7 +6,8 @@
  * and drives the executor. It holds the project's warehouse lock so other
  * commands can say plainly who holds the warehouse; `weir pipeline run`,
  * `backfill` and `clear` hand their work to it as requests in the store
- * (orchestrate/handoff.h), which it takes on every tick. It stops cleanly on
+ * (orchestrate/handoff.h), which it takes on every tick; it drops the runs
+ * not started yet of requests someone cancels. It stops cleanly on
  * SIGTERM/SIGINT: running tasks are interrupted and left up_for_retry,
  * their runs queued, nothing running.
  */
@@ -56,6 +57,15 @@ static void on_request(void *data, const weir_request *r, const char *what)
                r->skipped ? " (some already successful, skipped)" : "");
     else if (!strcmp(what, "done"))
         printf(", %lld succeeded, %lld failed", (long long)r->succeeded, (long long)r->failed);
+    else if (!strcmp(what, "cancelled"))
+        printf(" by %s, %lld run%s dropped, %lld finished (%lld succeeded, %lld failed)",
+               r->cancelled_by ? r->cancelled_by : "?", (long long)r->dropped,
+               r->dropped == 1 ? "" : "s", (long long)(r->runs - r->dropped),
+               (long long)r->succeeded, (long long)r->failed);
+    else if (!strcmp(what, "cancelling"))
+        printf(" (asked by %s), %lld run%s dropped; those started finish first",
+               r->cancelled_by ? r->cancelled_by : "?", (long long)r->dropped,
+               r->dropped == 1 ? "" : "s");
     else if (r->message)
         printf(": %s", r->message);
     printf("\n");
@@ -211,7 +221,10 @@ static int run(const weir_command *cmd, int argc, char **argv)
     weir_diags_release(&diags);
     eo.workers = workers > 0 ? (int)workers : p->warehouse.threads > 0 ? p->warehouse.threads : 4;
     eo.on_event = on_event;
-    if (weir_exec_new(p, store, engine, &eo, &x, &err) || resume(x, store, &pls, &err))
+    /* requests cancelled while no server ran first: their runs left queued
+     * are dropped rather than resumed */
+    if (weir_exec_new(p, store, engine, &eo, &x, &err) ||
+        weir_handoff_cancel(x, store, on_request, NULL, &err) || resume(x, store, &pls, &err))
         goto fail;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -237,7 +250,10 @@ static int run(const weir_command *cmd, int argc, char **argv)
             goto fail;
         while (!stop_signal && weir_monotonic_us() < next) {
             int64_t left = (next - weir_monotonic_us()) / 1000;
+            /* cancels first: a run that finished just now may have been
+             * the last one a cancelled request waited for */
             if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0 ||
+                weir_handoff_cancel(x, store, on_request, NULL, &err) ||
                 weir_handoff_settle(store, on_request, NULL, &err))
                 goto fail;
         }
@@ -276,7 +292,9 @@ const weir_command weir_cmd_serve = {
     "'weir pipeline run', 'backfill' and 'clear' hand their work to it as\n"
     "requests in the store, which it takes within a tick (--tick) and runs\n"
     "with its workers; requests left by a server that stopped are taken by\n"
-    "the next one. Other commands that need the warehouse say that the\n"
-    "server holds it and name its pid.\n",
+    "the next one. 'weir pipeline requests cancel ID' cancels a request:\n"
+    "the server drops its runs that have not started and lets the others\n"
+    "finish. Other commands that need the warehouse say that the server\n"
+    "holds it and name its pid.\n",
     run,
 };

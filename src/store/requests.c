@@ -314,6 +314,16 @@ int weir_store_request_cancel(weir_store *s, int64_t id, const char *by, weir_re
                             (long long)id, r.state);
         goto fail;
     }
+    {
+        /* cancelling throws work away: it goes in the audit log */
+        char target[200], details[100];
+        snprintf(target, sizeof(target), "pipeline:%s", r.pipeline);
+        snprintf(details, sizeof(details), "{\"request\": %lld, \"was\": \"%s\"}",
+                 (long long)id, strcmp(r.state, "cancelled") ? "running" : "pending");
+        if ((rc = weir_store_audit_append(s, by, "cancel request", target, details, -1, NULL,
+                                          err)))
+            goto fail;
+    }
     if ((rc = weir_store_commit(s, err)))
         goto fail;
     if (out)

@@ -185,7 +185,7 @@ typedef struct weir_request {
     char *message;                    /* may be NULL */
     char cancel_requested_at[WEIR_TS_STRLEN]; /* "" unless a cancel was asked for */
     char *cancelled_by;               /* who asked; may be NULL */
-    int64_t dropped;                  /* runs the cancel dropped before they started */
+    int64_t dropped;                  /* runs the cancel dropped (not started, or left queued) */
 } weir_request;
 
 typedef WEIR_VEC(weir_request) weir_request_list;
@@ -248,7 +248,8 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err);
  * Cancels request id for by (user@host (pid N)), in one transaction: a
  * pending request becomes cancelled at once (no server will run it); a
  * running one is marked cancel-requested for its server (asking twice is
- * fine). *out (may be NULL; release it) gets the request's row afterwards.
+ * fine), and the audit log says who cancelled it. *out (may be NULL;
+ * release it) gets the request's row afterwards.
  * WEIR_ENOTFOUND when there is no request id, WEIR_EINVALID when it is
  * already done, failed or cancelled (the message says which).
  */
