@@ -319,7 +319,7 @@ static const char schema_v6[] =
     "  message TEXT,"
     "  cancel_requested_at TEXT,"  /* when someone asked to cancel it */
     "  cancelled_by TEXT,"         /* user@host (pid N) */
-    "  dropped INTEGER NOT NULL DEFAULT 0" /* runs the cancel dropped: not started, or left queued */
+    "  dropped INTEGER NOT NULL DEFAULT 0" /* runs the cancel dropped */
     ");"
     "INSERT INTO requests_v6 (id, kind, pipeline, date_from, date_to, task, spec_hash, "
     "  downstream, rerun, state, requested_by, requested_at, server_pid, taken_at, "
