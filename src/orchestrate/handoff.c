@@ -12,6 +12,14 @@
  * dies between the two, the next server clears that run once more (it
  * waits for the resumed run to finish first), which runs it again but
  * loses nothing.
+ *
+ * Cancelling: the client only marks the request (store.h); the server
+ * drops runs on its own thread, between executor steps, each drop
+ * committed at once, then adds them to the request's count. A server dying
+ * in between undercounts the dropped runs in the message, nothing else. A
+ * request cancelled in the instant after the server read it pending but
+ * before it took it has the runs just added for it dropped; a clear may
+ * have reset its instances by then, which only means they run next time.
  */
 #include "core/compat.h"
 
