@@ -250,8 +250,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
             goto fail;
         while (!stop_signal && weir_monotonic_us() < next) {
             int64_t left = (next - weir_monotonic_us()) / 1000;
-            /* cancels first: a run that finished just now may have been
-             * the last one a cancelled request waited for */
+            /* cancels between steps, before the next step admits a run a
+             * cancelled request no longer wants; settling skips those */
             if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0 ||
                 weir_handoff_cancel(x, store, on_request, NULL, &err) ||
                 weir_handoff_settle(store, on_request, NULL, &err))
