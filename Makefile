@@ -159,3 +159,5 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJS:.o=.d)
+# the benchmarks are rebuilt when a header they include changes
+-include $(wildcard $(BUILD)/bench/*.d $(BUILD)/bench/*/*.d)

@@ -244,3 +244,28 @@ int weir_fs_list(const char *dir, const char *const *exts, size_t n_exts,
         qsort(out->items + start, out->len - start, sizeof(char *), cmp_str);
     return rc;
 }
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+uint64_t weir_fs_stamp(uint64_t h, const char *path)
+{
+    struct stat st;
+    int64_t v[4] = { -1, -1, -1, -1 };
+    /* the NUL ends the path, so "ab" + "c" and "a" + "bc" differ */
+    h = fnv(h, path, strlen(path) + 1);
+    if (stat(path, &st) == 0) {
+        v[0] = (int64_t)st.st_size;
+        v[1] = (int64_t)st.st_mtim.tv_sec;
+        v[2] = (int64_t)st.st_mtim.tv_nsec;
+        v[3] = (int64_t)st.st_ino; /* a file renamed over it (an atomic write) */
+    }
+    return fnv(h, v, sizeof(v));
+}

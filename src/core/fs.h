@@ -9,6 +9,7 @@
 #define WEIR_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -43,5 +44,17 @@ const char *weir_path_basename(const char *path);
  */
 int weir_fs_list(const char *dir, const char *const *exts, size_t n_exts,
                  int recursive, weir_strvec *out, weir_error *err);
+
+/*
+ * A cheap fingerprint of files, to notice that some changed without reading
+ * them: start from WEIR_FS_STAMP_INIT and fold in each file with
+ * weir_fs_stamp(), which mixes its path, size, modification time and inode (or
+ * that it is missing) into the 64-bit hash h (FNV-1a) and returns the new
+ * hash. Two stamps of the same files in the same order are equal unless one
+ * of them was written, replaced, created or removed in between (a rewrite
+ * within the file system's time resolution that keeps the size escapes it).
+ */
+#define WEIR_FS_STAMP_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t weir_fs_stamp(uint64_t h, const char *path);
 
 #endif

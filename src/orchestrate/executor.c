@@ -1,13 +1,23 @@
 /*
  * executor.c: the scheduler loop of runs in flight and its worker pool (see
- * executor.h for the rules). The owner thread keeps each run's instances in
- * memory, mirrors every transition into the store (grouped into one store
- * transaction per loop iteration, which keeps per-task overhead low), and
- * exchanges jobs and results with the workers under one mutex. A log thread
- * writes SQL tasks' logs after their results are handed back.
+ * executor.h for the rules).
+ *
+ * The scheduling state (runs, instances, the ready queue) belongs to
+ * whoever holds the scheduling token: the owner thread, except while it
+ * waits in weir_exec_step ("parked"), when a worker that finishes a job may
+ * take the token ("lead"): it records its job's end, hands out what became
+ * ready and takes its own next job, with no thread woken on the way from a
+ * task to its dependant. Jobs go to the pool through a queue holding up to
+ * two a worker, so a finishing worker usually finds its next job waiting.
+ * Every transition is appended to a journal that the owner thread alone
+ * writes to the store, in order, in one transaction per batch: while parked
+ * (waking every EXEC_SLICE_US while tasks run), and before any write of its
+ * own. A log thread writes SQL tasks' logs, kept in memory, in batches.
+ * The pool's queue, the events, the journal and the token are under x->mu.
  */
 #include "core/compat.h"
 
+#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "core/alloc.h"
@@ -21,23 +31,23 @@
 extern char **environ;
 
 typedef struct xpipe {
-    const weir_pipeline *pl;
+    const weir_pipeline *pl; /* the newest object added under name */
     int64_t id;
     int active_runs;
     int running_tasks;
+    char name[]; /* the pipeline's: an older pl may be freed (weir serve reloads) */
 } xpipe;
 
 typedef struct xti {
     weir_ti_state state;
     int64_t id;
     int try_number, max_tries;
-    int64_t attempt_id;
     int64_t due_us;      /* up_for_retry: when it may run again (monotonic) */
     int64_t deadline_us; /* running: when it times out (monotonic); 0 none */
     int64_t end_us;      /* when it last finished (monotonic), for the gap */
     int ready;           /* in the ready queue */
     int timed_out;
-    struct worker *w;
+    struct job *j;       /* handed to the pool: waiting for a worker or running */
 } xti;
 
 typedef struct xrun {
@@ -52,24 +62,44 @@ typedef struct xrun {
     xti *tis;
 } xrun;
 
+/* A task instance's attempt handed to the worker pool. The owner creates it;
+ * a worker takes it from the pool's queue, runs it and leaves its result in
+ * it; the owner records its start (unless it did when handing it to an idle
+ * worker) and its end, then frees it. Fields marked (mu) are shared. */
+typedef struct job {
+    xrun *run;
+    size_t task;
+    int try_number;
+    char *log_path;
+    int recorded;      /* owner: its running and attempt rows are written */
+    int started;       /* (mu) a worker took it */
+    int finished;      /* (mu) its result is here */
+    int in_events;     /* (mu) in x->events */
+    struct worker *w;  /* (mu) the worker running it, until it finishes */
+    int cancel;        /* the worker's cancel flag when it finished */
+    weir_ts started_at; /* wall clock, when the worker took it */
+    int64_t taken_us;   /* the same, monotonic */
+    int result_rc;     /* 0 success, 1 failed, 2 skipped, 3 failed for good (no retry) */
+    char *result_error;
+    int64_t start_us, end_us, work_us;
+    int64_t avail_us;  /* when its worker became free for it: the end of its last job */
+} job;
+
 typedef struct worker {
     pthread_t th;
     struct weir_exec *x;
     weir_conn *conn;
     weir_store *store; /* opened on first use, for pipeline sensors */
-    pthread_cond_t cv;
-    /* the job, under x->mu */
-    int has_job, busy, quit;
-    volatile int cancel; /* 1: timed out, 2: stopped */
+    job *cur;          /* (mu) the job it runs */
+    atomic_int cancel; /* 1: timed out, 2: stopped (set under mu while cur is the job) */
+    /* the running job's, copied from it (the run functions read these) */
     xrun *run;
     size_t task;
     int try_number;
-    char *log_path;
-    /* the result, under x->mu */
-    int result_rc; /* 0 success, 1 failed, 2 skipped, 3 failed for good (no retry) */
+    const char *log_path;
+    int result_rc;
     char *result_error;
     int64_t start_us, end_us, work_us;
-    int64_t avail_us; /* when it became free for this job: the end of its last one */
 } worker;
 
 /* A SQL task's log, kept in memory and written by the log thread once the
@@ -80,6 +110,24 @@ typedef struct deferred_log {
     char *path, *text;
     size_t len;
 } deferred_log;
+
+/* A transition to write to the store. Whoever holds the scheduling token
+ * (the owner, or a worker leading) changes the state in memory and appends
+ * the write to the journal; the owner thread applies the journal in order,
+ * in one transaction, when it wakes (at most EXEC_SLICE_US after, while
+ * tasks run) and before any other write of its own. The store thus always
+ * holds a prefix of the transitions, as if each step committed a little
+ * later; a task's success is still written only after its work committed. */
+typedef enum { OP_START, OP_STATE, OP_ATT_END, OP_RUN_END } op_kind;
+typedef struct op {
+    op_kind kind;
+    weir_ti_state state; /* OP_STATE */
+    int try_number, max_tries;
+    int64_t id;          /* the task instance; OP_RUN_END: the run */
+    weir_ts at, next_try;
+    const char *what;    /* OP_ATT_END: the attempt's state; OP_RUN_END: the run's */
+    char *text;          /* the error; OP_START: the log's path */
+} op;
 
 typedef struct readyq {
     xrun *run;
@@ -94,18 +142,34 @@ struct weir_exec {
     weir_engine *engine;
     weir_exec_options opts;
     pthread_mutex_t mu;
-    pthread_cond_t done_cv;
+    pthread_cond_t done_cv; /* the owner waits here for events */
+    pthread_cond_t work_cv; /* idle workers wait here for jobs */
     worker *workers;
     int n_workers;
-    WEIR_VEC(worker *) finished; /* under mu */
+    /* under mu: the pool's queue of jobs not yet taken, the jobs with news
+     * for the owner (taken or finished), the workers waiting for a job */
+    WEIR_VEC(job *) jobs;
+    WEIR_VEC(job *) events;
+    int idle, quit;
+    /* under mu: the scheduling token. The owner thread holds it except
+     * while it waits in weir_exec_step (parked); then a worker that
+     * finishes a job may take it (leader) and do the scheduling itself. */
+    int parked;
+    struct worker *leader;
+    pthread_cond_t lead_cv;
+    int lead_failed, flush_failed;
+    int owner_due; /* a leader did what the owner must see: a run ended, a retry is due later */
+    int64_t lead_wake_us; /* the earliest deadline a leader set, for the parked owner (0 none) */
+    weir_error lead_err, flush_err;
     WEIR_VEC(xpipe *) pipes;
     WEIR_VEC(xrun *) runs;
     WEIR_VEC(readyq) ready;
     int in_tx;
+    WEIR_VEC(op) journal; /* under mu: transitions not yet written to the store */
     int64_t last_heartbeat_us;
     weir_exec_stats stats;
     unsigned seed;
-    weir_store_stmt *st_start, *st_attempt, *st_end, *st_att_end, *st_state;
+    weir_store_stmt *st_start, *st_attempt, *st_att_end, *st_state, *st_run_end;
     /* the log thread and its queue, under log_mu */
     pthread_t log_th;
     int log_started, log_quit;
@@ -116,24 +180,6 @@ struct weir_exec {
 
 /* --- store writes -------------------------------------------------------- */
 
-static int tx(weir_exec *x, weir_error *err)
-{
-    if (x->in_tx)
-        return 0;
-    if (weir_store_begin(x->store, err))
-        return WEIR_ERROR;
-    x->in_tx = 1;
-    return 0;
-}
-
-static int tx_commit(weir_exec *x, weir_error *err)
-{
-    if (!x->in_tx)
-        return 0;
-    x->in_tx = 0;
-    return weir_store_commit(x->store, err);
-}
-
 static int step_done(weir_store_stmt *st, weir_error *err)
 {
     int rc = weir_store_step(st, err);
@@ -141,24 +187,160 @@ static int step_done(weir_store_stmt *st, weir_error *err)
     return rc < 0 ? rc : 0;
 }
 
+static void journal(weir_exec *x, op o, const char *text)
+{
+    o.text = text ? weir_xstrdup(text) : NULL;
+    pthread_mutex_lock(&x->mu);
+    weir_vec_push(&x->journal, o);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static int apply(weir_exec *x, const op *o, weir_error *err)
+{
+    weir_store_stmt *st;
+    switch (o->kind) {
+    case OP_START:
+        st = x->st_start;
+        weir_store_bind_int(st, 1, o->id, NULL);
+        weir_store_bind_int(st, 2, o->try_number, NULL);
+        weir_store_bind_text(st, 3, weir_state_hostname(), NULL);
+        weir_store_bind_int(st, 4, getpid(), NULL);
+        weir_store_bind_ts(st, 5, o->at, NULL);
+        weir_store_bind_int(st, 6, o->max_tries, NULL);
+        if (step_done(st, err))
+            return WEIR_ERROR;
+        st = x->st_attempt;
+        weir_store_bind_int(st, 1, o->id, NULL);
+        weir_store_bind_int(st, 2, o->try_number, NULL);
+        weir_store_bind_text(st, 3, weir_state_hostname(), NULL);
+        weir_store_bind_int(st, 4, getpid(), NULL);
+        weir_store_bind_ts(st, 5, o->at, NULL);
+        weir_store_bind_text(st, 6, o->text, NULL);
+        return step_done(st, err);
+    case OP_STATE:
+        st = x->st_state;
+        weir_store_bind_text(st, 1, weir_ti_state_name(o->state), NULL);
+        weir_store_bind_text(st, 2, o->text, NULL);
+        if (o->next_try)
+            weir_store_bind_ts(st, 3, o->next_try, NULL);
+        else
+            weir_store_bind_null(st, 3, NULL);
+        weir_store_bind_ts(st, 4, o->at, NULL);
+        weir_store_bind_int(st, 5, o->max_tries, NULL);
+        weir_store_bind_int(st, 6, o->id, NULL);
+        return step_done(st, err);
+    case OP_ATT_END:
+        st = x->st_att_end;
+        weir_store_bind_text(st, 1, o->what, NULL);
+        weir_store_bind_ts(st, 2, o->at, NULL);
+        weir_store_bind_text(st, 3, o->text, NULL);
+        weir_store_bind_int(st, 4, o->id, NULL);
+        weir_store_bind_int(st, 5, o->try_number, NULL);
+        return step_done(st, err);
+    case OP_RUN_END:
+        st = x->st_run_end;
+        weir_store_bind_text(st, 1, o->what, NULL);
+        weir_store_bind_ts(st, 2, o->at, NULL);
+        weir_store_bind_int(st, 3, o->id, NULL);
+        return step_done(st, err);
+    }
+    return 0;
+}
+
+typedef struct op_ref {
+    int64_t id;
+    size_t at;
+} op_ref;
+
+static int op_ref_cmp(const void *a, const void *b)
+{
+    const op_ref *p = a, *q = b;
+    if (p->id != q->id)
+        return p->id < q->id ? -1 : 1;
+    return p->at < q->at ? -1 : p->at > q->at;
+}
+
+/* Marks (skip) the state writes a later write of the same instance in the
+ * same batch replaces whole (a 'queued' followed by its start, a state
+ * followed by another): the batch commits at once, so nobody could have
+ * seen them. */
+static void compact(const op *ops, size_t n, unsigned char *skip)
+{
+    op_ref *refs = weir_xcalloc(n ? n : 1, sizeof(*refs));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ops[i].kind == OP_STATE || ops[i].kind == OP_START)
+            refs[m++] = (op_ref){ ops[i].id, i };
+    qsort(refs, m, sizeof(*refs), op_ref_cmp);
+    for (size_t i = 0; i + 1 < m; i++)
+        if (refs[i].id == refs[i + 1].id && ops[refs[i].at].kind == OP_STATE)
+            skip[refs[i].at] = 1;
+    free(refs);
+}
+
+/* Writes the journal into the open transaction (owner thread). */
+static int flush(weir_exec *x, weir_error *err)
+{
+    WEIR_VEC(op) ops = WEIR_VEC_INIT;
+    int rc = 0;
+    pthread_mutex_lock(&x->mu);
+    ops.items = x->journal.items;
+    ops.len = x->journal.len;
+    ops.cap = x->journal.cap;
+    x->journal.items = NULL;
+    x->journal.len = x->journal.cap = 0;
+    pthread_mutex_unlock(&x->mu);
+    if (ops.len && !x->in_tx) {
+        if (weir_store_begin(x->store, err))
+            rc = WEIR_ERROR;
+        else
+            x->in_tx = 1;
+    }
+    unsigned char *skip = weir_xcalloc(ops.len ? ops.len : 1, 1);
+    compact(ops.items, ops.len, skip);
+    for (size_t i = 0; i < ops.len; i++) {
+        if (rc == 0 && !skip[i] && apply(x, &ops.items[i], err))
+            rc = WEIR_ERROR;
+        free(ops.items[i].text);
+    }
+    free(skip);
+    weir_vec_release(&ops);
+    return rc;
+}
+
+/* Opens the owner's transaction for a write of its own, after the
+ * journal's, which must come first. */
+static int tx(weir_exec *x, weir_error *err)
+{
+    if (!x->in_tx) {
+        if (weir_store_begin(x->store, err))
+            return WEIR_ERROR;
+        x->in_tx = 1;
+    }
+    return flush(x, err);
+}
+
+static int tx_commit(weir_exec *x, weir_error *err)
+{
+    if (flush(x, err))
+        return WEIR_ERROR;
+    if (!x->in_tx)
+        return 0;
+    x->in_tx = 0;
+    return weir_store_commit(x->store, err);
+}
+
 /* Sets an instance's state, with its error and due time (ts, 0 none). */
 static int set_state(weir_exec *x, xti *t, weir_ti_state s, const char *error, weir_ts next_try,
                      weir_error *err)
 {
-    weir_store_stmt *st = x->st_state;
+    (void)err;
     t->state = s;
-    if (tx(x, err))
-        return WEIR_ERROR;
-    weir_store_bind_text(st, 1, weir_ti_state_name(s), NULL);
-    weir_store_bind_text(st, 2, error, NULL);
-    if (next_try)
-        weir_store_bind_ts(st, 3, next_try, NULL);
-    else
-        weir_store_bind_null(st, 3, NULL);
-    weir_store_bind_ts(st, 4, weir_ts_now(), NULL);
-    weir_store_bind_int(st, 5, t->max_tries, NULL);
-    weir_store_bind_int(st, 6, t->id, NULL);
-    return step_done(st, err);
+    journal(x,
+            (op){ .kind = OP_STATE, .state = s, .max_tries = t->max_tries, .id = t->id,
+                  .at = weir_ts_now(), .next_try = next_try },
+            error);
+    return 0;
 }
 
 static int prepare(weir_exec *x, weir_error *err)
@@ -167,14 +349,14 @@ static int prepare(weir_exec *x, weir_error *err)
                            "UPDATE task_instances SET state = 'running', try_number = ?2, "
                            "hostname = ?3, pid = ?4, started_at = ?5, heartbeat_at = ?5, "
                            "queued_at = COALESCE(queued_at, ?5), ended_at = NULL, error = NULL, "
-                           "next_try_at = NULL WHERE id = ?1",
+                           "next_try_at = NULL, max_tries = ?6 WHERE id = ?1",
                            &x->st_start, err) ||
         weir_store_prepare(x->store,
                            "INSERT INTO task_attempts (task_instance_id, try_number, state, "
                            "hostname, pid, started_at, log_path) VALUES (?1, ?2, 'running', ?3, "
                            "?4, ?5, ?6) ON CONFLICT (task_instance_id, try_number) DO UPDATE SET "
                            "state = 'running', hostname = ?3, pid = ?4, started_at = ?5, "
-                           "ended_at = NULL, error = NULL, log_path = ?6 RETURNING id",
+                           "ended_at = NULL, error = NULL, log_path = ?6",
                            &x->st_attempt, err) ||
         weir_store_prepare(x->store,
                            "UPDATE task_instances SET state = ?1, error = ?2, next_try_at = ?3, "
@@ -182,8 +364,12 @@ static int prepare(weir_exec *x, weir_error *err)
                            &x->st_state, err) ||
         weir_store_prepare(x->store,
                            "UPDATE task_attempts SET state = ?1, ended_at = ?2, error = ?3 "
-                           "WHERE id = ?4",
-                           &x->st_att_end, err))
+                           "WHERE task_instance_id = ?4 AND try_number = ?5",
+                           &x->st_att_end, err) ||
+        weir_store_prepare(x->store,
+                           "UPDATE runs SET state = ?1, ended_at = ?2, pid = NULL, "
+                           "started_at = COALESCE(started_at, ?2) WHERE id = ?3",
+                           &x->st_run_end, err))
         return WEIR_ERROR;
     return 0;
 }
@@ -607,7 +793,9 @@ static void run_models(worker *w, const weir_task_spec *t, FILE *log)
     weir_transform *tf = w->run->pl->transform;
     weir_error err = WEIR_ERROR_INIT;
     weir_node_outcomes out = { WEIR_VEC_INIT, NULL };
+    weir_build_options bo = { NULL, NULL, NULL, NULL, NULL };
     char ws[32], we[32];
+    const char *how;
     json_t *vars = NULL;
     int rc;
     if (!tf) {
@@ -624,13 +812,19 @@ static void run_models(worker *w, const weir_task_spec *t, FILE *log)
                      v->data_interval_end);
     naive_local(v->data_interval_start, ws, sizeof(ws));
     naive_local(v->data_interval_end, we, sizeof(we));
-    rc = weir_transform_build_node(tf, w->conn, t->node, t->tests, t->n_tests, vars, ws, we, log,
-                                   &out, &err);
+    /* the cancel flag stops a build still waiting for its model's lock
+     * (another interval building it), which no query interrupt reaches */
+    bo.vars = vars;
+    bo.window_start = ws;
+    bo.window_end = we;
+    bo.log = log;
+    bo.cancel = &w->cancel;
+    rc = weir_transform_build_node(tf, w->conn, t->node, t->tests, t->n_tests, &bo, &out, &err);
+    how = rc == WEIR_EINTERRUPTED ? weir_error_str(&err) : "the query was interrupted";
     if (w->cancel == 2 && rc)
-        set_result(w, 1, "stopped: weir is shutting down (the query was interrupted)");
+        set_result(w, 1, "stopped: weir is shutting down (%s)", how);
     else if (w->cancel == 1 && rc)
-        set_result(w, 1, "timed out after %.3gs: the query was interrupted",
-                   t->timeout_ms / 1000.0);
+        set_result(w, 1, "timed out after %.3gs: %s", t->timeout_ms / 1000.0, how);
     else if (rc == WEIR_ERROR && out.error)
         set_result(w, 1, "%s", out.error);
     else if (rc)
@@ -739,59 +933,151 @@ static void run_job(worker *w, deferred_log *dl)
         fclose(log);
 }
 
+/* The log thread writes the logs kept in memory when LOG_BATCH of them
+ * wait, or LOG_DELAY_MS after it last looked. */
+#define LOG_BATCH 64
+#define LOG_DELAY_MS 20
+
 static void *log_main(void *arg)
 {
     weir_exec *x = arg;
     pthread_mutex_lock(&x->log_mu);
     for (;;) {
-        while (!x->logs.len && !x->log_quit)
-            pthread_cond_wait(&x->log_cv, &x->log_mu);
-        if (!x->logs.len && x->log_quit)
-            break;
-        deferred_log dl = x->logs.items[0];
-        memmove(x->logs.items, x->logs.items + 1, (x->logs.len - 1) * sizeof(dl));
-        x->logs.len--;
-        pthread_mutex_unlock(&x->log_mu);
-        FILE *f = fopen(dl.path, "w");
-        if (f) {
-            fwrite(dl.text, 1, dl.len, f);
-            fclose(f);
+        /* wakes in batches: a wake-up per task would take a CPU from the
+         * workers right when a task ends */
+        if (!x->log_quit && x->logs.len < LOG_BATCH) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += LOG_DELAY_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&x->log_cv, &x->log_mu, &ts);
         }
-        free(dl.path);
-        free(dl.text);
+        if (!x->logs.len) {
+            if (x->log_quit)
+                break;
+            continue;
+        }
+        deferred_log *batch = x->logs.items;
+        size_t n = x->logs.len;
+        x->logs.items = NULL;
+        x->logs.len = x->logs.cap = 0;
+        pthread_mutex_unlock(&x->log_mu);
+        for (size_t i = 0; i < n; i++) {
+            FILE *f = fopen(batch[i].path, "w");
+            if (f) {
+                fwrite(batch[i].text, 1, batch[i].len, f);
+                fclose(f);
+            }
+            free(batch[i].path);
+            free(batch[i].text);
+        }
+        free(batch);
         pthread_mutex_lock(&x->log_mu);
     }
     pthread_mutex_unlock(&x->log_mu);
     return NULL;
 }
 
+/* Hands the owner a job with news (mu held). A leader at work takes it;
+ * otherwise the owner is woken. */
+static void post_event(weir_exec *x, job *j)
+{
+    if (!j->in_events) {
+        j->in_events = 1;
+        weir_vec_push(&x->events, j);
+    }
+    if (!x->leader)
+        pthread_cond_signal(&x->done_cv);
+}
+
+/* A worker takes a job from the pool's queue (mu held). */
+static job *take_job(weir_exec *x, worker *w)
+{
+    job *j = x->jobs.items[0];
+    memmove(x->jobs.items, x->jobs.items + 1, (x->jobs.len - 1) * sizeof(j));
+    x->jobs.len--;
+    j->started = 1;
+    j->w = w;
+    j->avail_us = w->end_us;
+    j->started_at = weir_ts_now();
+    j->taken_us = weir_monotonic_us();
+    w->cur = j;
+    w->cancel = 0;
+    w->run = j->run;
+    w->task = j->task;
+    w->try_number = j->try_number;
+    w->log_path = j->log_path;
+    return j;
+}
+
+static job *lead(weir_exec *x, worker *w);
+
+/* A worker runs jobs from the pool's queue. When it finishes one it takes
+ * the next at once; and when the owner thread is parked it does the
+ * scheduling step itself (lead), so the dependant of the job it finished
+ * starts without any thread being woken. Otherwise the owner records what
+ * happened from its events. */
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     weir_exec *x = w->x;
+    job *j = NULL;
     pthread_mutex_lock(&x->mu);
     for (;;) {
-        while (!w->has_job && !w->quit)
-            pthread_cond_wait(&w->cv, &x->mu);
-        if (w->quit && !w->has_job)
-            break;
         deferred_log dl = { NULL, NULL, 0 };
-        w->has_job = 0;
+        if (!j) {
+            while (!x->jobs.len && !x->quit) {
+                x->idle++;
+                pthread_cond_wait(&x->work_cv, &x->mu);
+                x->idle--;
+            }
+            if (x->quit)
+                break;
+            j = take_job(x, w);
+            if (!j->recorded)
+                post_event(x, j);
+        }
         pthread_mutex_unlock(&x->mu);
         run_job(w, &dl);
         pthread_mutex_lock(&x->mu);
-        weir_vec_push(&x->finished, w);
-        pthread_cond_signal(&x->done_cv);
+        j->result_rc = w->result_rc;
+        j->result_error = w->result_error;
+        w->result_error = NULL;
+        j->start_us = w->start_us;
+        j->end_us = w->end_us;
+        j->work_us = w->work_us;
+        j->cancel = w->cancel;
+        j->finished = 1;
+        j->w = NULL;
+        w->cur = NULL;
         if (dl.path) {
             pthread_mutex_lock(&x->log_mu);
             weir_vec_push(&x->logs, dl);
-            pthread_cond_signal(&x->log_cv);
+            if (x->logs.len >= LOG_BATCH)
+                pthread_cond_signal(&x->log_cv);
             pthread_mutex_unlock(&x->log_mu);
+        }
+        if (x->parked && !x->leader && !x->lead_failed && !x->quit) {
+            x->leader = w;
+            if (!j->in_events) {
+                j->in_events = 1;
+                weir_vec_push(&x->events, j);
+            }
+            j = lead(x, w);
+        } else {
+            post_event(x, j);
+            j = NULL;
         }
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
 }
+
+/* How long the parked owner sleeps at most while tasks run. */
+#define EXEC_SLICE_US 2000
 
 /* --- the owner's side ---------------------------------------------------- */
 
@@ -820,6 +1106,8 @@ int weir_exec_new(const weir_project *p, weir_store *store, weir_engine *engine,
     x->seed = (unsigned)getpid() ^ (unsigned)weir_monotonic_us();
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->done_cv, NULL);
+    pthread_cond_init(&x->work_cv, NULL);
+    pthread_cond_init(&x->lead_cv, NULL);
     pthread_mutex_init(&x->log_mu, NULL);
     pthread_cond_init(&x->log_cv, NULL);
     if (pthread_create(&x->log_th, NULL, log_main, x) == 0)
@@ -831,7 +1119,6 @@ int weir_exec_new(const weir_project *p, weir_store *store, weir_engine *engine,
     for (int i = 0; i < x->opts.workers; i++) {
         worker *w = &x->workers[i];
         w->x = x;
-        pthread_cond_init(&w->cv, NULL);
         if (engine && (rc = weir_conn_new(engine, &w->conn, err)))
             goto fail;
         if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
@@ -849,13 +1136,20 @@ fail:
     return rc;
 }
 
+/* The counters of pl's pipeline, by name: a server that reloads its files
+ * has runs of two loads of one pipeline in flight, which share
+ * max_active_runs and concurrency. */
 static xpipe *pipe_for(weir_exec *x, const weir_pipeline *pl, weir_error *err)
 {
+    size_t n = strlen(pl->name);
     xpipe *xp;
     for (size_t i = 0; i < x->pipes.len; i++)
-        if (x->pipes.items[i]->pl == pl)
+        if (!strcmp(x->pipes.items[i]->name, pl->name)) {
+            x->pipes.items[i]->pl = pl;
             return x->pipes.items[i];
-    xp = weir_xcalloc(1, sizeof(*xp));
+        }
+    xp = weir_xcalloc(1, sizeof(*xp) + n + 1);
+    memcpy(xp->name, pl->name, n + 1);
     xp->pl = pl;
     if (weir_state_pipeline_sync(x->store, pl, &xp->id, NULL, err)) {
         free(xp);
@@ -889,7 +1183,7 @@ int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval
     snprintf(key, sizeof(key), "interval__%s", weir_ts_format(iv->start, tsbuf));
 
     for (size_t i = 0; i < x->runs.len; i++)
-        if (x->runs.items[i]->pl == pl && x->runs.items[i]->iv.start == iv->start &&
+        if (x->runs.items[i]->pipe == xp && x->runs.items[i]->iv.start == iv->start &&
             !x->runs.items[i]->done) {
             rc = weir_error_set(err, WEIR_EEXISTS, "the run of %s is already in flight",
                                 run->vars.ds);
@@ -1040,8 +1334,7 @@ static void emit(weir_exec *x, weir_exec_event_kind kind, xrun *r, const char *t
 
 static int finish_run(weir_exec *x, xrun *r, weir_error *err)
 {
-    weir_store_stmt *st = NULL;
-    int rc;
+    (void)err;
     r->failed = 0;
     for (size_t i = 0; i < r->pl->n_tasks; i++)
         if (r->tis[i].state == WEIR_TI_FAILED || r->tis[i].state == WEIR_TI_UPSTREAM_FAILED)
@@ -1052,23 +1345,27 @@ static int finish_run(weir_exec *x, xrun *r, weir_error *err)
     x->stats.runs_done++;
     if (r->failed)
         x->stats.runs_failed++;
-    if ((rc = tx(x, err)) ||
-        (rc = weir_store_prepare(x->store,
-                                 "UPDATE runs SET state = ?1, ended_at = ?2, pid = NULL, "
-                                 "started_at = COALESCE(started_at, ?2) WHERE id = ?3",
-                                 &st, err)))
-        return rc;
-    weir_store_bind_text(st, 1, r->failed ? "failed" : "success", NULL);
-    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
-    weir_store_bind_int(st, 3, r->id, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
+    x->owner_due = 1;
+    journal(x,
+            (op){ .kind = OP_RUN_END, .id = r->id, .at = weir_ts_now(),
+                  .what = r->failed ? "failed" : "success" },
+            NULL);
     emit(x, WEIR_EXEC_RUN_DONE, r, NULL, r->failed ? "failed" : "success", NULL,
          r->started_us ? weir_monotonic_us() - r->started_us : 0);
-    return rc < 0 ? rc : 0;
+    return 0;
 }
 
 static int consider(weir_exec *x, xrun *r, size_t i, weir_error *err);
+
+/* Task i of run r in run o of the same pipeline, which may have been added
+ * with another load of it (weir serve reloads edited pipelines): by id;
+ * -1 when o's load has no such task. */
+static long same_task(const xrun *o, const xrun *r, size_t i)
+{
+    if (o->pl == r->pl)
+        return (long)i;
+    return weir_pipeline_task_index(o->pl, r->pl->tasks[i].id);
+}
 
 /* A terminal state for instance i without running it, and what follows. */
 static int settle(weir_exec *x, xrun *r, size_t i, weir_ti_state s, const char *why,
@@ -1089,8 +1386,10 @@ static int settle(weir_exec *x, xrun *r, size_t i, weir_ti_state s, const char *
     if (spec->depends_on_past)
         for (size_t q = 0; q < x->runs.len; q++) {
             xrun *o = x->runs.items[q];
-            if (o != r && o->pl == r->pl && !o->done && o->admitted && o->iv.start == r->iv.end)
-                if (consider(x, o, i, err))
+            long k;
+            if (o != r && o->pipe == r->pipe && !o->done && o->admitted &&
+                o->iv.start == r->iv.end && (k = same_task(o, r, i)) >= 0)
+                if (consider(x, o, (size_t)k, err))
                     return WEIR_ERROR;
         }
     if (r->n_terminal == r->pl->n_tasks && !r->done)
@@ -1108,11 +1407,17 @@ static int past_state(weir_exec *x, xrun *r, size_t i, weir_error *err)
     int rc;
     if (weir_cron_prev(&r->pl->schedule.cron, r->pl->schedule.tz, r->iv.start - 1, &prev))
         return -1;
-    for (size_t q = 0; q < x->runs.len; q++) {
+    /* a run held here is the truth (its last transitions may not be
+     * written yet); the newest of that interval when there are several */
+    for (size_t q = x->runs.len; q-- > 0;) {
         xrun *o = x->runs.items[q];
-        if (o->pl == r->pl && o->iv.start == prev && !o->done) {
-            xti *t = &o->tis[i];
-            return weir_ti_state_is_terminal(t->state) ? (int)t->state : -2;
+        long k;
+        if (o->pipe == r->pipe && o->iv.start == prev && (k = same_task(o, r, i)) >= 0) {
+            xti *t = &o->tis[k];
+            if (weir_ti_state_is_terminal(t->state))
+                return (int)t->state;
+            if (!o->done)
+                return -2;
         }
     }
     snprintf(buf, sizeof(buf), "interval__%s", weir_ts_format(prev, buf));
@@ -1136,7 +1441,7 @@ static int consider(weir_exec *x, xrun *r, size_t i, weir_error *err)
     xti *t = &r->tis[i];
     const weir_task_spec *spec = &r->pl->tasks[i];
     size_t done = 0, bad = 0, skipped = 0;
-    if (!r->admitted || r->done || t->ready || t->w)
+    if (!r->admitted || r->done || t->ready || t->j)
         return 0;
     if (t->state != WEIR_TI_NONE && t->state != WEIR_TI_UP_FOR_RETRY)
         return 0;
@@ -1235,14 +1540,40 @@ static int admit(weir_exec *x, weir_error *err)
     return 0;
 }
 
-static worker *idle_worker(weir_exec *x)
+/* Writes that a job's attempt started (at wall time `at`, monotonic
+ * `at_us`): the instance running, its attempt row, its deadline. */
+static int record_start(weir_exec *x, job *j, weir_ts at, int64_t at_us, weir_error *err)
 {
-    for (int i = 0; i < x->n_workers; i++)
-        if (!x->workers[i].busy)
-            return &x->workers[i];
-    return NULL;
+    xti *t = &j->run->tis[j->task];
+    const weir_task_spec *spec = &j->run->pl->tasks[j->task];
+    (void)err;
+    journal(x,
+            (op){ .kind = OP_START, .id = t->id, .try_number = j->try_number,
+                  .max_tries = t->max_tries, .at = at },
+            j->log_path);
+    t->state = WEIR_TI_RUNNING;
+    t->timed_out = 0;
+    t->deadline_us =
+        (spec->kind == WEIR_TASK_SQL || spec->kind == WEIR_TASK_MODELS) && spec->timeout_ms
+            ? at_us + spec->timeout_ms * 1000
+            : 0;
+    j->recorded = 1;
+    if (t->deadline_us) {
+        /* the owner enforces it: a parked owner wakes for it */
+        pthread_mutex_lock(&x->mu);
+        if (!x->lead_wake_us || t->deadline_us < x->lead_wake_us)
+            x->lead_wake_us = t->deadline_us;
+        pthread_mutex_unlock(&x->mu);
+    }
+    return 0;
 }
 
+/* Hands ready instances to the pool. The pool holds up to two jobs a
+ * worker (running or queued), so a worker that finishes finds its next job
+ * waiting and starts it without a round trip through this thread. A job an
+ * idle worker takes at once is recorded running now; one that waits in the
+ * queue stays 'queued' in the store until a worker takes it, and is
+ * recorded then (record_start, from the worker's event). */
 static int dispatch(weir_exec *x, weir_error *err)
 {
     size_t kept = 0;
@@ -1251,10 +1582,11 @@ static int dispatch(weir_exec *x, weir_error *err)
         xrun *r = rq.run;
         xti *t = &r->tis[rq.task];
         const weir_task_spec *spec = &r->pl->tasks[rq.task];
-        worker *w;
         weir_buf path = WEIR_BUF_INIT;
-        weir_ts now;
-        if (r->pipe->running_tasks >= r->pl->concurrency || !(w = idle_worker(x))) {
+        int direct;
+        job *j;
+        if (r->pipe->running_tasks >= r->pl->concurrency ||
+            x->stats.tasks_running >= (size_t)x->n_workers * 2) {
             /* ready but waiting for a worker or a concurrency slot: queued */
             if (t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err))
                 return WEIR_ERROR;
@@ -1267,48 +1599,30 @@ static int dispatch(weir_exec *x, weir_error *err)
             t->max_tries = t->try_number;
         weir_buf_addf(&path, "%s/%s/%s/%s.%d.log", x->log_dir, r->pl->name, r->vars.ds,
                       spec->id, t->try_number);
-        now = weir_ts_now();
-        if (tx(x, err))
-            return WEIR_ERROR;
-        weir_store_bind_int(x->st_start, 1, t->id, NULL);
-        weir_store_bind_int(x->st_start, 2, t->try_number, NULL);
-        weir_store_bind_text(x->st_start, 3, weir_state_hostname(), NULL);
-        weir_store_bind_int(x->st_start, 4, getpid(), NULL);
-        weir_store_bind_ts(x->st_start, 5, now, NULL);
-        if (step_done(x->st_start, err))
-            return WEIR_ERROR;
-        weir_store_bind_int(x->st_attempt, 1, t->id, NULL);
-        weir_store_bind_int(x->st_attempt, 2, t->try_number, NULL);
-        weir_store_bind_text(x->st_attempt, 3, weir_state_hostname(), NULL);
-        weir_store_bind_int(x->st_attempt, 4, getpid(), NULL);
-        weir_store_bind_ts(x->st_attempt, 5, now, NULL);
-        weir_store_bind_text(x->st_attempt, 6, path.ptr, NULL);
-        if (weir_store_step(x->st_attempt, err) != 1) {
-            weir_store_reset(x->st_attempt);
-            return WEIR_ERROR;
-        }
-        t->attempt_id = weir_store_col_int(x->st_attempt, 0);
-        weir_store_reset(x->st_attempt);
-        t->state = WEIR_TI_RUNNING;
-        t->timed_out = 0;
-        t->deadline_us = (spec->kind == WEIR_TASK_SQL || spec->kind == WEIR_TASK_MODELS) &&
-                                 spec->timeout_ms
-                             ? weir_monotonic_us() + spec->timeout_ms * 1000
-                             : 0;
-        t->w = w;
+        j = weir_xcalloc(1, sizeof(*j));
+        j->run = r;
+        j->task = rq.task;
+        j->try_number = t->try_number;
+        j->log_path = weir_buf_detach(&path, NULL);
+        t->j = j;
         r->pipe->running_tasks++;
         x->stats.tasks_running++;
         pthread_mutex_lock(&x->mu);
-        w->busy = 1;
-        w->cancel = 0;
-        w->avail_us = w->end_us;
-        w->run = r;
-        w->task = rq.task;
-        w->try_number = t->try_number;
-        free(w->log_path);
-        w->log_path = weir_buf_detach(&path, NULL);
-        w->has_job = 1;
-        pthread_cond_signal(&w->cv);
+        direct = x->idle > (int)x->jobs.len;
+        pthread_mutex_unlock(&x->mu);
+        if (direct ? record_start(x, j, weir_ts_now(), weir_monotonic_us(), err)
+                   : t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err)) {
+            /* not handed over: the caller rolls the transaction back */
+            t->j = NULL;
+            r->pipe->running_tasks--;
+            x->stats.tasks_running--;
+            free(j->log_path);
+            free(j);
+            return WEIR_ERROR;
+        }
+        pthread_mutex_lock(&x->mu);
+        weir_vec_push(&x->jobs, j);
+        pthread_cond_signal(&x->work_cv);
         pthread_mutex_unlock(&x->mu);
     }
     x->ready.len = kept;
@@ -1326,46 +1640,42 @@ static int64_t retry_delay_ms(weir_exec *x, const weir_task_spec *spec, int try_
     return (int64_t)d;
 }
 
-static int complete(weir_exec *x, worker *w, int stopping, weir_error *err)
+static int complete(weir_exec *x, job *j, int stopping, weir_error *err)
 {
-    xrun *r = w->run;
-    size_t i = w->task;
+    xrun *r = j->run;
+    size_t i = j->task;
     xti *t = &r->tis[i];
     const weir_task_spec *spec = &r->pl->tasks[i];
     const char *att_state;
     int64_t gap_from = 0;
-    char *error = w->result_error;
-    int rc = w->result_rc;
+    char *error = j->result_error;
+    int rc = j->result_rc;
 
-    w->result_error = NULL;
-    t->w = NULL;
+    j->result_error = NULL;
+    t->j = NULL;
     r->pipe->running_tasks--;
     x->stats.tasks_running--;
-    x->stats.work_us += w->work_us;
+    x->stats.work_us += j->work_us;
     for (size_t k = 0; k < spec->n_up; k++)
         if (r->tis[spec->up[k]].end_us > gap_from)
             gap_from = r->tis[spec->up[k]].end_us;
     /* a dependant that waited for a free worker waited on the pool's size,
      * not on the scheduler: count from when both were ready */
-    if (gap_from && w->avail_us > gap_from)
-        gap_from = w->avail_us;
-    if (gap_from && w->start_us > gap_from) {
-        int64_t g = w->start_us - gap_from;
+    if (gap_from && j->avail_us > gap_from)
+        gap_from = j->avail_us;
+    if (gap_from && j->start_us > gap_from) {
+        int64_t g = j->start_us - gap_from;
         x->stats.gap_us += g;
         x->stats.gaps++;
         if (g > x->stats.gap_max_us)
             x->stats.gap_max_us = g;
     }
-    t->end_us = w->end_us;
-    att_state = rc == 0 || rc == 2 ? "success" : stopping || w->cancel == 2 ? "killed" : "failed";
-    if (tx(x, err))
-        goto fail;
-    weir_store_bind_text(x->st_att_end, 1, att_state, NULL);
-    weir_store_bind_ts(x->st_att_end, 2, weir_ts_now(), NULL);
-    weir_store_bind_text(x->st_att_end, 3, error, NULL);
-    weir_store_bind_int(x->st_att_end, 4, t->attempt_id, NULL);
-    if (step_done(x->st_att_end, err))
-        goto fail;
+    t->end_us = j->end_us;
+    att_state = rc == 0 || rc == 2 ? "success" : stopping || j->cancel == 2 ? "killed" : "failed";
+    journal(x,
+            (op){ .kind = OP_ATT_END, .id = t->id, .try_number = j->try_number,
+                  .at = weir_ts_now(), .what = att_state },
+            error);
     if (!strcmp(att_state, "killed")) {
         /* a shutdown does not use up a try */
         t->max_tries++;
@@ -1385,9 +1695,10 @@ static int complete(weir_exec *x, worker *w, int stopping, weir_error *err)
     if (t->try_number < t->max_tries && rc != 3) {
         int64_t delay = retry_delay_ms(x, spec, t->try_number);
         t->due_us = weir_monotonic_us() + delay * 1000;
+        x->owner_due = 1; /* its timer is the owner's */
         if (set_state(x, t, WEIR_TI_UP_FOR_RETRY, error, weir_ts_now() + delay * 1000, err))
             goto fail;
-        emit(x, WEIR_EXEC_TASK_DONE, r, spec->id, "up_for_retry", error, w->work_us);
+        emit(x, WEIR_EXEC_TASK_DONE, r, spec->id, "up_for_retry", error, j->work_us);
         free(error);
         return 0;
     }
@@ -1449,11 +1760,120 @@ static void gc_runs(weir_exec *x)
     x->runs.len = k;
 }
 
+/* A job's news, as it stood when the owner took it. */
+typedef struct news {
+    job *j;
+    int started, finished;
+} news;
+typedef WEIR_VEC(news) news_vec;
+
+/* Takes the pool's events (mu held). */
+static void take_events(weir_exec *x, news_vec *out)
+{
+    out->len = 0;
+    for (size_t k = 0; k < x->events.len; k++) {
+        job *j = x->events.items[k];
+        j->in_events = 0;
+        weir_vec_push(out, ((news){ j, j->started, j->finished }));
+    }
+    x->events.len = 0;
+}
+
+/* A job leaves the pool without its end being recorded (after a store
+ * error, or when it never started). */
+static void forget_job(weir_exec *x, job *j)
+{
+    j->run->tis[j->task].j = NULL;
+    j->run->pipe->running_tasks--;
+    x->stats.tasks_running--;
+}
+
+static void free_job(job *j)
+{
+    free(j->log_path);
+    free(j->result_error);
+    free(j);
+}
+
+/* Records the pool's news: starts of jobs taken from the queue, ends of
+ * jobs finished (complete; the job is freed). Once rc is an error, jobs
+ * are only accounted for, so that a shutdown can still drain the pool. */
+static int handle_events(weir_exec *x, news_vec *got, int stopping, int rc, weir_error *err)
+{
+    for (size_t k = 0; k < got->len; k++) {
+        job *j = got->items[k].j;
+        if (rc == 0 && got->items[k].started && !j->recorded &&
+            record_start(x, j, j->started_at, j->taken_us, err))
+            rc = WEIR_ERROR;
+        if (!got->items[k].finished)
+            continue;
+        if (rc == 0) {
+            if (complete(x, j, stopping, err))
+                rc = WEIR_ERROR;
+        } else {
+            forget_job(x, j);
+        }
+        free_job(j);
+    }
+    got->len = 0;
+    return rc;
+}
+
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The scheduling step done by worker w, which holds the token (x->leader,
+ * mu held on entry and return): records the events (its own finished job
+ * among them), hands out what became ready, and takes its own next job,
+ * recorded running. Its writes stay in the owner's open transaction, which
+ * the owner commits when it wakes (within a slice of its wait). */
+static job *lead(weir_exec *x, worker *w)
+{
+    news_vec got = WEIR_VEC_INIT;
+    int64_t cpu0 = thread_cpu_us();
+    job *next = NULL;
+    int rc = 0;
+    while (x->events.len && rc == 0) {
+        take_events(x, &got);
+        pthread_mutex_unlock(&x->mu);
+        rc = handle_events(x, &got, 0, 0, &x->lead_err);
+        if (rc == 0)
+            rc = dispatch(x, &x->lead_err);
+        pthread_mutex_lock(&x->mu);
+    }
+    if (rc == 0 && x->jobs.len && !x->quit) {
+        next = take_job(x, w);
+        if (!next->recorded) {
+            pthread_mutex_unlock(&x->mu);
+            rc = record_start(x, next, next->started_at, next->taken_us, &x->lead_err);
+            pthread_mutex_lock(&x->mu);
+            if (rc)
+                post_event(x, next); /* the owner will record it */
+        }
+    }
+    weir_vec_release(&got);
+    x->stats.led++;
+    x->stats.owner_cpu_us += thread_cpu_us() - cpu0;
+    if (rc) {
+        x->lead_failed = 1;
+        pthread_cond_signal(&x->done_cv);
+    }
+    x->leader = NULL;
+    if (x->events.len || x->owner_due)
+        pthread_cond_signal(&x->done_cv);
+    pthread_cond_broadcast(&x->lead_cv);
+    return next;
+}
+
 int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err)
 {
     int64_t now = weir_monotonic_us(), wake;
     int unfinished = 0;
-    WEIR_VEC(worker *) got = WEIR_VEC_INIT;
+    news_vec got = WEIR_VEC_INIT;
 
     if (admit(x, err))
         goto fail;
@@ -1472,11 +1892,15 @@ int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err)
                 } else if (t->due_us < wake) {
                     wake = t->due_us;
                 }
-            } else if (t->w && t->deadline_us) {
+            } else if (t->j && t->j->recorded && t->deadline_us) {
                 if (t->deadline_us <= now && !t->timed_out) {
                     t->timed_out = 1;
-                    t->w->cancel = 1;
-                    weir_conn_interrupt(t->w->conn);
+                    pthread_mutex_lock(&x->mu);
+                    if (t->j->w) { /* still running: a finished one is not touched */
+                        t->j->w->cancel = 1;
+                        weir_conn_interrupt(t->j->w->conn);
+                    }
+                    pthread_mutex_unlock(&x->mu);
                 } else if (t->deadline_us < wake) {
                     wake = t->deadline_us;
                 }
@@ -1501,33 +1925,59 @@ int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err)
     }
 
     pthread_mutex_lock(&x->mu);
-    if (!x->finished.len && wait_ms > 0 && (x->stats.tasks_running || wake > now)) {
+    if (!x->events.len && wait_ms > 0 && (x->stats.tasks_running || wake > now)) {
         int64_t hb = x->last_heartbeat_us + (int64_t)x->opts.heartbeat_ms * 1000;
         int64_t until = WEIR_MIN(wake, hb);
-        if (until > now) {
+        /* parked: workers may lead. It wakes in slices while tasks run, to
+         * commit what leaders wrote (so a transition is durable within a
+         * slice) and to notice deadlines. */
+        int sliced = x->stats.tasks_running > 0;
+        x->parked = 1;
+        for (;;) {
+            int64_t t = weir_monotonic_us(), to = until;
             struct timespec ts;
+            if (x->journal.len && !x->flush_failed) {
+                /* what leaders did, written while they go on */
+                pthread_mutex_unlock(&x->mu);
+                int frc = tx_commit(x, &x->flush_err);
+                pthread_mutex_lock(&x->mu);
+                if (frc)
+                    x->flush_failed = 1;
+                continue;
+            }
+            if (to <= t || x->events.len || x->lead_failed || x->flush_failed || x->owner_due)
+                break;
+            if (x->lead_wake_us && x->lead_wake_us < to) {
+                to = x->lead_wake_us;
+                if (to <= t)
+                    break;
+            }
+            if (sliced && to > t + EXEC_SLICE_US)
+                to = t + EXEC_SLICE_US;
             clock_gettime(CLOCK_REALTIME, &ts);
-            int64_t ns = (int64_t)ts.tv_nsec + (until - now) * 1000;
+            int64_t ns = (int64_t)ts.tv_nsec + (to - t) * 1000;
             ts.tv_sec += (time_t)(ns / 1000000000);
             ts.tv_nsec = (long)(ns % 1000000000);
             pthread_cond_timedwait(&x->done_cv, &x->mu, &ts);
+            while (x->leader)
+                pthread_cond_wait(&x->lead_cv, &x->mu);
         }
+        while (x->leader)
+            pthread_cond_wait(&x->lead_cv, &x->mu);
+        x->parked = 0;
+        x->owner_due = 0;
+        x->lead_wake_us = 0; /* the step looks at every deadline */
     }
-    got.items = x->finished.items;
-    got.len = x->finished.len;
-    got.cap = x->finished.cap;
-    x->finished.items = NULL;
-    x->finished.len = x->finished.cap = 0;
-    pthread_mutex_unlock(&x->mu);
-
-    for (size_t k = 0; k < got.len; k++) {
-        worker *w = got.items[k];
-        if (complete(x, w, 0, err))
-            goto fail;
-        pthread_mutex_lock(&x->mu);
-        w->busy = 0;
+    if (x->lead_failed || x->flush_failed) {
+        weir_error_move(err, x->lead_failed ? &x->lead_err : &x->flush_err);
+        x->lead_failed = x->flush_failed = 0;
         pthread_mutex_unlock(&x->mu);
+        goto fail;
     }
+    take_events(x, &got);
+    pthread_mutex_unlock(&x->mu);
+    if (handle_events(x, &got, 0, 0, err))
+        goto fail;
     weir_vec_release(&got);
     /* hand out what became ready at once: the gap a dependant waits */
     if (dispatch(x, err) || tx_commit(x, err))
@@ -1540,13 +1990,6 @@ fail:
         x->in_tx = 0;
     }
     return WEIR_ERROR;
-}
-
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int weir_exec_run(weir_exec *x, weir_error *err)
@@ -1562,34 +2005,52 @@ int weir_exec_run(weir_exec *x, weir_error *err)
 int weir_exec_stop(weir_exec *x, weir_error *err)
 {
     int rc = 0;
+    news_vec got = WEIR_VEC_INIT;
+    WEIR_VEC(job *) queued = WEIR_VEC_INIT;
     pthread_mutex_lock(&x->mu);
+    /* jobs no worker took stay out; running ones are interrupted */
+    queued.items = x->jobs.items;
+    queued.len = x->jobs.len;
+    queued.cap = x->jobs.cap;
+    x->jobs.items = NULL;
+    x->jobs.len = x->jobs.cap = 0;
     for (int i = 0; i < x->n_workers; i++)
-        if (x->workers[i].busy) {
+        if (x->workers[i].cur) {
             x->workers[i].cancel = 2;
             weir_conn_interrupt(x->workers[i].conn);
         }
     pthread_mutex_unlock(&x->mu);
-    while (x->stats.tasks_running) {
-        WEIR_VEC(worker *) got = WEIR_VEC_INIT;
-        pthread_mutex_lock(&x->mu);
-        while (!x->finished.len)
-            pthread_cond_wait(&x->done_cv, &x->mu);
-        got.items = x->finished.items;
-        got.len = x->finished.len;
-        got.cap = x->finished.cap;
-        x->finished.items = NULL;
-        x->finished.len = x->finished.cap = 0;
-        pthread_mutex_unlock(&x->mu);
-        for (size_t k = 0; k < got.len; k++) {
-            worker *w = got.items[k];
-            if (rc == 0 && complete(x, w, 1, err))
+    for (size_t k = 0; k < queued.len; k++) {
+        job *j = queued.items[k];
+        xti *t = &j->run->tis[j->task];
+        if (j->recorded) {
+            /* recorded running when handed to an idle worker that had not
+             * taken it yet: ends as a killed attempt, which uses no try */
+            j->result_rc = 1;
+            j->cancel = 2;
+            if (rc == 0 && complete(x, j, 1, err))
                 rc = WEIR_ERROR;
-            pthread_mutex_lock(&x->mu);
-            w->busy = 0;
-            pthread_mutex_unlock(&x->mu);
+            else if (rc)
+                forget_job(x, j);
+        } else {
+            forget_job(x, j);
+            t->try_number--;
+            if (rc == 0 && t->state == WEIR_TI_QUEUED &&
+                set_state(x, t, WEIR_TI_NONE, NULL, 0, err))
+                rc = WEIR_ERROR;
         }
-        weir_vec_release(&got);
+        free_job(j);
     }
+    weir_vec_release(&queued);
+    while (x->stats.tasks_running) {
+        pthread_mutex_lock(&x->mu);
+        while (!x->events.len)
+            pthread_cond_wait(&x->done_cv, &x->mu);
+        take_events(x, &got);
+        pthread_mutex_unlock(&x->mu);
+        rc = handle_events(x, &got, 1, rc, err);
+    }
+    weir_vec_release(&got);
     /* instances waiting for a worker were never started: back to none */
     for (size_t q = 0; rc == 0 && q < x->ready.len; q++) {
         xti *t = &x->ready.items[q].run->tis[x->ready.items[q].task];
@@ -1628,10 +2089,8 @@ void weir_exec_free(weir_exec *x)
     if (x->stats.tasks_running)
         weir_exec_stop(x, NULL);
     pthread_mutex_lock(&x->mu);
-    for (int i = 0; i < x->n_workers; i++) {
-        x->workers[i].quit = 1;
-        pthread_cond_signal(&x->workers[i].cv);
-    }
+    x->quit = 1;
+    pthread_cond_broadcast(&x->work_cv);
     pthread_mutex_unlock(&x->mu);
     for (int i = 0; i < x->n_workers; i++)
         pthread_join(x->workers[i].th, NULL);
@@ -1653,10 +2112,16 @@ void weir_exec_free(weir_exec *x)
         worker *w = &x->workers[i];
         weir_conn_free(w->conn);
         weir_store_free(w->store);
-        free(w->log_path);
         free(w->result_error);
-        pthread_cond_destroy(&w->cv);
     }
+    /* jobs left after a failed stop */
+    for (size_t k = 0; k < x->jobs.len; k++)
+        free_job(x->jobs.items[k]);
+    for (size_t k = 0; k < x->events.len; k++)
+        if (x->events.items[k]->finished)
+            free_job(x->events.items[k]);
+    weir_vec_release(&x->jobs);
+    weir_vec_release(&x->events);
     free(x->workers);
     if (x->in_tx)
         weir_store_rollback(x->store, NULL);
@@ -1669,14 +2134,20 @@ void weir_exec_free(weir_exec *x)
         free(x->pipes.items[q]);
     weir_vec_release(&x->pipes);
     weir_vec_release(&x->ready);
-    weir_vec_release(&x->finished);
     weir_store_stmt_free(x->st_start);
     weir_store_stmt_free(x->st_attempt);
-    weir_store_stmt_free(x->st_end);
+    weir_store_stmt_free(x->st_run_end);
+    for (size_t k = 0; k < x->journal.len; k++)
+        free(x->journal.items[k].text);
+    weir_vec_release(&x->journal);
     weir_store_stmt_free(x->st_att_end);
     weir_store_stmt_free(x->st_state);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->done_cv);
+    pthread_cond_destroy(&x->work_cv);
+    pthread_cond_destroy(&x->lead_cv);
+    weir_error_release(&x->lead_err);
+    weir_error_release(&x->flush_err);
     free(x->log_dir);
     free(x);
 }
@@ -1695,6 +2166,12 @@ size_t weir_exec_unfinished(const weir_exec *x, const char *name)
     for (size_t q = 0; q < x->runs.len; q++)
         n += !x->runs.items[q]->done && !strcmp(x->runs.items[q]->pl->name, name);
     return n;
+}
+
+void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data)
+{
+    for (size_t q = 0; q < x->runs.len; q++)
+        fn(data, x->runs.items[q]->pl, &x->runs.items[q]->iv, x->runs.items[q]->done);
 }
 
 int weir_exec_drop_run(weir_exec *x, int64_t run_id, weir_error *err)

@@ -7,6 +7,12 @@
  * decides what is ready (trigger rules, depends_on_past, retries' due
  * times, max_active_runs, concurrency), records every transition, and hands
  * instances to the workers; each worker has its own warehouse connection.
+ * While the owner waits inside weir_exec_step, a worker that finishes a
+ * task does that scheduling step itself and starts the next task at once
+ * (so a dependant starts without a thread being woken); the transitions it
+ * makes are written to the store by the owner, in order, within a few
+ * milliseconds (and always before weir_exec_step returns), so the store
+ * always holds a consistent, slightly late picture of the runs.
  * A task is recorded `success` only after its work returned (SQL tasks run
  * in one transaction and are recorded after the commit). Running instances
  * carry this process's pid and host and a heartbeat, renewed every few
@@ -58,7 +64,9 @@ typedef struct weir_exec_options {
     int workers;               /* threads; 0: 4 */
     const char *log_dir;       /* NULL: PROJECT/.weir/logs */
     int heartbeat_ms;          /* 0: 5000 */
-    weir_exec_event_fn on_event; /* may be NULL; called on the owner's thread */
+    weir_exec_event_fn on_event; /* may be NULL; called by the owner's thread, or by a
+                                  * worker while the owner waits in weir_exec_step:
+                                  * never two at once */
     void *event_data;
 } weir_exec_options;
 
@@ -70,7 +78,9 @@ typedef struct weir_exec_stats {
                           * becoming free) to a dependant's start */
     size_t gaps;
     int64_t gap_max_us;
-    int64_t owner_cpu_us; /* CPU time of the owner thread inside weir_exec_run */
+    size_t led;          /* scheduling steps done by a worker while the owner waited */
+    int64_t owner_cpu_us; /* CPU time spent scheduling: the owner thread inside
+                           * weir_exec_run, and workers doing the scheduling step */
 } weir_exec_stats;
 
 /*
@@ -93,7 +103,9 @@ enum {
  * "backfill"), creating it in the store or resuming the existing one: its
  * instances that did not succeed (all of them with WEIR_EXEC_RERUN, or when
  * a rollback cancelled the run) are cleared to run again. Returns WEIR_EEXISTS when the run succeeded before
- * and WEIR_EXEC_RERUN is not given (nothing is added). pl must outlive x.
+ * and WEIR_EXEC_RERUN is not given (nothing is added). pl must stay valid
+ * while x holds the run (see weir_exec_each_run: `weir serve` frees a
+ * replaced load of its pipelines once x holds none of its runs).
  */
 int weir_exec_add_run(weir_exec *x, const weir_pipeline *pl, const weir_interval *iv,
                       const char *kind, unsigned flags, int64_t *run_id, weir_error *err);
@@ -119,6 +131,19 @@ int weir_exec_stop(weir_exec *x, weir_error *err);
 void weir_exec_get_stats(const weir_exec *x, weir_exec_stats *out);
 /* Runs of the pipeline called name that are added and not done. */
 size_t weir_exec_unfinished(const weir_exec *x, const char *name);
+
+/*
+ * Calls fn for every run x holds: those not done (done == 0), and those
+ * done that it keeps until it is idle (done == 1), with the pipeline object
+ * each was added with and its interval. Runs are told apart by object, not
+ * by name: a server that reloads its pipelines (orchestrate/generation.h)
+ * learns with it which loads it may free (those no run held here points
+ * into) and which run of a name and interval is in flight under an older
+ * object.
+ */
+typedef void (*weir_exec_run_fn)(void *data, const weir_pipeline *pl, const weir_interval *iv,
+                                 int done);
+void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data);
 
 /*
  * Drops run run_id when it is added here but not admitted yet (none of its

@@ -25,6 +25,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "orchestrate/generation.h"
 #include "orchestrate/handoff.h"
 #include "orchestrate/lock.h"
 #include "orchestrate/rollback.h"
@@ -72,7 +73,10 @@ static int add_one(weir_exec *x, weir_store *s, const weir_pipeline *pl, const w
                    int64_t *skipped, weir_error *err)
 {
     char ds[WEIR_DATE_STRLEN], state[16] = "";
-    int rc = weir_exec_add_run(x, pl, iv, kind, flags, run_id, err);
+    /* in flight under an older load of the pipeline (the server reloaded
+     * its files since): that object joins it */
+    const weir_pipeline *flying = weir_generation_in_flight(x, pl->name, iv->start);
+    int rc = weir_exec_add_run(x, flying ? flying : pl, iv, kind, flags, run_id, err);
     if (rc != WEIR_EEXISTS)
         return rc;
     weir_error_clear(err);
@@ -199,8 +203,9 @@ int weir_handoff_take(weir_exec *x, weir_store *s, const weir_pipeline_list *pls
         runs.len = 0;
         if (!pl) {
             if ((rc = fail_request(s, r, server_pid, note, data,
-                                   "the server has no pipeline '%s' (it loads pipelines when it "
-                                   "starts: restart it to pick up new or renamed files)",
+                                   "the server has no pipeline '%s' (it picks up new and "
+                                   "edited files within a tick; when it did not, its output "
+                                   "says what is wrong in them)",
                                    r->pipeline)))
                 goto cleanup;
             continue;
@@ -245,13 +250,15 @@ int weir_handoff_take(weir_exec *x, weir_store *s, const weir_pipeline_list *pls
                 weir_vec_push(&runs, run_id);
         }
         {
-            /* the server runs the pipeline as it loaded it: say so when the
-             * requester's file differs */
+            /* the server runs the pipeline as it last loaded it: say so
+             * when the requester's file differs (the server has not looked
+             * yet, or the file does not load) */
             char changed[300] = "";
             if (r->spec_hash[0] && strcmp(r->spec_hash, pl->spec_hash))
                 snprintf(changed, sizeof(changed),
-                         "the server runs pipeline '%s' as it was when the server started; its "
-                         "file changed since (restart the server to run the new one)",
+                         "the server runs pipeline '%s' as it last loaded it; its file changed "
+                         "since (the server loads the edit within a tick, unless it has errors: "
+                         "see the server's output)",
                          pl->name);
             rc = weir_store_request_take(s, r->id, server_pid, runs.items, runs.len, skipped,
                                          cleared[i], changed[0] ? changed : NULL, err);

@@ -32,7 +32,9 @@ typedef void (*weir_handoff_note_fn)(void *data, const weir_request *r, const ch
  * flight waits for it to finish (the request stays pending). A request the
  * server cannot do (no such pipeline in the server's project, no run on
  * that date) is marked failed with the reason. pls are the server's
- * pipelines (they must outlive x); server_pid is recorded as the taker.
+ * pipelines (valid until their runs are done; a run in flight with an
+ * older load of the pipeline is joined with that load); server_pid is
+ * recorded as the taker.
  * The store must have no transaction open (call weir_exec_step first).
  * *taken (may be NULL) gets how many requests were taken or failed.
  * Returns 0, or a negative code on a store error.

@@ -215,7 +215,8 @@ int weir_pipeline_load_models(const weir_project *p, struct weir_engine *engine,
  * task. Tasks are named after their model; the settings of `models:`
  * (retries, timeout, ...) apply to each. Independent model tasks build at
  * once on the executor's workers; the builds of one model (its intervals in
- * a parallel backfill) take turns. The tables the model tasks
+ * a parallel backfill) take turns, a task's timeout counting its wait for
+ * its turn (which stopping the executor also ends). The tables the model tasks
  * write (tables, incremental models, snapshots, seeds; not views) join
  * pl->outputs after the pipeline's own, in build order, each with the
  * date_column `outputs:` names for it or else its partition_by column, for

@@ -3,8 +3,10 @@
  *
  * Renders every enabled node once (is_incremental() false, as dbt's
  * parse), takes dependencies from the traced ref()/source() calls,
- * writes the SQL of the built-in generic tests, checks the graph for
- * cycles and inlines ephemeral models as CTEs.
+ * writes the SQL of the generic tests (their where config and string
+ * arguments rendered as dbt does; a pipeline build renders them again with
+ * its run's vars), checks the graph for cycles and inlines ephemeral
+ * models as CTEs.
  */
 #include "core/compat.h"
 
@@ -25,15 +27,60 @@ static int is_ephemeral(const weir_tnode *n)
     return n->kind == WEIR_NODE_MODEL && m && !strcmp(m, "ephemeral");
 }
 
-/* The relation a generic test reads: the model, or a filtered subquery. */
-static void test_target(weir_transform *tf, weir_tnode *t, weir_buf *out)
+/* Whether s holds Jinja to render. */
+static int templated(const char *s)
 {
-    weir_tnode *p = tf->nodes.items[t->attached];
+    return strstr(s, "{{") || strstr(s, "{%");
+}
+
+/*
+ * A render error of a string from t's property file: its line and column
+ * count within the string (which the error shows, caret and all), not in
+ * the file, so the file is named as context instead.
+ */
+static int snippet_error(weir_error *err, const weir_tnode *t, const char *what)
+{
+    if (err) {
+        free(err->file);
+        err->file = NULL;
+        err->line = err->col = 0;
+    }
+    return weir_error_wrap(err, "%s: cannot render %s of test '%s'", t->path, what, t->name);
+}
+
+int tf_test_where(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err)
+{
     const char *where = tf_cfg_str(t, "where");
-    if (where && *where)
-        weir_buf_addf(out, "(select * from %s where %s) dbt_subquery", p->relation, where);
-    else
+    int rc;
+    if (!where || !*where)
+        return 0;
+    if (!templated(where)) {
+        weir_buf_adds(out, where);
+        return 0;
+    }
+    /* like dbt's configs in property files: var(), env_var(), no ref() */
+    if ((rc = tf_tpl_render_string(tf, t, t->path, where, 0, out, err)))
+        snippet_error(err, t, "the where config");
+    return rc;
+}
+
+/*
+ * The relation a generic test reads: the model, or (*filtered set) the
+ * subquery of its where config, as dbt's get_where_subquery().
+ */
+static int test_target(weir_transform *tf, weir_tnode *t, weir_buf *out, int *filtered,
+                       weir_error *err)
+{
+    const weir_tnode *p = tf_node_at(tf, t->attached);
+    weir_buf where = WEIR_BUF_INIT;
+    int rc = tf_test_where(tf, t, &where, err);
+    *filtered = !rc && where.len;
+    if (*filtered)
+        weir_buf_addf(out, "(select * from %s where %s) dbt_subquery", p->relation, where.ptr);
+    else if (!rc)
         weir_buf_adds(out, p->relation);
+    weir_buf_release(&where);
+    return rc;
 }
 
 static void add_literal(weir_buf *out, const char *s)
@@ -50,27 +97,66 @@ static void add_literal(weir_buf *out, const char *s)
 int tf_render_test_arg(weir_transform *tf, weir_tnode *t, const char *s, int add_deps,
                        weir_buf *out, weir_error *err)
 {
-    /* dbt renders string arguments: `to: ref('customers')` */
-    if (strstr(s, "ref(") || strstr(s, "source(") || strstr(s, "{{")) {
+    /* dbt renders string arguments: `to: ref('customers')`, `"{{ var('x') }}"` */
+    if (templated(s) || strstr(s, "ref(") || strstr(s, "source(")) {
         weir_buf src = WEIR_BUF_INIT;
-        if (strstr(s, "{{"))
+        if (templated(s))
             weir_buf_adds(&src, s);
         else
             weir_buf_addf(&src, "{{ %s }}", s);
         int rc = tf_tpl_render_string(tf, t, t->path, src.ptr, add_deps, out, err);
         weir_buf_release(&src);
+        if (rc)
+            snippet_error(err, t, "an argument");
         return rc;
     }
     weir_buf_adds(out, s);
     return 0;
 }
 
+int tf_test_values_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err)
+{
+    json_t *vals = json_object_get(t->test_args, "values");
+    json_t *quote = json_object_get(t->test_args, "quote");
+    int q = quote ? json_is_true(quote) : 1, rc = 0;
+    weir_buf txt = WEIR_BUF_INIT;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vals, i, v)
+    {
+        weir_buf_reset(&txt);
+        if (json_is_string(v)) {
+            if ((rc = tf_render_test_arg(tf, t, json_string_value(v), 0, &txt, err)))
+                break;
+        } else {
+            char *d = json_dumps(v, JSON_ENCODE_ANY);
+            weir_buf_adds(&txt, d ? d : "null");
+            free(d);
+        }
+        if (i)
+            weir_buf_adds(out, ", ");
+        if (q)
+            add_literal(out, txt.ptr);
+        else
+            weir_buf_adds(out, txt.ptr);
+    }
+    weir_buf_release(&txt);
+    return rc;
+}
+
+/*
+ * A generic test's SQL into out. Its where config and string arguments are
+ * rendered here, each time: at compile with the project's vars, in a
+ * pipeline build (on the build's copy of t) with the run's.
+ */
 static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err)
 {
-    weir_buf rel = WEIR_BUF_INIT, arg = WEIR_BUF_INIT;
+    weir_buf rel = WEIR_BUF_INIT, arg = WEIR_BUF_INIT, arg2 = WEIR_BUF_INIT;
     const char *col = t->column ? t->column : "";
-    int rc = 0;
-    test_target(tf, t, &rel);
+    json_t *args = NULL;
+    int rc, filtered;
+    if ((rc = test_target(tf, t, &rel, &filtered, err)))
+        goto cleanup;
     if (!strcmp(t->test_kind, "not_null")) {
         weir_buf_addf(out, "select %s\nfrom %s\nwhere %s is null", col, rel.ptr, col);
     } else if (!strcmp(t->test_kind, "unique")) {
@@ -79,31 +165,16 @@ static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, we
                       "group by %s\nhaving count(*) > 1",
                       col, rel.ptr, col, col);
     } else if (!strcmp(t->test_kind, "accepted_values")) {
-        json_t *vals = json_object_get(t->test_args, "values");
-        json_t *quote = json_object_get(t->test_args, "quote");
-        int q = quote ? json_is_true(quote) : 1;
-        if (!json_is_array(vals)) {
+        if (!json_is_array(json_object_get(t->test_args, "values"))) {
             rc = weir_error_set(err, WEIR_EINVALID, "%s: test '%s' needs 'values:' (a list)", t->path, t->name);
             goto cleanup;
         }
+        if ((rc = tf_test_values_sql(tf, t, &arg, err)))
+            goto cleanup;
         weir_buf_addf(out,
                       "with all_values as (\n    select %s as value_field, count(*) as n_records\n"
-                      "    from %s\n    group by %s\n)\nselect *\nfrom all_values\nwhere value_field not in (",
-                      col, rel.ptr, col);
-        size_t i;
-        json_t *v;
-        json_array_foreach(vals, i, v)
-        {
-            if (i)
-                weir_buf_adds(out, ", ");
-            char *txt = json_is_string(v) ? weir_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
-            if (q)
-                add_literal(out, txt);
-            else
-                weir_buf_adds(out, txt);
-            free(txt);
-        }
-        weir_buf_adds(out, ")");
+                      "    from %s\n    group by %s\n)\nselect *\nfrom all_values\nwhere value_field not in (%s)",
+                      col, rel.ptr, col, arg.ptr);
     } else if (!strcmp(t->test_kind, "relationships")) {
         json_t *to = json_object_get(t->test_args, "to");
         json_t *field = json_object_get(t->test_args, "field");
@@ -111,36 +182,58 @@ static int generic_test_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, we
             rc = weir_error_set(err, WEIR_EINVALID, "%s: test '%s' needs 'to:' and 'field:'", t->path, t->name);
             goto cleanup;
         }
-        if ((rc = tf_render_test_arg(tf, t, json_string_value(to), 1, &arg, err)))
+        if ((rc = tf_render_test_arg(tf, t, json_string_value(to), 1, &arg, err)) ||
+            (rc = tf_render_test_arg(tf, t, json_string_value(field), 0, &arg2, err)))
             goto cleanup;
         weir_buf_addf(out,
                       "with child as (\n    select %s as from_field\n    from %s\n    where %s is not null\n),\n"
                       "parent as (\n    select %s as to_field\n    from %s\n)\n"
                       "select from_field\nfrom child\nleft join parent on child.from_field = parent.to_field\n"
                       "where parent.to_field is null",
-                      col, rel.ptr, col, json_string_value(field), arg.ptr);
+                      col, rel.ptr, col, arg2.ptr, arg.ptr);
     } else if (tf_tpl_has_test(tf, t->test_kind)) {
-        /* string arguments that name relations are rendered first */
+        /* string arguments that name relations or hold Jinja are rendered
+         * first, into a copy: the node keeps them as written, for the next
+         * render (a pipeline build's) */
         const char *k;
         json_t *v;
+        args = json_copy(t->test_args);
         json_object_foreach(t->test_args, k, v)
         {
-            if (json_is_string(v) && (strstr(json_string_value(v), "ref(") || strstr(json_string_value(v), "source("))) {
+            if (json_is_string(v) && (templated(json_string_value(v)) ||
+                                      strstr(json_string_value(v), "ref(") ||
+                                      strstr(json_string_value(v), "source("))) {
                 weir_buf_reset(&arg);
                 if ((rc = tf_render_test_arg(tf, t, json_string_value(v), 1, &arg, err)))
                     goto cleanup;
-                json_object_set_new(t->test_args, k, json_string(arg.ptr));
+                json_object_set_new(args, k, json_string(arg.ptr));
             }
         }
-        rc = tf_tpl_render_custom_test(tf, t, out, err);
+        rc = tf_tpl_render_custom_test(tf, t, args, filtered ? rel.ptr : NULL, out, err);
     } else {
         rc = weir_error_set(err, WEIR_ENOTFOUND, "%s: unknown test '%s' on '%s' (define it with {%% test %s(model, column_name) %%})",
-                            t->path, t->test_kind, tf->nodes.items[t->attached]->name, t->test_kind);
+                            t->path, t->test_kind, tf_node_at(tf, t->attached)->name, t->test_kind);
     }
 cleanup:
+    json_decref(args);
     weir_buf_release(&rel);
     weir_buf_release(&arg);
+    weir_buf_release(&arg2);
     return rc;
+}
+
+int tf_render_generic_test(weir_transform *tf, weir_tnode *t, weir_error *err)
+{
+    weir_buf out = WEIR_BUF_INIT;
+    int rc = generic_test_sql(tf, t, &out, err);
+    if (rc) {
+        weir_buf_release(&out);
+        return rc;
+    }
+    free(t->rendered_sql);
+    t->rendered_sql = weir_buf_detach(&out, NULL);
+    t->compiled = 1;
+    return 0;
 }
 
 typedef WEIR_VEC(size_t) idxvec;
@@ -322,19 +415,13 @@ static int render_step(node_job *j, weir_tnode *n)
 static int test_step(node_job *j, weir_tnode *n)
 {
     weir_transform *tf = j->tf;
-    int rc;
     if (n->kind != WEIR_NODE_TEST || n->attached == TF_NONE || !enabled(n))
         return 0;
     if (!enabled(tf->nodes.items[n->attached])) {
         json_object_set_new(n->config, "enabled", json_false());
         return 0;
     }
-    if ((rc = generic_test_sql(tf, n, &j->out, &j->err)))
-        return rc;
-    free(n->rendered_sql);
-    n->rendered_sql = weir_buf_detach(&j->out, NULL);
-    n->compiled = 1;
-    return 0;
+    return tf_render_generic_test(tf, n, &j->err);
 }
 
 static int inline_step(node_job *j, weir_tnode *n)

@@ -903,27 +903,6 @@ size_t tf_test_batch_key(const weir_transform *tf, const weir_tnode *n)
     return n->attached;
 }
 
-/* accepted_values' list as compile.c writes it into the test's SQL. */
-static void values_sql(const weir_tnode *n, weir_buf *out)
-{
-    json_t *vals = json_object_get(n->test_args, "values");
-    json_t *quote = json_object_get(n->test_args, "quote");
-    int q = quote ? json_is_true(quote) : 1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(vals, i, v)
-    {
-        char *txt = json_is_string(v) ? weir_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
-        if (i)
-            weir_buf_adds(out, ", ");
-        if (q)
-            lit(out, txt);
-        else
-            weir_buf_adds(out, txt);
-        free(txt);
-    }
-}
-
 int tf_tests_batched(void)
 {
     const char *env = getenv("WEIR_TEST_BATCH");
@@ -933,40 +912,50 @@ int tf_tests_batched(void)
 void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, tf_exec_result **res)
 {
     weir_dbt_check *checks = weir_xcalloc(k ? k : 1, sizeof(*checks));
-    weir_buf *bufs = weir_xcalloc(k ? 2 * k : 1, sizeof(weir_buf));
+    weir_buf *bufs = weir_xcalloc(k ? 4 * k : 1, sizeof(weir_buf));
     weir_tnode **batch = weir_xcalloc(k ? k : 1, sizeof(*batch));
     tf_exec_result **bres = weir_xcalloc(k ? k : 1, sizeof(*bres));
     weir_strvec sqls = WEIR_VEC_INIT;
     weir_validate_stats stats = { 0, 0, &sqls };
     weir_error err = WEIR_ERROR_INIT;
     size_t nb = 0;
-    const char *relation = k ? tf->nodes.items[ts[0]->attached]->relation : NULL;
+    /* a pipeline build's copy of the model when it has one */
+    const char *relation = k ? tf_node_at(tf, ts[0]->attached)->relation : NULL;
+    for (size_t i = 0; i < 4 * k; i++)
+        weir_buf_init(&bufs[i], 0);
     for (size_t i = 0; i < k; i++) {
         weir_tnode *n = ts[i];
         weir_dbt_check *x = &checks[nb];
         json_t *limit = json_object_get(n->config, "limit");
-        weir_buf *vals = &bufs[2 * i], *to = &bufs[2 * i + 1];
-        weir_buf_init(vals, 0);
-        weir_buf_init(to, 0);
+        weir_buf *where = &bufs[4 * i], *vals = &bufs[4 * i + 1], *to = &bufs[4 * i + 2],
+                 *field = &bufs[4 * i + 3];
+        int rc;
         memset(res[i], 0, sizeof(*res[i]));
         dbt_kind(n->test_kind, &x->kind);
         x->column = n->column;
-        x->where = tf_cfg_str(n, "where");
+        /* rendered as the test's own SQL was: with this thread's vars */
+        rc = tf_test_where(tf, n, where, &err);
+        x->where = where->len ? where->ptr : NULL;
         x->limit = json_is_integer(limit) ? (long long)json_integer_value(limit) : -1;
         x->warn_if = tf_cfg_str(n, "warn_if");
         x->error_if = tf_cfg_str(n, "error_if");
-        if (x->kind == WEIR_DBT_ACCEPTED_VALUES) {
-            values_sql(n, vals);
+        if (!rc && x->kind == WEIR_DBT_ACCEPTED_VALUES) {
+            rc = tf_test_values_sql(tf, n, vals, &err);
             x->values = vals->ptr;
-        } else if (x->kind == WEIR_DBT_RELATIONSHIPS) {
-            if (tf_render_test_arg(tf, n, json_string_value(json_object_get(n->test_args, "to")), 0, to, &err)) {
-                /* its own query says what is wrong, with its usual message */
-                weir_error_clear(&err);
-                tf_exec_node(tf, c, n, res[i]);
-                continue;
-            }
+        } else if (!rc && x->kind == WEIR_DBT_RELATIONSHIPS) {
+            rc = tf_render_test_arg(tf, n, json_string_value(json_object_get(n->test_args, "to")), 0,
+                                    to, &err);
+            if (!rc)
+                rc = tf_render_test_arg(tf, n, json_string_value(json_object_get(n->test_args, "field")),
+                                        0, field, &err);
             x->to = to->ptr;
-            x->field = json_string_value(json_object_get(n->test_args, "field"));
+            x->field = field->ptr;
+        }
+        if (rc) {
+            /* its own query says what is wrong, with its usual message */
+            weir_error_clear(&err);
+            tf_exec_node(tf, c, n, res[i]);
+            continue;
         }
         batch[nb] = n;
         bres[nb++] = res[i];
@@ -998,7 +987,7 @@ void tf_exec_tests(weir_transform *tf, weir_conn *c, weir_tnode **ts, size_t k, 
             weir_buf_addf(&log, "%s;\n", sqls.items[q]);
         r->run_sql = weir_buf_detach(&log, NULL);
     }
-    for (size_t i = 0; i < 2 * k; i++)
+    for (size_t i = 0; i < 4 * k; i++)
         weir_buf_release(&bufs[i]);
     weir_strvec_release(&sqls);
     weir_error_release(&err);

@@ -8,10 +8,15 @@
  * side by side on the executor's workers (one run's independent tasks, the
  * intervals of a parallel backfill), so a build writes nothing shared: it
  * renders into its own copies of the nodes it renders (tf_build in
- * tf_int.h), which the materializations then read. Builds of one relation
+ * tf_int.h), which the materializations then read. Its tests render again
+ * too: a singular test's SQL, a generic test's where config and arguments
+ * may read the run's vars. Builds of one relation
  * take turns on that node's lock, so two intervals of an incremental model
  * never write its table at once (the engine refuses concurrent writes to a
- * table's rows, and the first build of a table creates it).
+ * table's rows, and the first build of a table creates it). A build
+ * waiting for its turn can be cancelled (take_turn): the executor's
+ * timeout and shutdown interrupt the connection's query, which a build
+ * blocked on a lock is not running yet.
  */
 #include "core/compat.h"
 
@@ -195,10 +200,11 @@ static int run_one(weir_transform *tf, weir_conn *c, weir_tnode *n, FILE *log,
 
 /*
  * The node's built-in generic tests computed together through quality/
- * (tf_exec_tests), as `weir build` does: pre[k] / has_pre[k] for tests[k].
+ * (tf_exec_tests), as `weir build` does: pre[k] / has_pre[k] for tests[k]
+ * (tn[k]: the build's copy of it, NULL when it could not be rendered).
  * Nothing when fewer than two can be, or WEIR_TEST_BATCH=0.
  */
-static void batch_tests(weir_transform *tf, weir_conn *c, const weir_tnode *n, const size_t *tests,
+static void batch_tests(weir_transform *tf, weir_conn *c, const weir_tnode *n, weir_tnode **tn,
                         size_t n_tests, tf_exec_result *pre, unsigned char *has_pre, double *secs)
 {
     weir_tnode **ts = weir_xcalloc(n_tests + 1, sizeof(*ts));
@@ -206,8 +212,8 @@ static void batch_tests(weir_transform *tf, weir_conn *c, const weir_tnode *n, c
     size_t m = 0;
     if (tf_tests_batched()) {
         for (size_t k = 0; k < n_tests; k++) {
-            weir_tnode *t = tf->nodes.items[tests[k]];
-            if (!t->raw_sql && tf_test_batch_key(tf, t) == n->index) {
+            weir_tnode *t = tn[k];
+            if (t && !t->raw_sql && tf_test_batch_key(tf, t) == n->index) {
                 ts[m] = t;
                 rs[m++] = &pre[k];
                 has_pre[k] = 1;
@@ -225,6 +231,33 @@ static void batch_tests(weir_transform *tf, weir_conn *c, const weir_tnode *n, c
     free(rs);
 }
 
+/*
+ * Test ti rendered for this build into its copy (*out): a singular test's
+ * SQL, a generic test's where config and arguments, which may read the
+ * run's vars (dbt renders them all with the invocation's vars).
+ */
+static int render_test(weir_transform *tf, tf_build *b, size_t ti, weir_tnode **out,
+                       weir_error *err)
+{
+    weir_tnode *t = tf->nodes.items[ti];
+    int rc;
+    *out = NULL;
+    if (t->raw_sql) {
+        rc = render_with_ephemerals(tf, b, ti, &t, err);
+    } else if (t->attached != TF_NONE) {
+        t = own_copy(tf, b, ti);
+        rc = tf_render_generic_test(tf, t, err);
+    } else {
+        *out = t; /* nothing of it is rendered */
+        return 0;
+    }
+    if (rc)
+        return rc;
+    tf_inline_node(tf, t);
+    *out = t;
+    return 0;
+}
+
 static void set_error(weir_node_outcomes *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void set_error(weir_node_outcomes *out, const char *fmt, ...)
@@ -239,14 +272,71 @@ static void set_error(weir_node_outcomes *out, const char *fmt, ...)
     out->error = weir_buf_detach(&b, NULL);
 }
 
-int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const size_t *tests,
-                              size_t n_tests, json_t *vars, const char *window_start,
-                              const char *window_end, FILE *log, weir_node_outcomes *out,
-                              weir_error *err)
+/* How often a build waiting for its turn looks at its cancel flag. */
+#define TURN_POLL_MS 10
+
+static int cancelled(const weir_build_options *o)
 {
+    return o->cancel && atomic_load(o->cancel);
+}
+
+static int interrupted(const weir_tnode *n, const char *when, weir_error *err)
+{
+    return weir_error_set(err, WEIR_EINTERRUPTED, "build of %s '%s' interrupted %s",
+                          weir_node_kind_name(n->kind), n->name, when);
+}
+
+/*
+ * Waits for node n's lock (another build of it, another interval, may hold
+ * it) in short timed waits, so a cancel set meanwhile is seen: returns 0
+ * holding the lock, or WEIR_EINTERRUPTED without it.
+ */
+static int take_turn(weir_transform *tf, const weir_tnode *n, const weir_build_options *o,
+                     weir_error *err)
+{
+    pthread_mutex_t *mu = &tf->build_locks[n->index];
+    int e;
+    if (!o->cancel) {
+        pthread_mutex_lock(mu);
+        return 0;
+    }
+    for (;;) {
+        struct timespec until;
+        if (atomic_load(o->cancel))
+            return interrupted(n, "while waiting for another build of it to finish", err);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += TURN_POLL_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        e = pthread_mutex_timedlock(mu, &until);
+        if (e == 0)
+            break;
+        if (e != ETIMEDOUT)
+            return weir_error_set(err, WEIR_ERROR, "cannot wait for the build lock of '%s': %s",
+                                  n->name, strerror(e));
+    }
+    if (atomic_load(o->cancel)) { /* cancelled as the turn came: its interrupt found no query */
+        pthread_mutex_unlock(mu);
+        return interrupted(n, "while waiting for another build of it to finish", err);
+    }
+    return 0;
+}
+
+int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const size_t *tests,
+                              size_t n_tests, const weir_build_options *opts,
+                              weir_node_outcomes *out, weir_error *err)
+{
+    static const weir_build_options none = { NULL, NULL, NULL, NULL, NULL };
+    const weir_build_options *bo = opts ? opts : &none;
+    json_t *vars = bo->vars;
+    FILE *log = bo->log;
     tf_build b;
     unsigned char *has_pre = NULL;
     tf_exec_result *pre = NULL; /* the tests run as one batch (batch_tests) */
+    weir_tnode **tn = NULL;     /* per test: the build's copy, rendered for the run */
+    char **render_errs = NULL;  /* per test: why it could not be rendered */
     double pre_secs = 0;
     weir_tnode *n;
     int rc = 0, st, locked = 0;
@@ -256,8 +346,8 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
     b.vars = tf->vars ? json_deep_copy(tf->vars) : json_object();
     if (json_is_object(vars))
         json_object_update(b.vars, vars);
-    b.window_start = window_start;
-    b.window_end = window_end;
+    b.window_start = bo->window_start;
+    b.window_end = bo->window_end;
     b.own = weir_xcalloc(tf->nodes.len + 1, sizeof(*b.own));
     tf_cur_build = &b;
 
@@ -270,7 +360,16 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
         tf_inline_node(tf, n);
     /* from here on the node's relation is written and read: builds of it
      * (other intervals) take turns, which also keeps them deterministic */
-    pthread_mutex_lock(&tf->build_locks[i]);
+    if ((rc = take_turn(tf, n, bo, err))) {
+        if (log) {
+            weir_buf m = WEIR_BUF_INIT;
+            weir_error_format(err, &m);
+            fprintf(log, "%s\n", m.ptr);
+            fflush(log);
+            weir_buf_release(&m);
+        }
+        goto cleanup;
+    }
     locked = 1;
     st = run_one(tf, c, n, log, out);
     if (st == TF_ST_ERROR) {
@@ -281,10 +380,24 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
     }
     pre = weir_xcalloc(n_tests + 1, sizeof(*pre));
     has_pre = weir_xcalloc(n_tests + 1, 1);
+    tn = weir_xcalloc(n_tests + 1, sizeof(*tn));
+    render_errs = weir_xcalloc(n_tests + 1, sizeof(*render_errs));
+    /* an interrupt that came between two statements found no query to stop */
+    if (!rc && cancelled(bo))
+        rc = interrupted(n, "before its tests", err);
+    for (size_t k = 0; k < n_tests && !rc; k++) {
+        weir_error terr = WEIR_ERROR_INIT;
+        if (render_test(tf, &b, tests[k], &tn[k], &terr)) {
+            weir_buf m = WEIR_BUF_INIT;
+            weir_error_format(&terr, &m);
+            render_errs[k] = weir_buf_detach(&m, NULL);
+        }
+        weir_error_release(&terr);
+    }
     if (!rc)
-        batch_tests(tf, c, n, tests, n_tests, pre, has_pre, &pre_secs);
+        batch_tests(tf, c, n, tn, n_tests, pre, has_pre, &pre_secs);
     for (size_t k = 0; k < n_tests; k++) {
-        weir_tnode *t = tf->nodes.items[tests[k]];
+        weir_tnode *t = tn[k] ? tn[k] : tf->nodes.items[tests[k]];
         if (has_pre[k]) {
             st = record(t, &pre[k], pre_secs, log, out);
             if (st == TF_ST_ERROR || st == TF_ST_FAIL) {
@@ -294,29 +407,21 @@ int weir_transform_build_node(weir_transform *tf, weir_conn *c, size_t i, const 
             }
             continue;
         }
+        if (!rc && cancelled(bo))
+            rc = interrupted(n, "between its tests", err);
         if (rc) {
             weir_node_outcome o = { t->index, "skipped", -1, 0, NULL };
             log_outcome(log, t, &o, NULL);
             weir_vec_push(&out->list, o);
             continue;
         }
-        if (t->raw_sql) { /* a singular test may read the run's vars */
-            weir_error terr = WEIR_ERROR_INIT;
-            weir_tnode *own;
-            if (render_with_ephemerals(tf, &b, t->index, &own, &terr)) {
-                weir_node_outcome o = { t->index, "error", -1, 0, NULL };
-                weir_buf m = WEIR_BUF_INIT;
-                weir_error_format(&terr, &m);
-                o.message = weir_buf_detach(&m, NULL);
-                log_outcome(log, t, &o, NULL);
-                set_error(out, "test '%s' failed: %s", t->name, o.message);
-                weir_vec_push(&out->list, o);
-                weir_error_release(&terr);
-                continue;
-            }
-            weir_error_release(&terr);
-            tf_inline_node(tf, own);
-            t = own;
+        if (render_errs[k]) {
+            weir_node_outcome o = { t->index, "error", -1, 0, render_errs[k] };
+            render_errs[k] = NULL;
+            log_outcome(log, t, &o, NULL);
+            set_error(out, "test '%s' failed: %s", t->name, o.message);
+            weir_vec_push(&out->list, o);
+            continue;
         }
         st = run_one(tf, c, t, log, out);
         if (st == TF_ST_ERROR || st == TF_ST_FAIL) {
@@ -337,6 +442,10 @@ cleanup:
     json_decref(b.vars);
     free(pre);
     free(has_pre);
+    free(tn);
+    for (size_t k = 0; render_errs && k < n_tests; k++)
+        free(render_errs[k]);
+    free(render_errs);
     if (rc == WEIR_ERROR && out->error && !err->code)
         weir_error_set(err, WEIR_ERROR, "%s", out->error);
     return rc;

@@ -83,18 +83,15 @@ int tf_tpl_render_node(weir_transform *tf, weir_tnode *n, int is_incremental, we
  */
 int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, const char *src,
                          int add_deps, weir_buf *out, weir_error *err);
-/*
- * A generic test's string argument as dbt renders it: `ref('x')`,
- * `source(...)` or Jinja are rendered for node t (recording what it reads
- * as deps when add_deps), anything else is copied.
- */
-int tf_render_test_arg(weir_transform *tf, weir_tnode *t, const char *s, int add_deps,
-                       weir_buf *out, weir_error *err);
 /* True when the project defines a generic test macro `test_<name>`. */
 int tf_tpl_has_test(weir_transform *tf, const char *name);
-/* Renders custom generic test n by calling its macro. */
-int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out,
-                              weir_error *err);
+/*
+ * Renders custom generic test n by calling its macro with args (n's
+ * arguments, rendered) and as `model` the filtered subquery of its where
+ * config, or when filtered is NULL the model's relation.
+ */
+int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, json_t *args,
+                              const char *filtered, weir_buf *out, weir_error *err);
 
 /* --- manifest.c --------------------------------------------------------- */
 
@@ -105,6 +102,28 @@ int tf_write_file(const char *path, const char *data, weir_error *err);
 
 /* Sets n->compiled_sql from n->rendered_sql with ephemeral CTEs inlined. */
 void tf_inline_node(weir_transform *tf, weir_tnode *n);
+
+/*
+ * Generic tests, rendered as dbt renders what property files give them:
+ * their where config and string arguments may hold Jinja (var(),
+ * env_var(); arguments also ref() and source()), rendered in test t's
+ * context with the vars var() reads on this thread (tf_vars: a pipeline
+ * build's, else the project's). Each renders again on every call, so a
+ * pipeline build's copy of a test sees its run's vars.
+ */
+/* Sets t->rendered_sql: the test's SQL, its where and arguments rendered. */
+int tf_render_generic_test(weir_transform *tf, weir_tnode *t, weir_error *err);
+/* t's where config rendered into out; nothing when it has none. */
+int tf_test_where(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err);
+/*
+ * A string argument: Jinja is rendered, a bare `ref('x')` or `source(...)`
+ * too (recording what it reads as t's deps when add_deps); anything else
+ * is copied.
+ */
+int tf_render_test_arg(weir_transform *tf, weir_tnode *t, const char *s, int add_deps,
+                       weir_buf *out, weir_error *err);
+/* accepted_values' list as SQL ("'a', 'b'", or unquoted with quote: false). */
+int tf_test_values_sql(weir_transform *tf, weir_tnode *t, weir_buf *out, weir_error *err);
 
 /* --- dag.c --------------------------------------------------------------- */
 
@@ -150,7 +169,7 @@ int tf_tests_batched(void);
 /*
  * The pipeline build running on this thread (weir_transform_build_node), or
  * NULL. A build renders into call-private copies of the nodes it renders
- * (its node, the ephemeral models they read, its singular tests), which
+ * (its node, the ephemeral models they read, its tests), which
  * own their config, relation strings, deps and SQL and borrow the rest from
  * the graph's node; rendering and the materializations read those copies
  * and the call's vars, so builds on several threads never write the graph.

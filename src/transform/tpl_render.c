@@ -844,14 +844,15 @@ int tf_tpl_render_string(weir_transform *tf, weir_tnode *n, const char *file, co
     return rc;
 }
 
-int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, weir_error *err)
+int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, json_t *args,
+                              const char *filtered, weir_buf *out, weir_error *err)
 {
     struct tf_tpl *t = tf->tpl;
     weir_buf name = WEIR_BUF_INIT;
     weir_tvalue fn = weir_tvalue_none(), res = weir_tvalue_none(), ctx = make_ctx(tf, n);
     WEIR_VEC(const char *) kn = WEIR_VEC_INIT;
     WEIR_VEC(weir_tvalue) kv = WEIR_VEC_INIT;
-    weir_tnode *parent = tf->nodes.items[n->attached];
+    weir_tnode *parent = tf_node_at(tf, n->attached);
     rstate st = { tf, n, 0 , { WEIR_TVALUE_NONE, { 0 } } };
     rstate *saved = cur;
     int rc;
@@ -860,14 +861,15 @@ int tf_tpl_render_custom_test(weir_transform *tf, weir_tnode *n, weir_buf *out, 
     if ((rc = weir_template_env_get_macro(t->env, name.ptr, &fn, err)))
         goto cleanup;
     weir_vec_push(&kn, "model");
-    weir_vec_push(&kv, relation_of(tf, parent));
+    /* dbt's get_where_subquery(): the model, or its rows the where keeps */
+    weir_vec_push(&kv, filtered ? weir_tvalue_string(filtered) : relation_of(tf, parent));
     if (n->column) {
         weir_vec_push(&kn, "column_name");
         weir_vec_push(&kv, weir_tvalue_string(n->column));
     }
     const char *k;
     json_t *v;
-    json_object_foreach(n->test_args, k, v)
+    json_object_foreach(args, k, v)
     {
         weir_vec_push(&kn, k);
         weir_vec_push(&kv, weir_tvalue_from_json(v));

@@ -29,6 +29,7 @@
 #ifndef WEIR_TRANSFORM_H
 #define WEIR_TRANSFORM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -224,19 +225,31 @@ typedef struct weir_node_outcomes {
 
 void weir_node_outcomes_release(weir_node_outcomes *o);
 
+/* What a pipeline build of one node runs with (weir_transform_build_node). */
+typedef struct weir_build_options {
+    json_t *vars;              /* the run's vars (a JSON object), or NULL */
+    /* the run's data interval [start, end) as local timestamps
+     * "YYYY-MM-DD HH:MM:SS", or NULL */
+    const char *window_start, *window_end;
+    FILE *log;                 /* lines for the task's log, or NULL */
+    /* set nonzero (from another thread) to stop the build: a timeout, a
+     * shutdown; NULL when nothing stops it */
+    const atomic_int *cancel;
+} weir_build_options;
+
 /*
  * Builds node i (a model, seed or snapshot) and then the given tests, on
- * connection c (interrupting c stops it), for one pipeline run:
+ * connection c, for one pipeline run (opts may be NULL):
  *
- * - vars (a JSON object; may be NULL) is laid over the project's vars for
- *   this call only, and the node, the ephemeral models it reads and the
- *   singular tests are rendered again with it: a model reads the run's date
- *   as var('ds') (also ds_nodash, data_interval_start, data_interval_end);
- * - when window_start/window_end are given (local timestamps
- *   "YYYY-MM-DD HH:MM:SS", the run's data interval [start, end)), an
- *   incremental model with incremental_strategy insert_overwrite replaces
- *   every row of its partition_by column in that window, even when the new
- *   rows hold none of it, so running an interval again gives the same table;
+ * - opts->vars is laid over the project's vars for this call only, and the
+ *   node, the ephemeral models it reads and its tests are rendered again
+ *   with it: a model reads the run's date as var('ds') (also ds_nodash,
+ *   data_interval_start, data_interval_end); so do its singular tests,
+ *   and its generic tests' `where` config and templated arguments;
+ * - when opts->window_start/window_end are given, an incremental model
+ *   with incremental_strategy insert_overwrite replaces every row of its
+ *   partition_by column in that window, even when the new rows hold none
+ *   of it, so running an interval again gives the same table;
  * - a node that fails leaves its previous relation and its tests are
  *   skipped; a test with severity error that fails is a failure, one with
  *   severity warn (or past warn_if only) is reported, not failed.
@@ -246,14 +259,20 @@ void weir_node_outcomes_release(weir_node_outcomes *o);
  * weir_transform_compile() rendered and is never written), and calls
  * building the same node take turns for its materialization and tests, so
  * two intervals of one incremental model never write its table at once.
- * Lines for a log go to log (may be NULL). Returns 0 when everything
- * passed or only warned, WEIR_ERROR when the node or a test failed
- * (out->error says which), another code when the build could not start.
+ *
+ * Stopping: interrupting c stops the query running; a call waiting for
+ * its turn, or between two statements, looks at *opts->cancel every few
+ * milliseconds and returns WEIR_EINTERRUPTED once it is set (the caller
+ * sets the flag, then interrupts c).
+ *
+ * Returns 0 when everything passed or only warned, WEIR_ERROR when the
+ * node or a test failed (out->error says which), WEIR_EINTERRUPTED when
+ * cancelled, another code when the build could not start.
  */
 int weir_transform_build_node(weir_transform *tf, struct weir_conn *c, size_t i,
-                              const size_t *tests, size_t n_tests, json_t *vars,
-                              const char *window_start, const char *window_end, FILE *log,
-                              weir_node_outcomes *out, weir_error *err);
+                              const size_t *tests, size_t n_tests,
+                              const weir_build_options *opts, weir_node_outcomes *out,
+                              weir_error *err);
 
 /*
  * dbt's `source freshness`: for each selected source with a freshness

@@ -269,6 +269,84 @@ TEST(timeouts_kill_shell_tasks_and_interrupt_queries)
     teardown(&f);
 }
 
+/* Workers schedule dependants themselves while the owner waits; what they
+ * did is in the store whenever weir_exec_step returns. */
+TEST(workers_start_dependants_and_the_store_keeps_up)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_stats s;
+    weir_interval iv;
+    weir_buf yaml = WEIR_BUF_INIT;
+    int rc, steps = 0;
+    weir_buf_adds(&yaml, "pipeline: p\ntasks:\n");
+    for (int i = 0; i < 60; i++) {
+        weir_buf_addf(&yaml, "  - name: t%d\n    sql: select %d\n", i, i);
+        if (i % 3)
+            weir_buf_addf(&yaml, "    depends_on: [t%d]\n", i - 1);
+    }
+    setup(&f, yaml.ptr);
+    x = exec_new(&f);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    while ((rc = weir_exec_step(x, 1000, &err)) == 1) {
+        int64_t settled = qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'success'");
+        weir_exec_get_stats(x, &s);
+        /* every instance settled in memory is settled in the store */
+        CHECK_INT(settled, ==, (int64_t)s.tasks_done);
+        /* and every attempt started in memory is in the store */
+        CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts"), >=, settled);
+        steps++;
+    }
+    CHECK_OK(rc, &err);
+    weir_exec_get_stats(x, &s);
+    CHECK_INT((int64_t)s.tasks_done, ==, 60);
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'success'"), ==, 60);
+    /* most dependants were started by the worker that finished their upstream */
+    CHECK_INT((int64_t)s.led, >, 0);
+    CHECK_INT(steps, >, 0);
+    weir_exec_free(x);
+    weir_buf_release(&yaml);
+    teardown(&f);
+}
+
+/* A task a worker started on its own still times out on time: the waiting
+ * owner wakes for its deadline rather than at the end of its wait. */
+TEST(a_deadline_set_by_a_worker_wakes_the_owner)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_interval iv;
+    const char *e;
+    int rc;
+    setup(&f, "pipeline: p\n"
+              "alert: { stderr: false }\n"
+              "tasks:\n"
+              "  - name: first\n"
+              "    run: sleep 0.3\n"
+              "  - name: slow_sql\n"
+              "    sql: select sum(a.range * b.range) from range(100000) a, range(100000) b\n"
+              "    timeout: 300ms\n"
+              "    depends_on: [first]\n");
+    x = exec_new(&f);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    int64_t t0 = weir_monotonic_us();
+    /* long waits: only the deadline can end them early */
+    while ((rc = weir_exec_step(x, 20000, &err)) == 1)
+        ;
+    CHECK_OK(rc, &err);
+    /* without it, the owner would sleep until its heartbeat is due (5 s) */
+    CHECK_INT(weir_monotonic_us() - t0, <, 3500000);
+    CHECK_STR(ti(&f, "2024-01-02", "slow_sql", &e), "failed");
+    CHECK_CONTAINS(e, "timed out after 0.3s: the query was interrupted");
+    weir_exec_free(x);
+    teardown(&f);
+}
+
 TEST(sensor_timeout_fails_or_skips_with_soft_fail)
 {
     fixture f;
@@ -452,6 +530,50 @@ TEST(stop_leaves_nothing_running)
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 2);
     CHECK_STR(run_state(&f, "2024-01-02"), "queued");
     weir_exec_free(x);
+    teardown(&f);
+}
+
+/* Jobs waiting in the pool's queue when the executor stops were never
+ * started: no attempt, back to waiting; the running one is killed. */
+TEST(stop_returns_queued_jobs_unstarted)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options o = { 0 };
+    weir_buf logs = WEIR_BUF_INIT;
+    weir_interval iv;
+    setup(&f, "pipeline: p\n"
+              "tasks:\n"
+              "  - name: a\n"
+              "    run: sleep 30\n"
+              "  - name: b\n"
+              "    run: sleep 30\n"
+              "  - name: c\n"
+              "    run: sleep 30\n");
+    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
+    o.log_dir = logs.ptr;
+    o.workers = 1;
+    CHECK_OK(weir_exec_new(NULL, f.store, f.engine, &o, &x, &err), &err);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    for (int i = 0; i < 4; i++)
+        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'queued'"), ==, 2);
+    CHECK_OK(weir_exec_stop(x, &err), &err);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state IN ('running', "
+                       "'queued')"),
+              ==, 0);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'up_for_retry'"), ==, 1);
+    /* the two never started used no try */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state NOT IN ('up_for_retry') "
+                       "AND COALESCE(try_number, 0) = 0 AND started_at IS NULL"),
+              ==, 2);
+    weir_exec_free(x);
+    weir_buf_release(&logs);
     teardown(&f);
 }
 
@@ -729,6 +851,111 @@ TEST(pipeline_sensor_waits_for_the_other_pipelines_run)
         weir_store_stmt_free(st);
     }
     weir_pipeline_free(g.pl);
+    weir_diags_release(&d);
+    teardown(&f);
+}
+
+/* weir serve reloads pipelines while runs of the previous load are in
+ * flight: runs of two loads of one pipeline share its max_active_runs and
+ * concurrency, and each keeps the load it was added with. */
+typedef struct seen_runs {
+    const weir_pipeline *by_day[2]; /* 2024-01-01, 2024-01-02 */
+} seen_runs;
+
+static void see_run(void *data, const weir_pipeline *pl, const weir_interval *iv, int done)
+{
+    seen_runs *s = data;
+    char ds[WEIR_DATE_STRLEN];
+    CHECK(!done);
+    weir_date_format(weir_schedule_ds(&pl->schedule, iv), ds);
+    s->by_day[strcmp(ds, "2024-01-01") != 0] = pl;
+}
+
+TEST(two_loads_of_a_pipeline_share_its_limits)
+{
+    static const char yaml[] = "pipeline: p\n"
+                               "concurrency: 1\n"
+                               "max_active_runs: 1\n"
+                               "tasks:\n"
+                               "  - name: a\n"
+                               "    run: sleep 0.2\n";
+    fixture f;
+    weir_pipeline *again = NULL;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval iv1, iv2;
+    weir_exec *x;
+    setup(&f, yaml);
+    CHECK_INT(weir_pipeline_load_buf(NULL, "t.yml", yaml, strlen(yaml), &again, &d), ==, 0);
+    iv1 = interval(&f, "2024-01-01");
+    iv2 = interval(&f, "2024-01-02");
+    x = exec_new(&f);
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv1, "manual", 0, NULL, &err), &err);
+    CHECK_OK(weir_exec_add_run(x, again, &iv2, "manual", 0, NULL, &err), &err);
+    CHECK_INT(weir_exec_unfinished(x, "p"), ==, 2);
+    {
+        /* each run is told with the object it was added with */
+        seen_runs s = { { NULL, NULL } };
+        weir_exec_each_run(x, see_run, &s);
+        CHECK(s.by_day[0] == f.pl);
+        CHECK(s.by_day[1] == again);
+    }
+    CHECK_OK(weir_exec_run(x, &err), &err);
+    weir_exec_free(x);
+    CHECK_STR(run_state(&f, "2024-01-01"), "success");
+    CHECK_STR(run_state(&f, "2024-01-02"), "success");
+    /* the second run started after the first ended */
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs x, runs y WHERE x.ds = '2024-01-01' AND "
+                       "y.ds = '2024-01-02' AND y.started_at >= x.ended_at"),
+              ==, 1);
+    weir_pipeline_free(again);
+    weir_diags_release(&d);
+    teardown(&f);
+}
+
+/* depends_on_past across two loads of a pipeline whose tasks moved: the
+ * later interval's instance follows the earlier one's by task name, and a
+ * run of either load in flight for an interval is that interval's run. */
+TEST(depends_on_past_follows_the_previous_run_of_another_load)
+{
+    static const char old_yaml[] = "pipeline: p\n"
+                                   "alert: { stderr: false }\n"
+                                   "tasks:\n"
+                                   "  - name: step\n"
+                                   "    run: sleep 0.2; test \"$WEIR_DS\" != 2024-01-01\n"
+                                   "    depends_on_past: true\n";
+    static const char new_yaml[] = "pipeline: p\n"
+                                   "alert: { stderr: false }\n"
+                                   "tasks:\n"
+                                   "  - name: first\n"
+                                   "    run: 'true'\n"
+                                   "  - name: step\n"
+                                   "    run: 'true'\n"
+                                   "    depends_on_past: true\n";
+    fixture f;
+    weir_pipeline *edited = NULL;
+    weir_diags d = WEIR_DIAGS_INIT;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval iv1, iv2;
+    weir_exec *x;
+    const char *e;
+    setup(&f, old_yaml);
+    CHECK_INT(weir_pipeline_load_buf(NULL, "t.yml", new_yaml, strlen(new_yaml), &edited, &d), ==, 0);
+    iv1 = interval(&f, "2024-01-01");
+    iv2 = interval(&f, "2024-01-02");
+    x = exec_new(&f);
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv1, "manual", 0, NULL, &err), &err);
+    /* the same interval with the edited load is the run in flight */
+    CHECK_INT(weir_exec_add_run(x, edited, &iv1, "manual", 0, NULL, &err), ==, WEIR_EEXISTS);
+    weir_error_clear(&err);
+    CHECK_OK(weir_exec_add_run(x, edited, &iv2, "manual", 0, NULL, &err), &err);
+    CHECK_OK(weir_exec_run(x, &err), &err);
+    weir_exec_free(x);
+    CHECK_STR(ti(&f, "2024-01-01", "step", NULL), "failed");
+    CHECK_STR(ti(&f, "2024-01-02", "first", NULL), "success");
+    CHECK_STR(ti(&f, "2024-01-02", "step", &e), "upstream_failed");
+    CHECK_CONTAINS(e, "depends_on_past: the previous interval's 'step' is failed");
+    weir_pipeline_free(edited);
     weir_diags_release(&d);
     teardown(&f);
 }

@@ -257,8 +257,9 @@ static void build_items(const char *dir, weir_engine *e, int batched, weir_node_
         setenv("WEIR_TEST_BATCH", "0", 1);
     /* some tests fail: the build says so */
     CHECK(log != NULL);
-    CHECK_INT(weir_transform_build_node(tf, c, items->index, tests.items, tests.len, NULL, NULL, NULL,
-                                        log, out, &err), ==, WEIR_ERROR);
+    weir_build_options bo = { NULL, NULL, NULL, log, NULL };
+    CHECK_INT(weir_transform_build_node(tf, c, items->index, tests.items, tests.len, &bo, out, &err),
+              ==, WEIR_ERROR);
     unsetenv("WEIR_TEST_BATCH");
     rewind(log);
     while ((got = fread(chunk, 1, sizeof(chunk), log)) > 0)
