@@ -1,6 +1,7 @@
 /*
  * cmd_pipeline.c: `weir pipeline SUBCOMMAND`: list, run, backfill, runs,
- * logs, clear, pause, unpause, rollback, restore, purge, trash.
+ * logs, clear, requests (and requests cancel), pause, unpause, rollback,
+ * restore, purge, trash.
  *
  * Commands that execute or delete (run, backfill, rollback, restore, purge)
  * take the project's warehouse lock (orchestrate/lock.h) and recover the
@@ -463,7 +464,7 @@ static void on_taken(void *data, const weir_request *r)
     handover *h = data;
     if (h->pr.tty)
         fputs("\r\033[K", stderr);
-    if (!strcmp(r->state, "failed"))
+    if (!strcmp(r->state, "failed") || !strcmp(r->state, "cancelled"))
         return; /* said at the end */
     if (h->out != WEIR_OUT_JSON) {
         fprintf(stderr, "the server (pid %lld) took request %lld\n", (long long)r->server_pid,
@@ -483,6 +484,17 @@ static void on_taken(void *data, const weir_request *r)
     }
     h->pr.total = (size_t)r->runs;
     h->pr.skipped = 0;
+    draw(&h->pr);
+}
+
+static void on_cancelling(void *data, const weir_request *r)
+{
+    handover *h = data;
+    if (h->pr.tty)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "weir: request %lld is being cancelled (by %s): its runs not started yet are "
+                    "dropped, those started finish\n",
+            (long long)r->id, r->cancelled_by ? r->cancelled_by : "someone");
     draw(&h->pr);
 }
 
@@ -547,6 +559,7 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
     fo.event_data = &h; /* progress is its first member */
     fo.on_taken = on_taken;
     fo.on_new_server = on_new_server;
+    fo.on_cancelling = on_cancelling;
     fo.stop = &stop_signal;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -566,6 +579,12 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
         fprintf(stderr, "weir: error: the server (pid %lld) could not do request %lld: %s\n",
                 (long long)final->server_pid, (long long)final->id,
                 final->message ? final->message : "no reason given");
+        weir_request_release(final);
+        return WEIR_EXIT_FAILED;
+    }
+    if (!strcmp(final->state, "cancelled")) {
+        fprintf(stderr, "weir: error: request %lld was %s\n", (long long)final->id,
+                final->message ? final->message : "cancelled");
         weir_request_release(final);
         return WEIR_EXIT_FAILED;
     }
@@ -956,8 +975,72 @@ static int cmd_tasks(const weir_command *cmd, int argc, char **argv)
     return show_listing(cmd, argc, argv, &tasks_listing);
 }
 
+/* `pipeline requests cancel ID`: only the store; the server does the rest. */
+static int cmd_request_cancel(const weir_command *cmd, int argc, char **argv)
+{
+    ctx c = CTX_INIT;
+    const weir_option opts[] = { COMMON_OPTS(c) };
+    weir_error err = WEIR_ERROR_INIT;
+    weir_request r = { 0 };
+    char who[256];
+    long long id = 0;
+    int rc = parse_args(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c,
+                        "expected one request id (see 'weir pipeline requests')");
+    if (rc != WEIR_CLI_GO)
+        goto cleanup;
+    if (weir_str_to_i64(c.args.items[0], &id) || id <= 0) {
+        rc = weir_cli_usage_error(cmd, "invalid request id '%s'", c.args.items[0]);
+        goto cleanup;
+    }
+    if ((rc = ctx_open(&c, 0, NULL)) != WEIR_CLI_GO)
+        goto cleanup;
+    weir_handoff_requester(who, sizeof(who));
+    if (weir_store_request_cancel(c.ws.store, id, who, &r, &err)) {
+        if (err.code == WEIR_ENOTFOUND)
+            weir_error_wrap(&err, "cannot cancel (see 'weir pipeline requests')");
+        weir_cli_error(&err);
+        rc = WEIR_EXIT_FAILED;
+        goto cleanup;
+    }
+    if (c.out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:I, s:s, s:b}", "request", (json_int_t)r.id, "state",
+                                      r.state, "cancel_requested", 1));
+    else if (!strcmp(r.state, "cancelled"))
+        printf("request %lld cancelled: no server had taken it, nothing of it runs\n",
+               (long long)r.id);
+    else
+        printf("request %lld: cancel requested; the server (pid %lld) drops its runs not started "
+               "yet and lets those started finish ('weir pipeline requests' shows when it is "
+               "cancelled)\n",
+               (long long)r.id, (long long)r.server_pid);
+    rc = WEIR_EXIT_OK;
+cleanup:
+    weir_request_release(&r);
+    weir_error_release(&err);
+    ctx_release(&c);
+    return rc;
+}
+
+static const weir_command request_subs[] = {
+    { "pipeline requests cancel", "cancel a request handed to the server",
+      "weir pipeline requests cancel ID [--project-dir DIR] [--format text|json]",
+      "Cancels request ID ('weir pipeline requests' lists them). A pending\n"
+      "request (no server took it yet) is cancelled at once and never runs.\n"
+      "A running one is marked for its server, which on its next tick drops\n"
+      "the request's runs that have not started (recorded cancelled; a later\n"
+      "backfill runs them) and lets the started ones finish, then marks the\n"
+      "request cancelled, saying how many runs were dropped and how many\n"
+      "finished. The command that handed the request over exits 1 then. A\n"
+      "request already done, failed or cancelled cannot be cancelled (exit 1).\n"
+      "Works whether or not 'weir serve' runs; the audit log records it.\n",
+      cmd_request_cancel },
+};
+
 static int cmd_requests(const weir_command *cmd, int argc, char **argv)
 {
+    if (argc > 0 && !strcmp(argv[0], "cancel"))
+        return weir_cli_dispatch("pipeline requests", request_subs, WEIR_ARRAY_SIZE(request_subs),
+                                 argc, argv);
     return show_listing(cmd, argc, argv, &requests_listing);
 }
 
@@ -1418,11 +1501,14 @@ static const weir_command subs[] = {
       "runs them, and this command follows the run to the end (--no-wait:\n"
       "return at once with the request's id).\n",
       cmd_clear },
-    { "pipeline requests", "show the work handed to the server",
-      "weir pipeline requests [--limit N] [--project-dir DIR] [--format text|json]",
+    { "pipeline requests", "show the work handed to the server, or cancel it",
+      "weir pipeline requests [--limit N] [--project-dir DIR] [--format text|json]\n"
+      "       weir pipeline requests cancel ID [--project-dir DIR] [--format text|json]",
       "Lists the requests that 'weir pipeline run', 'backfill' and 'clear'\n"
       "handed to 'weir serve': pending (waiting for a server), running,\n"
-      "done (with how many runs succeeded and failed) or failed (why).\n",
+      "done (with how many runs succeeded and failed), failed (why) or\n"
+      "cancelled (by whom, how many runs were dropped and how many finished).\n"
+      "'weir pipeline requests cancel ID' cancels one (see its --help).\n",
       cmd_requests },
     { "pipeline pause", "stop the server from creating runs of a pipeline",
       "weir pipeline pause NAME [--project-dir DIR] [--format text|json]", NULL, cmd_pause },

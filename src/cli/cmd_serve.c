@@ -6,7 +6,8 @@
  * and drives the executor. It holds the project's warehouse lock so other
  * commands can say plainly who holds the warehouse; `weir pipeline run`,
  * `backfill` and `clear` hand their work to it as requests in the store
- * (orchestrate/handoff.h), which it takes on every tick. Every tick it
+ * (orchestrate/handoff.h), which it takes on every tick; it drops the runs
+ * not started yet of requests someone cancels. Every tick it
  * also looks whether weir.yml, the pipelines or the models changed and
  * loads them again (orchestrate/generation.h): new runs use what loaded,
  * runs in flight finish with what they started with, and files with errors
@@ -61,6 +62,15 @@ static void on_request(void *data, const weir_request *r, const char *what)
                r->skipped ? " (some already successful, skipped)" : "");
     else if (!strcmp(what, "done"))
         printf(", %lld succeeded, %lld failed", (long long)r->succeeded, (long long)r->failed);
+    else if (!strcmp(what, "cancelled"))
+        printf(" by %s, %lld run%s dropped, %lld finished (%lld succeeded, %lld failed)",
+               r->cancelled_by ? r->cancelled_by : "?", (long long)r->dropped,
+               r->dropped == 1 ? "" : "s", (long long)(r->runs - r->dropped),
+               (long long)r->succeeded, (long long)r->failed);
+    else if (!strcmp(what, "cancelling"))
+        printf(" (asked by %s), %lld run%s dropped; those started finish first",
+               r->cancelled_by ? r->cancelled_by : "?", (long long)r->dropped,
+               r->dropped == 1 ? "" : "s");
     else if (r->message)
         printf(": %s", r->message);
     printf("\n");
@@ -336,7 +346,10 @@ static int run(const weir_command *cmd, int argc, char **argv)
     weir_diags_release(&diags);
     eo.workers = workers > 0 ? (int)workers : p->warehouse.threads > 0 ? p->warehouse.threads : 4;
     eo.on_event = on_event;
+    /* requests cancelled while no server ran first: their runs left queued
+     * are dropped rather than resumed */
     if (weir_exec_new(p, store, engine, &eo, &x, &err) ||
+        weir_handoff_cancel(x, store, on_request, NULL, &err) ||
         resume(x, store, &gens.cur->pipelines, &err))
         goto fail;
     memset(&sa, 0, sizeof(sa));
@@ -370,7 +383,10 @@ static int run(const weir_command *cmd, int argc, char **argv)
             goto fail;
         while (!stop_signal && weir_monotonic_us() < next) {
             int64_t left = (next - weir_monotonic_us()) / 1000;
+            /* cancels between steps, before the next step admits a run a
+             * cancelled request no longer wants; settling skips those */
             if (weir_exec_step(x, (int)WEIR_MAX(1, WEIR_MIN(left, 200)), &err) < 0 ||
+                weir_handoff_cancel(x, store, on_request, NULL, &err) ||
                 weir_handoff_settle(store, on_request, NULL, &err))
                 goto fail;
         }
@@ -408,8 +424,10 @@ const weir_command weir_cmd_serve = {
     "'weir pipeline run', 'backfill' and 'clear' hand their work to it as\n"
     "requests in the store, which it takes within a tick (--tick) and runs\n"
     "with its workers; requests left by a server that stopped are taken by\n"
-    "the next one. Other commands that need the warehouse say that the\n"
-    "server holds it and name its pid.\n"
+    "the next one. 'weir pipeline requests cancel ID' cancels a request:\n"
+    "the server drops its runs that have not started and lets the others\n"
+    "finish. Other commands that need the warehouse say that the server\n"
+    "holds it and name its pid.\n"
     "\n"
     "Every tick it also looks whether weir.yml, the pipelines or the models\n"
     "(models, seeds, snapshots, macros, tests) changed, and loads them again:\n"

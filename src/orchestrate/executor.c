@@ -2179,3 +2179,47 @@ void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data)
     for (size_t q = 0; q < x->runs.len; q++)
         fn(data, x->runs.items[q]->pl, &x->runs.items[q]->iv, x->runs.items[q]->done);
 }
+
+int weir_exec_drop_run(weir_exec *x, int64_t run_id, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    xrun *r = NULL;
+    int known = 0, opened = !x->in_tx, rc;
+    for (size_t q = 0; q < x->runs.len; q++) {
+        if (x->runs.items[q]->id != run_id)
+            continue;
+        known = 1;
+        if (!x->runs.items[q]->done)
+            r = x->runs.items[q];
+    }
+    if (!r)
+        return known ? 0 : weir_error_set(err, WEIR_ENOTFOUND, "run %" PRId64 " is not in flight "
+                                                               "here", run_id);
+    /* admitted: its tasks may be running or handed to a worker; it finishes */
+    if (r->admitted)
+        return 0;
+    /* not admitted: no instance of it is ready, queued or running (consider()
+     * skips runs not admitted), and add_run left them none, success or skipped */
+    if ((rc = tx(x, err)) ||
+        (rc = weir_store_prepare(x->store,
+                                 "UPDATE runs SET state = 'cancelled', ended_at = ?2, pid = NULL "
+                                 "WHERE id = ?1",
+                                 &st, err)))
+        goto fail;
+    weir_store_bind_int(st, 1, r->id, NULL);
+    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0 || (opened && (rc = tx_commit(x, err))))
+        goto fail;
+    r->done = 1;
+    x->stats.runs_done++;
+    emit(x, WEIR_EXEC_RUN_DONE, r, NULL, "cancelled", NULL, 0);
+    return 1;
+fail:
+    if (x->in_tx) {
+        weir_store_rollback(x->store, NULL);
+        x->in_tx = 0;
+    }
+    return rc < 0 ? rc : WEIR_ERROR;
+}

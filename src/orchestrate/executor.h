@@ -146,6 +146,18 @@ typedef void (*weir_exec_run_fn)(void *data, const weir_pipeline *pl, const weir
 void weir_exec_each_run(const weir_exec *x, weir_exec_run_fn fn, void *data);
 
 /*
+ * Drops run run_id when it is added here but not admitted yet (none of its
+ * instances is ready, queued for a worker or running): it is recorded
+ * cancelled, ended now, its instances left as they are (none, success or
+ * skipped), and is done here (a RUN_DONE event with state "cancelled").
+ * Returns 1 when dropped; 0 when it was admitted (it finishes as usual) or
+ * is done; WEIR_ENOTFOUND when this executor does not have it; a negative
+ * code on a store error. Commits, unless an executor transaction was
+ * already open (the next step commits it then).
+ */
+int weir_exec_drop_run(weir_exec *x, int64_t run_id, weir_error *err);
+
+/*
  * Sends an alert: text on stderr when to_stderr, and when webhook is set,
  * POSTs {"text": text} to it (Slack's shape) with a 10 s timeout.
  */

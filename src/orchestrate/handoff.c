@@ -12,6 +12,14 @@
  * dies between the two, the next server clears that run once more (it
  * waits for the resumed run to finish first), which runs it again but
  * loses nothing.
+ *
+ * Cancelling: the client only marks the request (store.h); the server
+ * drops runs on its own thread, between executor steps, each drop
+ * committed at once, then adds them to the request's count. A server dying
+ * in between undercounts the dropped runs in the message, nothing else. A
+ * request cancelled in the instant after the server read it pending but
+ * before it took it has the runs just added for it dropped; a clear may
+ * have reset its instances by then, which only means they run next time.
  */
 #include "core/compat.h"
 
@@ -106,7 +114,9 @@ static int fail_request(weir_store *s, weir_request *r, int64_t server_pid,
     weir_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
     rc = weir_store_request_fail(s, r->id, server_pid, msg.ptr, &err);
-    if (rc == 0) {
+    if (rc == WEIR_ENOTFOUND)
+        rc = 0; /* cancelled since it was read: nothing to do */
+    else if (rc == 0) {
         free(r->message);
         r->message = weir_buf_detach(&msg, NULL);
         snprintf(r->state, sizeof(r->state), "failed");
@@ -250,8 +260,20 @@ int weir_handoff_take(weir_exec *x, weir_store *s, const weir_pipeline_list *pls
                          "since (the server loads the edit within a tick, unless it has errors: "
                          "see the server's output)",
                          pl->name);
-            if ((rc = weir_store_request_take(s, r->id, server_pid, runs.items, runs.len, skipped,
-                                              cleared[i], changed[0] ? changed : NULL, err)))
+            rc = weir_store_request_take(s, r->id, server_pid, runs.items, runs.len, skipped,
+                                         cleared[i], changed[0] ? changed : NULL, err);
+            if (rc == WEIR_ENOTFOUND) {
+                /* cancelled since it was read: the runs just added for it
+                 * go again (none of them started) */
+                weir_error_clear(err);
+                for (size_t k = 0; k < runs.len; k++)
+                    if ((rc = weir_exec_drop_run(x, runs.items[k], err)) < 0 &&
+                        rc != WEIR_ENOTFOUND)
+                        goto cleanup;
+                weir_error_clear(err);
+                continue;
+            }
+            if (rc)
                 goto cleanup;
             free(r->message);
             r->message = changed[0] ? weir_xstrdup(changed) : NULL;
@@ -296,6 +318,65 @@ int weir_handoff_settle(weir_store *s, weir_handoff_note_fn note, void *data, we
         weir_request_release(&r);
     }
 cleanup:
+    weir_request_list_release(&running);
+    return rc;
+}
+
+int weir_handoff_cancel(weir_exec *x, weir_store *s, weir_handoff_note_fn note, void *data,
+                        weir_error *err)
+{
+    weir_request_list running = WEIR_VEC_INIT;
+    weir_id_vec open = WEIR_VEC_INIT;
+    weir_buf msg = WEIR_BUF_INIT;
+    int rc;
+    if ((rc = weir_store_request_list(s, "running", 0, &running, err)))
+        return rc;
+    for (size_t i = 0; i < running.len; i++) {
+        weir_request *r = &running.items[i];
+        int64_t dropped = 0, finished;
+        int settled = 0;
+        if (!r->cancel_requested_at[0])
+            continue;
+        open.len = 0;
+        if ((rc = weir_store_request_open_runs(s, r->id, &open, err)))
+            goto cleanup;
+        for (size_t k = 0; k < open.len; k++) {
+            rc = weir_exec_drop_run(x, open.items[k], err);
+            if (rc == WEIR_ENOTFOUND) {
+                /* not in flight here: left queued by a server that stopped */
+                int d = 0;
+                weir_error_clear(err);
+                if ((rc = weir_store_request_drop_queued(s, open.items[k], &d, err)))
+                    goto cleanup;
+                rc = d;
+            }
+            if (rc < 0)
+                goto cleanup;
+            dropped += rc;
+        }
+        if (dropped && (rc = weir_store_request_add_dropped(s, r->id, dropped, err)))
+            goto cleanup;
+        r->dropped += dropped;
+        finished = r->runs - r->dropped;
+        weir_buf_reset(&msg);
+        weir_buf_addf(&msg, "cancelled by %s: %lld run%s dropped, %lld finished",
+                      r->cancelled_by ? r->cancelled_by : "someone", (long long)r->dropped,
+                      r->dropped == 1 ? "" : "s", (long long)finished);
+        if ((rc = weir_store_request_settle_cancelled(s, r->id, msg.ptr, &settled, err)))
+            goto cleanup;
+        if (settled) {
+            weir_request last = { 0 };
+            if (weir_store_request_get(s, r->id, &last, NULL) == 0)
+                tell(note, data, &last, "cancelled");
+            weir_request_release(&last);
+        } else if (dropped) {
+            tell(note, data, r, "cancelling");
+        }
+    }
+    rc = 0;
+cleanup:
+    weir_buf_release(&msg);
+    weir_vec_release(&open);
     weir_request_list_release(&running);
     return rc;
 }
@@ -412,9 +493,11 @@ static int report_runs(weir_store *s, int64_t id, const weir_handoff_follow_opts
         return rc;
     rc = weir_store_prepare(s,
                                 /* a run resumed or run again keeps its first start:
-                                 * time it from when the server took it */
-                                "SELECT r.id, p.name, r.ds, r.state, CASE WHEN r.started_at > "
-                                "rq.taken_at THEN r.started_at ELSE rq.taken_at END, r.ended_at "
+                                 * time it from when the server took it; a run
+                                 * dropped by a cancel never started */
+                                "SELECT r.id, p.name, r.ds, r.state, CASE WHEN r.started_at IS "
+                                "NULL THEN NULL WHEN r.started_at > rq.taken_at THEN "
+                                "r.started_at ELSE rq.taken_at END, r.ended_at "
                                 "FROM request_runs q JOIN requests rq ON rq.id = q.request_id "
                                 "JOIN runs r ON r.id = q.run_id JOIN pipelines p ON p.id = "
                                 "r.pipeline_id WHERE q.request_id = ?1 "
@@ -477,7 +560,7 @@ int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opt
     follow_state fs = { WEIR_VEC_INIT, WEIR_VEC_INIT };
     weir_request r = { 0 };
     long server = o->server_pid;
-    int taken = 0, rc;
+    int taken = 0, cancelling = 0, rc;
     int poll = o->poll_ms > 0 ? o->poll_ms : 200;
 
     for (;;) {
@@ -491,9 +574,15 @@ int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opt
             if (o->on_taken)
                 o->on_taken(o->event_data, &r);
         }
+        if (!cancelling && r.cancel_requested_at[0] && !strcmp(r.state, "running")) {
+            cancelling = 1;
+            if (o->on_cancelling)
+                o->on_cancelling(o->event_data, &r);
+        }
         if (taken && (rc = report_runs(s, id, o, &fs, err)))
             goto cleanup;
-        finished = !strcmp(r.state, "done") || !strcmp(r.state, "failed");
+        finished = !strcmp(r.state, "done") || !strcmp(r.state, "failed") ||
+                   !strcmp(r.state, "cancelled");
         if (finished) {
             *final = r;
             memset(&r, 0, sizeof(r));

@@ -45,9 +45,28 @@ int weir_handoff_take(weir_exec *x, weir_store *s, const weir_pipeline_list *pls
 
 /*
  * Marks done the running requests whose runs all finished (see
- * weir_store_request_settle), telling note ("done") about each.
+ * weir_store_request_settle), telling note ("done") about each. Requests
+ * being cancelled are weir_handoff_cancel's.
  */
 int weir_handoff_settle(weir_store *s, weir_handoff_note_fn note, void *data, weir_error *err);
+
+/*
+ * Goes on with the running requests someone asked to cancel
+ * (weir_store_request_cancel): drops their runs that have not started,
+ * those in x not admitted yet (weir_exec_drop_run) and those left queued
+ * in the store by a server that stopped, which are recorded cancelled, so
+ * neither x nor a later server runs them; runs already started finish.
+ * A run another live request covers too is kept. Once none of its runs is
+ * in flight, a request is marked cancelled with a message saying how many
+ * runs were dropped and how many finished. note hears "cancelling" (runs
+ * were dropped, others still run) and "cancelled". Call it after
+ * weir_exec_step (no store transaction open), and once before resuming
+ * the runs a previous server left, so those of cancelled requests are not
+ * resumed. A run the request joined because the server had scheduled it
+ * itself is dropped like the request's own.
+ */
+int weir_handoff_cancel(weir_exec *x, weir_store *s, weir_handoff_note_fn note, void *data,
+                        weir_error *err);
 
 /* --- the client's side ------------------------------------------------------ */
 
@@ -70,11 +89,13 @@ typedef struct weir_handoff_follow_opts {
     void (*on_taken)(void *data, const weir_request *r);
     /* another server took over from the one that stopped; may be NULL */
     void (*on_new_server)(void *data, long old_pid, long new_pid);
+    /* someone asked to cancel the running request (r is its row); may be NULL */
+    void (*on_cancelling)(void *data, const weir_request *r);
     volatile sig_atomic_t *stop; /* set (by a signal handler) to stop following */
 } weir_handoff_follow_opts;
 
 /*
- * Follows request id until it is done or failed, reporting its runs as
+ * Follows request id until it is done, failed or cancelled, reporting its runs as
  * weir_exec_events (RUN_STARTED, TASK_DONE for failed tasks, RUN_DONE) as
  * their states change in the store. On return 0, *final (release it) is
  * the request's last row. Fails with WEIR_ENOTFOUND and a plain message
@@ -84,7 +105,7 @@ typedef struct weir_handoff_follow_opts {
 int weir_handoff_follow(weir_store *s, int64_t id, const weir_handoff_follow_opts *o,
                         weir_request *final, weir_error *err);
 
-typedef WEIR_VEC(int64_t) weir_id_vec;
+typedef weir_store_id_vec weir_id_vec;
 
 /* Appends the ids of the runs request id covers, in date order, to out. */
 int weir_handoff_run_ids(weir_store *s, int64_t id, weir_id_vec *out, weir_error *err);

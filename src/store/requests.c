@@ -13,7 +13,8 @@
 
 #define REQUEST_COLUMNS                                                                       \
     "id, kind, pipeline, date_from, date_to, task, downstream, rerun, state, requested_by, "  \
-    "requested_at, server_pid, runs, skipped, cleared, succeeded, failed, message, spec_hash"
+    "requested_at, server_pid, runs, skipped, cleared, succeeded, failed, message, spec_hash, " \
+    "cancel_requested_at, cancelled_by, dropped"
 
 void weir_request_release(weir_request *r)
 {
@@ -21,7 +22,8 @@ void weir_request_release(weir_request *r)
     free(r->task);
     free(r->requested_by);
     free(r->message);
-    r->pipeline = r->task = r->requested_by = r->message = NULL;
+    free(r->cancelled_by);
+    r->pipeline = r->task = r->requested_by = r->message = r->cancelled_by = NULL;
 }
 
 void weir_request_list_release(weir_request_list *l)
@@ -64,6 +66,10 @@ static void read_row(weir_store_stmt *st, weir_request *r)
     r->failed = weir_store_col_int(st, 16);
     r->message = dup_or_null(weir_store_col_text(st, 17));
     copy_text(r->spec_hash, sizeof(r->spec_hash), weir_store_col_text(st, 18));
+    copy_text(r->cancel_requested_at, sizeof(r->cancel_requested_at),
+              weir_store_col_text(st, 19));
+    r->cancelled_by = dup_or_null(weir_store_col_text(st, 20));
+    r->dropped = weir_store_col_int(st, 21);
 }
 
 int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
@@ -194,7 +200,7 @@ int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const
     int rc = weir_store_prepare(s,
                                 "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
                                 "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
-                                "id = ?1",
+                                "id = ?1 AND state IN ('pending', 'running')",
                                 &st, err);
     if (rc)
         return rc;
@@ -207,7 +213,8 @@ int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const
     if (rc < 0)
         return rc;
     if (weir_store_changes(s) != 1)
-        return weir_error_set(err, WEIR_ENOTFOUND, "no request %lld", (long long)id);
+        return weir_error_set(err, WEIR_ENOTFOUND, "no pending or running request %lld",
+                              (long long)id);
     return 0;
 }
 
@@ -237,7 +244,8 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
         "  WHERE q.request_id = requests.id AND r.state = 'success'), "
         "failed = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
         "  WHERE q.request_id = requests.id AND r.state IN ('failed', 'cancelled')) "
-        "WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM request_runs q JOIN runs r ON "
+        "WHERE state = 'running' AND cancel_requested_at IS NULL AND "
+        "NOT EXISTS (SELECT 1 FROM request_runs q JOIN runs r ON "
         "r.id = q.run_id WHERE q.request_id = requests.id AND r.state IN ('queued', 'running'))",
         &st, err);
     if (rc)
@@ -249,5 +257,170 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
         return rc;
     if (n)
         *n = (size_t)weir_store_changes(s);
+    return 0;
+}
+
+/* Runs sql, binding id as ?1, now as ?2 and by as ?3 (a parameter the SQL
+ * does not use is left out: its binding fails harmlessly), and says
+ * whether it changed a row. */
+static int update_one(weir_store *s, const char *sql, int64_t id, const char *by, int *changed,
+                      weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
+    weir_store_bind_text(st, 3, by, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0)
+        return rc;
+    *changed = weir_store_changes(s) == 1;
+    return 0;
+}
+
+int weir_store_request_cancel(weir_store *s, int64_t id, const char *by, weir_request *out,
+                              weir_error *err)
+{
+    weir_request r = { 0 };
+    int changed = 0, rc;
+    if (!by || !*by)
+        return weir_error_set(err, WEIR_EINVALID, "cancelling a request needs a requester");
+    /* one transaction: the server takes pending requests with a conditional
+     * update too, so the request is either cancelled before it is taken or
+     * marked for the server that took it */
+    if ((rc = weir_store_begin(s, err)))
+        return rc;
+    if ((rc = update_one(s,
+                         "UPDATE requests SET state = 'cancelled', finished_at = ?2, "
+                         "cancel_requested_at = ?2, cancelled_by = ?3, message = 'cancelled by ' "
+                         "|| ?3 || ' before a server took it' WHERE id = ?1 AND state = 'pending'",
+                         id, by, &changed, err)))
+        goto fail;
+    if (!changed && (rc = update_one(s,
+                                     "UPDATE requests SET cancel_requested_at = COALESCE("
+                                     "cancel_requested_at, ?2), cancelled_by = COALESCE("
+                                     "cancelled_by, ?3) WHERE id = ?1 AND state = 'running'",
+                                     id, by, &changed, err)))
+        goto fail;
+    if ((rc = weir_store_request_get(s, id, &r, err)))
+        goto fail;
+    if (!changed) {
+        rc = weir_error_set(err, WEIR_EINVALID,
+                            "request %lld is already %s: only a pending or running request can "
+                            "be cancelled",
+                            (long long)id, r.state);
+        goto fail;
+    }
+    {
+        /* cancelling throws work away: it goes in the audit log */
+        char target[200], details[100];
+        snprintf(target, sizeof(target), "pipeline:%s", r.pipeline);
+        snprintf(details, sizeof(details), "{\"request\": %lld, \"was\": \"%s\"}",
+                 (long long)id, strcmp(r.state, "cancelled") ? "running" : "pending");
+        if ((rc = weir_store_audit_append(s, by, "cancel request", target, details, -1, NULL,
+                                          err)))
+            goto fail;
+    }
+    if ((rc = weir_store_commit(s, err)))
+        goto fail;
+    if (out)
+        *out = r;
+    else
+        weir_request_release(&r);
+    return 0;
+fail:
+    weir_request_release(&r);
+    weir_store_rollback(s, NULL);
+    return rc;
+}
+
+int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
+                                 weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(
+        s,
+        "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
+        "q.request_id = ?1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM "
+        "request_runs o JOIN requests rq ON rq.id = o.request_id WHERE o.run_id = q.run_id AND "
+        "rq.id <> ?1 AND rq.state IN ('pending', 'running') AND rq.cancel_requested_at IS NULL) "
+        "ORDER BY r.ds, r.id",
+        &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    while ((rc = weir_store_step(st, err)) == 1)
+        weir_vec_push(out, weir_store_col_int(st, 0));
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_drop_queued(weir_store *s, int64_t run_id, int *dropped, weir_error *err)
+{
+    int rc, changed = 0, reset = 0;
+    *dropped = 0;
+    if ((rc = weir_store_begin(s, err)))
+        return rc;
+    if ((rc = update_one(s,
+                         "UPDATE runs SET state = 'cancelled', ended_at = ?2, pid = NULL WHERE "
+                         "id = ?1 AND state = 'queued'",
+                         run_id, NULL, &changed, err)))
+        goto fail;
+    if (changed && (rc = update_one(s,
+                                    "UPDATE task_instances SET state = 'none', pid = NULL WHERE "
+                                    "run_id = ?1 AND state = 'queued'",
+                                    run_id, NULL, &reset, err)))
+        goto fail;
+    if ((rc = weir_store_commit(s, err)))
+        goto fail;
+    *dropped = changed;
+    return 0;
+fail:
+    weir_store_rollback(s, NULL);
+    return rc;
+}
+
+int weir_store_request_add_dropped(weir_store *s, int64_t id, int64_t n, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(s, "UPDATE requests SET dropped = dropped + ?2 WHERE id = ?1",
+                                &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_int(st, 2, n, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *message,
+                                        int *settled, weir_error *err)
+{
+    weir_store_stmt *st = NULL;
+    int rc = weir_store_prepare(
+        s,
+        "UPDATE requests SET state = 'cancelled', finished_at = ?2, message = ?3, "
+        "succeeded = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
+        "  WHERE q.request_id = requests.id AND r.state = 'success'), "
+        "failed = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
+        "  WHERE q.request_id = requests.id AND r.state = 'failed') "
+        "WHERE id = ?1 AND state = 'running' AND cancel_requested_at IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE q.request_id = "
+        "requests.id AND r.state IN ('queued', 'running'))",
+        &st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
+    weir_store_bind_text(st, 3, message, NULL);
+    rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    if (rc < 0)
+        return rc;
+    *settled = weir_store_changes(s) == 1;
     return 0;
 }

@@ -286,12 +286,66 @@ static const char schema_v5[] =
     "  PRIMARY KEY (request_id, run_id)"
     ");";
 
+/* orchestrate/: requests can be cancelled. SQLite cannot change a CHECK in
+ * place, so both request tables are rebuilt: request_runs first (it points
+ * at requests, and dropping requests with foreign keys on would cascade
+ * into it), then requests; renaming the new requests table updates the
+ * new request_runs' reference. A running request with cancel_requested_at
+ * set is being cancelled: the server drops its runs that have not started
+ * (counted in dropped) and marks it cancelled when the others finished. */
+static const char schema_v6[] =
+    "CREATE TABLE requests_v6 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('run', 'backfill', 'clear')),"
+    "  pipeline TEXT NOT NULL,"
+    "  date_from TEXT NOT NULL,"
+    "  date_to TEXT NOT NULL,"
+    "  task TEXT,"
+    "  spec_hash TEXT,"
+    "  downstream INTEGER NOT NULL DEFAULT 0,"
+    "  rerun INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),"
+    "  requested_by TEXT NOT NULL,"
+    "  requested_at TEXT NOT NULL,"
+    "  server_pid INTEGER,"
+    "  taken_at TEXT,"
+    "  finished_at TEXT,"
+    "  runs INTEGER NOT NULL DEFAULT 0,"
+    "  skipped INTEGER NOT NULL DEFAULT 0,"
+    "  cleared INTEGER NOT NULL DEFAULT 0,"
+    "  succeeded INTEGER NOT NULL DEFAULT 0,"
+    "  failed INTEGER NOT NULL DEFAULT 0,"
+    "  message TEXT,"
+    "  cancel_requested_at TEXT,"  /* when someone asked to cancel it */
+    "  cancelled_by TEXT,"         /* user@host (pid N) */
+    "  dropped INTEGER NOT NULL DEFAULT 0" /* runs the cancel dropped */
+    ");"
+    "INSERT INTO requests_v6 (id, kind, pipeline, date_from, date_to, task, spec_hash, "
+    "  downstream, rerun, state, requested_by, requested_at, server_pid, taken_at, "
+    "  finished_at, runs, skipped, cleared, succeeded, failed, message) "
+    "SELECT id, kind, pipeline, date_from, date_to, task, spec_hash, downstream, rerun, "
+    "  state, requested_by, requested_at, server_pid, taken_at, finished_at, runs, skipped, "
+    "  cleared, succeeded, failed, message FROM requests;"
+    "CREATE TABLE request_runs_v6 ("
+    "  request_id INTEGER NOT NULL REFERENCES requests_v6(id) ON DELETE CASCADE,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (request_id, run_id)"
+    ");"
+    "INSERT INTO request_runs_v6 (request_id, run_id) SELECT request_id, run_id FROM request_runs;"
+    "DROP TABLE request_runs;"
+    "DROP TABLE requests;"
+    "ALTER TABLE requests_v6 RENAME TO requests;"
+    "ALTER TABLE request_runs_v6 RENAME TO request_runs;"
+    "CREATE INDEX requests_by_state ON requests (state, id);";
+
 const weir_store_migration weir_store_migrations[] = {
     { 1, "initial schema", schema_v1 },
     { 2, "validations of expectation suites", schema_v2 },
     { 3, "orchestration: retries, run owners, rollback trash", schema_v3 },
     { 4, "monitor: models, checks, anomaly severity", schema_v4 },
     { 5, "orchestration: requests handed to the server", schema_v5 },
+    { 6, "orchestration: cancelling requests", schema_v6 },
 };
 
 const size_t weir_store_migrations_count = WEIR_ARRAY_SIZE(weir_store_migrations);

@@ -161,6 +161,12 @@ void weir_audit_list_release(weir_audit_list *l);
  * finished, each succeeded or failed) or failed (the server could not do
  * it; message says why). A pending request waits for the next server when
  * none is running; nothing is lost when one dies.
+ *
+ * Cancelling: a pending request becomes cancelled at once and is never
+ * run. A running one is marked cancel-requested (cancel_requested_at);
+ * the server drops its runs that have not started (counted in dropped,
+ * recorded cancelled), lets the started ones finish, then marks it
+ * cancelled instead of done.
  */
 typedef struct weir_request {
     int64_t id;
@@ -171,15 +177,19 @@ typedef struct weir_request {
     char *task;                       /* clear: only this task; may be NULL */
     int downstream, rerun;
     char spec_hash[17];               /* of the requester's pipeline file; "" unknown */
-    char state[16];                   /* pending, running, done, failed */
+    char state[16];                   /* pending, running, done, failed, cancelled */
     char *requested_by;
     char requested_at[WEIR_TS_STRLEN];
     int64_t server_pid;               /* 0 until taken */
     int64_t runs, skipped, cleared, succeeded, failed;
     char *message;                    /* may be NULL */
+    char cancel_requested_at[WEIR_TS_STRLEN]; /* "" unless a cancel was asked for */
+    char *cancelled_by;               /* who asked; may be NULL */
+    int64_t dropped;                  /* runs the cancel dropped (not started, or left queued) */
 } weir_request;
 
 typedef WEIR_VEC(weir_request) weir_request_list;
+typedef WEIR_VEC(int64_t) weir_store_id_vec;
 
 /* Frees what r holds (r itself stays the caller's). */
 void weir_request_release(weir_request *r);
@@ -214,7 +224,11 @@ int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
                             const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
                             const char *note, weir_error *err);
 
-/* Marks request id failed with message (taken by server pid). */
+/*
+ * Marks request id failed with message (taken by server pid).
+ * WEIR_ENOTFOUND when id is not pending or running (it may have been
+ * cancelled meanwhile).
+ */
 int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const char *message,
                             weir_error *err);
 
@@ -224,8 +238,51 @@ int weir_store_request_note(weir_store *s, int64_t id, const char *message, weir
 /*
  * Marks done every running request none of whose runs is still queued or
  * running, counting its runs that succeeded and failed (failed or
- * cancelled). *n (may be NULL) gets how many were marked.
+ * cancelled). Requests being cancelled are left to
+ * weir_store_request_settle_cancelled. *n (may be NULL) gets how many were
+ * marked.
  */
 int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err);
+
+/*
+ * Cancels request id for by (user@host (pid N)), in one transaction: a
+ * pending request becomes cancelled at once (no server will run it); a
+ * running one is marked cancel-requested for its server (asking twice is
+ * fine), and the audit log says who cancelled it. *out (may be NULL;
+ * release it) gets the request's row afterwards.
+ * WEIR_ENOTFOUND when there is no request id, WEIR_EINVALID when it is
+ * already done, failed or cancelled (the message says which).
+ */
+int weir_store_request_cancel(weir_store *s, int64_t id, const char *by, weir_request *out,
+                              weir_error *err);
+
+/*
+ * The ids of the runs request id covers that are still queued or running,
+ * oldest date first, except those another live (pending or running, not
+ * being cancelled) request also covers: what cancelling id may drop.
+ * Appends them to out.
+ */
+int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
+                                 weir_error *err);
+
+/*
+ * Records run_id cancelled when it is still queued (a run no process is
+ * running: left by a server that stopped), with its queued instances back
+ * to none. *dropped gets 1 when it was, 0 when the run is not queued.
+ */
+int weir_store_request_drop_queued(weir_store *s, int64_t run_id, int *dropped,
+                                   weir_error *err);
+
+/* Adds n to the runs request id's cancel dropped. */
+int weir_store_request_add_dropped(weir_store *s, int64_t id, int64_t n, weir_error *err);
+
+/*
+ * Marks request id cancelled when it is running, being cancelled, and none
+ * of its runs is queued or running any more, counting its runs that
+ * succeeded and failed as settling does, with message. *settled gets 1
+ * when it was marked, 0 when runs are still in flight.
+ */
+int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *message,
+                                        int *settled, weir_error *err);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Tests of orchestrate/handoff: the server's side taking requests into its
  * executor (run, backfill with skips, clear, refusals, joining a run in
- * flight, a clear waiting for one) and settling them; the client's side
+ * flight, a clear waiting for one) and settling them, cancelling them
+ * (runs not started dropped, also those a stopped server left); the client's side
  * reporting a finished request's runs and noticing that no server is there.
  */
 #include "harness.h"
@@ -208,6 +209,123 @@ TEST(handoff_clear_clears_then_runs_and_waits_for_a_run_in_flight)
     weir_request_release(&r);
     CHECK_INT(qint(&f, "SELECT try_number FROM task_instances WHERE task_id = 'a'"), ==, 2);
     CHECK_INT(qint(&f, "SELECT try_number FROM task_instances WHERE task_id = 'b'"), ==, 3);
+    teardown(&f);
+}
+
+TEST(handoff_cancel_drops_the_runs_not_started_and_lets_the_others_finish)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_request r;
+    weir_id_vec ids = WEIR_VEC_INIT;
+    int64_t bf;
+    setup(&f);
+    f.pls.items[0]->max_active_runs = 1; /* one run admitted at a time */
+    bf = request(&f, "backfill", "2024-01-01", "2024-01-04", NULL, 0);
+    CHECK_INT(weir_exec_step(f.x, 0, &err), >=, 0);
+    CHECK_OK(weir_handoff_take(f.x, f.store, &f.pls, 4242, note, &f, NULL, &err), &err);
+    /* the first run is admitted, its first task handed to a worker */
+    CHECK_INT(weir_exec_step(f.x, 0, &err), ==, 1);
+    CHECK_OK(weir_handoff_run_ids(f.store, bf, &ids, &err), &err);
+    CHECK_INT(ids.len, ==, 4);
+    CHECK_INT(weir_exec_drop_run(f.x, ids.items[0], &err), ==, 0); /* admitted: kept */
+    CHECK_INT(weir_exec_drop_run(f.x, 9999, &err), ==, WEIR_ENOTFOUND);
+    weir_error_clear(&err);
+
+    CHECK_OK(weir_store_request_cancel(f.store, bf, "bo@host (pid 1)", NULL, &err), &err);
+    CHECK_OK(weir_handoff_cancel(f.x, f.store, note, &f, &err), &err);
+    CHECK(strstr(f.notes, "1:cancelling") != NULL);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs WHERE state = 'cancelled' AND ended_at IS NOT "
+                       "NULL AND started_at IS NULL"),
+              ==, 3);
+    r = get(&f, bf);
+    CHECK_STR(r.state, "running"); /* its first run still runs */
+    CHECK_INT(r.dropped, ==, 3);
+    weir_request_release(&r);
+    /* a second look drops nothing more */
+    CHECK_OK(weir_handoff_cancel(f.x, f.store, note, &f, &err), &err);
+    r = get(&f, bf);
+    CHECK_INT(r.dropped, ==, 3);
+    weir_request_release(&r);
+
+    /* the started run finishes; the plain settle leaves the request alone */
+    CHECK_OK(weir_exec_run(f.x, &err), &err);
+    CHECK_OK(weir_handoff_settle(f.store, note, &f, &err), &err);
+    CHECK(strstr(f.notes, "1:done") == NULL);
+    CHECK_OK(weir_handoff_cancel(f.x, f.store, note, &f, &err), &err);
+    CHECK(strstr(f.notes, "1:cancelled") != NULL);
+    r = get(&f, bf);
+    CHECK_STR(r.state, "cancelled");
+    CHECK_INT(r.succeeded, ==, 1);
+    CHECK_INT(r.failed, ==, 0);
+    CHECK_STR(r.message,
+              "cancelled by bo@host (pid 1): 3 runs dropped, 1 finished");
+    weir_request_release(&r);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs WHERE state = 'success'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances t JOIN runs r ON r.id = t.run_id "
+                       "WHERE r.state = 'cancelled' AND t.state <> 'none'"),
+              ==, 0);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state IN ('queued', "
+                       "'running')"),
+              ==, 0);
+    weir_vec_release(&ids);
+    weir_error_release(&err);
+    teardown(&f);
+}
+
+TEST(handoff_cancel_drops_what_a_stopped_server_left_queued)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec_options o = { 0 };
+    weir_request r;
+    int64_t bf;
+    setup(&f);
+    f.pls.items[0]->max_active_runs = 1;
+    bf = request(&f, "backfill", "2024-01-01", "2024-01-03", NULL, 0);
+    CHECK_INT(weir_exec_step(f.x, 0, &err), >=, 0);
+    CHECK_OK(weir_handoff_take(f.x, f.store, &f.pls, 4242, note, &f, NULL, &err), &err);
+    CHECK_OK(weir_exec_run(f.x, &err), &err);
+    weir_exec_free(f.x);
+    /* what a server stopped half way leaves (weir_exec_stop): the first run
+     * interrupted after its task a, all runs queued */
+    CHECK_OK(weir_store_exec(f.store,
+                             "UPDATE runs SET state = 'queued', ended_at = NULL;"
+                             "UPDATE task_instances SET state = 'none' WHERE run_id > 1 OR "
+                             "task_id = 'b';"
+                             "UPDATE task_instances SET state = 'up_for_retry' WHERE run_id = 1 "
+                             "AND task_id = 'b'",
+                             &err),
+             &err);
+
+    CHECK_OK(weir_store_request_cancel(f.store, bf, "bo@host (pid 1)", NULL, &err), &err);
+    /* the next server looks before it resumes anything */
+    o.workers = 1;
+    o.log_dir = f.logs.ptr;
+    CHECK_OK(weir_exec_new(NULL, f.store, NULL, &o, &f.x, &err), &err);
+    CHECK_OK(weir_handoff_cancel(f.x, f.store, note, &f, &err), &err);
+    r = get(&f, bf);
+    CHECK_STR(r.state, "cancelled");
+    CHECK_INT(r.dropped, ==, 3);
+    CHECK_INT(r.succeeded + r.failed, ==, 0);
+    weir_request_release(&r);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM runs WHERE state = 'cancelled'"), ==, 3);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state IN ('queued', "
+                       "'running')"),
+              ==, 0);
+    /* and a later backfill runs them again, every task */
+    CHECK_INT(weir_exec_step(f.x, 0, &err), >=, 0);
+    bf = request(&f, "backfill", "2024-01-01", "2024-01-03", NULL, 0);
+    serve_once(&f);
+    r = get(&f, bf);
+    CHECK_STR(r.state, "done");
+    CHECK_INT(r.runs, ==, 3);
+    CHECK_INT(r.succeeded, ==, 3);
+    weir_request_release(&r);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE task_id = 'a' AND "
+                       "try_number = 2"),
+              ==, 3);
+    weir_error_release(&err);
     teardown(&f);
 }
 

@@ -1,7 +1,7 @@
 /*
  * Tests of store/requests.c: requests handed to the server, their states
- * (pending, running, done, failed), the runs they cover and how settling
- * counts those runs' outcomes.
+ * (pending, running, done, failed, cancelled), the runs they cover, how
+ * settling counts those runs' outcomes, cancelling, and migration 6.
  */
 #include "harness.h"
 
@@ -241,5 +241,202 @@ TEST(deleting_a_run_drops_it_from_its_request)
     CHECK_OK(weir_store_query_int(s, "SELECT count(*) FROM request_runs", &n, &err), &err);
     CHECK_INT(n, ==, 0);
     weir_error_release(&err);
+    weir_store_free(s);
+}
+
+static int64_t count(weir_store *s, const char *sql)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    int64_t n = -1;
+    CHECK_OK(weir_store_query_int(s, sql, &n, &err), &err);
+    return n;
+}
+
+TEST(cancelling_a_pending_request_ends_it_at_once)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_store *s = open_store();
+    weir_request got = { 0 };
+    int64_t id = add(s, "backfill", "p", "2024-01-01", "2024-01-03");
+    int64_t run = make_run(s, "2024-01-01", "queued");
+    CHECK_OK(weir_store_request_cancel(s, id, "bo@host (pid 9)", &got, &err), &err);
+    CHECK_STR(got.state, "cancelled");
+    CHECK_STR(got.cancelled_by, "bo@host (pid 9)");
+    CHECK(got.cancel_requested_at[0] != '\0');
+    CHECK_CONTAINS(got.message, "cancelled by bo@host (pid 9) before a server took it");
+    weir_request_release(&got);
+    /* no server takes it any more */
+    CHECK_INT(weir_store_request_take(s, id, 1, &run, 1, 0, 0, NULL, &err), ==, WEIR_ENOTFOUND);
+    weir_error_clear(&err);
+    CHECK_INT(weir_store_request_fail(s, id, 1, "x", &err), ==, WEIR_ENOTFOUND);
+    weir_error_clear(&err);
+    CHECK_OK(weir_store_request_get(s, id, &got, &err), &err);
+    CHECK_STR(got.state, "cancelled");
+    weir_request_release(&got);
+    /* cancelling it again is refused, and says why */
+    CHECK_INT(weir_store_request_cancel(s, id, "bo@host (pid 9)", NULL, &err), ==, WEIR_EINVALID);
+    CHECK_CONTAINS(weir_error_str(&err), "request 1 is already cancelled");
+    weir_error_clear(&err);
+    CHECK_INT(weir_store_request_cancel(s, 42, "bo@host (pid 9)", NULL, &err), ==, WEIR_ENOTFOUND);
+    CHECK_CONTAINS(weir_error_str(&err), "no request 42");
+    weir_error_release(&err);
+    weir_store_free(s);
+}
+
+TEST(cancelling_a_running_request_waits_for_its_runs_in_flight)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_store *s = open_store();
+    weir_request got = { 0 };
+    weir_store_id_vec open = WEIR_VEC_INIT;
+    size_t n = 9;
+    int settled = -1, dropped = -1;
+    int64_t id = add(s, "backfill", "p", "2024-01-01", "2024-01-04");
+    int64_t runs[4] = { make_run(s, "2024-01-01", "success"), make_run(s, "2024-01-02", "running"),
+                        make_run(s, "2024-01-03", "queued"), make_run(s, "2024-01-04", "queued") };
+    CHECK_OK(weir_store_request_take(s, id, 4242, runs, 4, 0, 0, NULL, &err), &err);
+    CHECK_OK(weir_store_request_cancel(s, id, "bo@host (pid 9)", &got, &err), &err);
+    CHECK_STR(got.state, "running"); /* for the server to finish */
+    CHECK(got.cancel_requested_at[0] != '\0');
+    weir_request_release(&got);
+    /* asking twice is fine */
+    CHECK_OK(weir_store_request_cancel(s, id, "cy@host (pid 10)", &got, &err), &err);
+    CHECK_STR(got.cancelled_by, "bo@host (pid 9)");
+    weir_request_release(&got);
+
+    /* the plain settle leaves it to the cancel */
+    set_run_state(s, runs[1], "success");
+    set_run_state(s, runs[2], "success");
+    set_run_state(s, runs[3], "success");
+    CHECK_OK(weir_store_request_settle(s, &n, &err), &err);
+    CHECK_INT(n, ==, 0);
+    set_run_state(s, runs[1], "running");
+    set_run_state(s, runs[2], "queued");
+    set_run_state(s, runs[3], "queued");
+
+    CHECK_OK(weir_store_request_open_runs(s, id, &open, &err), &err);
+    CHECK_INT(open.len, ==, 3);
+    CHECK_INT(open.items[0], ==, runs[1]);
+    CHECK_INT(open.items[2], ==, runs[3]);
+    /* a queued run is dropped (cancelled, its queued instances back to none);
+     * a running one is not */
+    CHECK_OK(weir_store_exec(s, "INSERT INTO task_instances (run_id, task_id, state) VALUES "
+                                "(3, 'a', 'queued'), (2, 'a', 'running')",
+                             &err),
+             &err);
+    CHECK_OK(weir_store_request_drop_queued(s, runs[2], &dropped, &err), &err);
+    CHECK_INT(dropped, ==, 1);
+    CHECK_OK(weir_store_request_drop_queued(s, runs[1], &dropped, &err), &err);
+    CHECK_INT(dropped, ==, 0);
+    CHECK_INT(count(s, "SELECT count(*) FROM runs WHERE id = 3 AND state = 'cancelled' AND "
+                       "ended_at IS NOT NULL"),
+              ==, 1);
+    CHECK_INT(count(s, "SELECT count(*) FROM task_instances WHERE run_id = 3 AND state = 'none'"),
+              ==, 1);
+    CHECK_INT(count(s, "SELECT count(*) FROM task_instances WHERE run_id = 2 AND state = "
+                       "'running'"),
+              ==, 1);
+    set_run_state(s, runs[3], "cancelled");
+    CHECK_OK(weir_store_request_add_dropped(s, id, 2, &err), &err);
+
+    /* not while a run is still running */
+    CHECK_OK(weir_store_request_settle_cancelled(s, id, "cancelled by bo", &settled, &err), &err);
+    CHECK_INT(settled, ==, 0);
+    set_run_state(s, runs[1], "failed");
+    CHECK_OK(weir_store_request_settle_cancelled(s, id, "cancelled by bo", &settled, &err), &err);
+    CHECK_INT(settled, ==, 1);
+    CHECK_OK(weir_store_request_get(s, id, &got, &err), &err);
+    CHECK_STR(got.state, "cancelled");
+    CHECK_STR(got.message, "cancelled by bo");
+    CHECK_INT(got.dropped, ==, 2);
+    CHECK_INT(got.succeeded, ==, 1);
+    CHECK_INT(got.failed, ==, 1); /* the dropped runs are not failures */
+    weir_request_release(&got);
+    CHECK_OK(weir_store_request_settle_cancelled(s, id, "again", &settled, &err), &err);
+    CHECK_INT(settled, ==, 0);
+    CHECK_INT(weir_store_request_cancel(s, id, "bo@host (pid 9)", NULL, &err), ==, WEIR_EINVALID);
+    weir_error_release(&err);
+    weir_vec_release(&open);
+    weir_store_free(s);
+}
+
+TEST(cancel_drops_no_run_another_live_request_covers)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_store *s = open_store();
+    weir_store_id_vec open = WEIR_VEC_INIT;
+    int64_t a = add(s, "backfill", "p", "2024-01-01", "2024-01-02");
+    int64_t b = add(s, "run", "p", "2024-01-02", "2024-01-02");
+    int64_t runs[2] = { make_run(s, "2024-01-01", "queued"), make_run(s, "2024-01-02", "queued") };
+    CHECK_OK(weir_store_request_take(s, a, 1, runs, 2, 0, 0, NULL, &err), &err);
+    CHECK_OK(weir_store_request_take(s, b, 1, &runs[1], 1, 0, 0, NULL, &err), &err);
+    CHECK_OK(weir_store_request_cancel(s, a, "bo@host (pid 9)", NULL, &err), &err);
+    CHECK_OK(weir_store_request_open_runs(s, a, &open, &err), &err);
+    CHECK_INT(open.len, ==, 1);
+    CHECK_INT(open.items[0], ==, runs[0]);
+    /* once b is being cancelled too, both may go */
+    open.len = 0;
+    CHECK_OK(weir_store_request_cancel(s, b, "bo@host (pid 9)", NULL, &err), &err);
+    CHECK_OK(weir_store_request_open_runs(s, a, &open, &err), &err);
+    CHECK_INT(open.len, ==, 2);
+    weir_error_release(&err);
+    weir_vec_release(&open);
+    weir_store_free(s);
+}
+
+/* A store made by migrations 1..5 (before requests could be cancelled),
+ * with a request and its run, upgraded by migration 6. */
+TEST(migration_6_keeps_requests_and_their_runs)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_buf path = WEIR_BUF_INIT;
+    weir_store_options o = WEIR_STORE_OPTIONS_INIT;
+    weir_store *s = NULL;
+    weir_request got = { 0 };
+    int64_t id, run;
+    CHECK_INT(weir_store_migrations_count, >=, 6);
+    CHECK_INT(weir_store_migrations[5].version, ==, 6);
+    weir_path_join(&path, weir_test_tmpdir(), "old.db");
+    o.migrations = weir_store_migrations;
+    o.n_migrations = 5;
+    CHECK_OK(weir_store_open(path.ptr, &o, &s, &err), &err);
+    CHECK_OK(weir_store_exec(s,
+                             "INSERT INTO requests (kind, pipeline, date_from, date_to, state, "
+                             "requested_by, requested_at, runs, message) VALUES ('backfill', 'p', "
+                             "'2024-01-01', '2024-01-02', 'running', 'ana', 'now', 1, 'hi')",
+                             &err),
+             &err);
+    id = weir_store_last_insert_id(s);
+    run = make_run(s, "2024-01-01", "queued");
+    {
+        weir_buf sql = WEIR_BUF_INIT;
+        weir_buf_addf(&sql, "INSERT INTO request_runs VALUES (%lld, %lld)", (long long)id,
+                      (long long)run);
+        CHECK_OK(weir_store_exec(s, sql.ptr, &err), &err);
+        weir_buf_release(&sql);
+    }
+    weir_store_free(s);
+
+    CHECK_OK(weir_store_open(path.ptr, NULL, &s, &err), &err);
+    CHECK_INT(weir_store_schema_version(s), ==, weir_store_latest_version());
+    CHECK_OK(weir_store_request_get(s, id, &got, &err), &err);
+    CHECK_STR(got.state, "running");
+    CHECK_STR(got.message, "hi");
+    CHECK_STR(got.cancel_requested_at, "");
+    CHECK(got.cancelled_by == NULL);
+    CHECK_INT(got.dropped, ==, 0);
+    weir_request_release(&got);
+    CHECK_INT(count(s, "SELECT count(*) FROM request_runs"), ==, 1);
+    CHECK_INT(count(s, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v6'"), ==, 0);
+    CHECK_INT(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_by_state'"), ==,
+              1);
+    /* request_runs points at the new requests table: cascades still work */
+    CHECK_OK(weir_store_exec(s, "DELETE FROM requests", &err), &err);
+    CHECK_INT(count(s, "SELECT count(*) FROM request_runs"), ==, 0);
+    CHECK_OK(weir_store_request_cancel(s, add(s, "run", "p", "2024-01-01", "2024-01-01"), "bo",
+                                       NULL, &err),
+             &err);
+    weir_error_release(&err);
+    weir_buf_release(&path);
     weir_store_free(s);
 }
