@@ -498,7 +498,8 @@ cleanup:
 
 void weir_conn_interrupt(weir_conn *c)
 {
-    c->be->interrupt(c);
+    if (c) /* a worker of an executor without a warehouse has none */
+        c->be->interrupt(c);
 }
 
 double weir_conn_progress(weir_conn *c)

@@ -282,7 +282,9 @@ TEST(workers_start_dependants_and_the_store_keeps_up)
     int rc, steps = 0;
     weir_buf_adds(&yaml, "pipeline: p\ntasks:\n");
     for (int i = 0; i < 60; i++) {
-        weir_buf_addf(&yaml, "  - name: t%d\n    sql: select %d\n", i, i);
+        /* a few milliseconds each, so the owner is waiting when most end */
+        weir_buf_addf(&yaml, "  - name: t%d\n    sql: select count(*) + %d from range(2000000)\n",
+                      i, i);
         if (i % 3)
             weir_buf_addf(&yaml, "    depends_on: [t%d]\n", i - 1);
     }
@@ -957,5 +959,34 @@ TEST(depends_on_past_follows_the_previous_run_of_another_load)
     CHECK_CONTAINS(e, "depends_on_past: the previous interval's 'step' is failed");
     weir_pipeline_free(edited);
     weir_diags_release(&d);
+    teardown(&f);
+}
+
+/* An executor without a warehouse (shell tasks only) stops cleanly too:
+ * its workers have no connection to interrupt. */
+TEST(stop_without_a_warehouse)
+{
+    fixture f;
+    weir_error err = WEIR_ERROR_INIT;
+    weir_exec *x = NULL;
+    weir_exec_options o = { 0 };
+    weir_buf logs = WEIR_BUF_INIT;
+    weir_interval iv;
+    setup(&f, "pipeline: p\n"
+              "tasks:\n"
+              "  - name: long\n"
+              "    run: sleep 30\n");
+    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
+    o.log_dir = logs.ptr;
+    CHECK_OK(weir_exec_new(NULL, f.store, NULL, &o, &x, &err), &err);
+    iv = interval(&f, "2024-01-02");
+    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    CHECK_OK(weir_exec_stop(x, &err), &err);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 1);
+    CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 0);
+    weir_exec_free(x);
+    weir_buf_release(&logs);
     teardown(&f);
 }
