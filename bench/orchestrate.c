@@ -61,11 +61,12 @@ static int bench(const char *name, const char *yaml, int workers, const char *di
     n = (double)s.tasks_done;
     own = !strcmp(name, "chain") ? (double)s.work_us : (double)s.work_us / workers;
     printf("%-6s %4.0f tasks, %d workers: wall %7.1f ms, tasks' own SQL %7.1f ms (sum); "
-           "overhead %.3f ms/task; gap mean %.3f ms, max %.3f ms; scheduler CPU %.3f ms/task; "
-           "%s\n",
+           "overhead %.3f ms/task; gap mean %.3f ms, max %.3f ms; scheduler CPU %.3f ms/task "
+           "(%.0f%% of steps done by the worker that finished); %s\n",
            name, n, workers, wall / 1e3, s.work_us / 1e3, (wall - own) / n / 1e3,
            s.gaps ? (double)s.gap_us / (double)s.gaps / 1e3 : 0.0, s.gap_max_us / 1e3,
-           s.owner_cpu_us / n / 1e3, s.runs_failed ? "FAILED" : "all succeeded");
+           s.owner_cpu_us / n / 1e3, 100.0 * (double)s.led / n,
+           s.runs_failed ? "FAILED" : "all succeeded");
     rc = 0;
     goto cleanup;
 fail:

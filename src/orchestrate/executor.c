@@ -1614,7 +1614,8 @@ static int dispatch(weir_exec *x, weir_error *err)
         r->pipe->running_tasks++;
         x->stats.tasks_running++;
         pthread_mutex_lock(&x->mu);
-        direct = x->idle > (int)x->jobs.len;
+        /* idle workers, and a leader, which takes the queue's first job */
+        direct = x->idle + (x->leader ? 1 : 0) > (int)x->jobs.len;
         pthread_mutex_unlock(&x->mu);
         if (direct ? record_start(x, j, weir_ts_now(), weir_monotonic_us(), err)
                    : t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err)) {
@@ -1628,7 +1629,8 @@ static int dispatch(weir_exec *x, weir_error *err)
         }
         pthread_mutex_lock(&x->mu);
         weir_vec_push(&x->jobs, j);
-        pthread_cond_signal(&x->work_cv);
+        if (!x->leader || x->jobs.len > 1) /* a leader keeps the first for itself */
+            pthread_cond_signal(&x->work_cv);
         pthread_mutex_unlock(&x->mu);
     }
     x->ready.len = kept;
