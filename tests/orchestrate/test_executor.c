@@ -59,31 +59,41 @@ static weir_interval interval(fixture *f, const char *ds)
     return iv;
 }
 
-/* An executor whose logs go to the test's folder. */
-static weir_exec *exec_new(fixture *f)
+/* An executor with options o (and the fixture's warehouse, or none) whose
+ * logs go to the test's folder. */
+static weir_exec *exec_with(fixture *f, weir_exec_options o, int warehouse)
 {
     weir_error err = WEIR_ERROR_INIT;
     weir_exec *x = NULL;
-    weir_exec_options o = { 0 };
     weir_buf logs = WEIR_BUF_INIT;
     weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
     o.log_dir = logs.ptr;
-    CHECK_OK(weir_exec_new(NULL, f->store, f->engine, &o, &x, &err), &err);
+    CHECK_OK(weir_exec_new(NULL, f->store, warehouse ? f->engine : NULL, &o, &x, &err), &err);
     weir_buf_release(&logs);
     return x;
+}
+
+static weir_exec *exec_new(fixture *f)
+{
+    return exec_with(f, (weir_exec_options){ 0 }, 1);
+}
+
+/* Adds the run of ds to x and steps it n times (50 ms waits), checking it
+ * is still unfinished after each. */
+static void start_run(fixture *f, weir_exec *x, const char *ds, int n)
+{
+    weir_error err = WEIR_ERROR_INIT;
+    weir_interval iv = interval(f, ds);
+    CHECK_OK(weir_exec_add_run(x, f->pl, &iv, "manual", 0, NULL, &err), &err);
+    for (int i = 0; i < n; i++)
+        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
 }
 
 /* Runs the given dates (NULL-terminated) to the end. */
 static void run_dates(fixture *f, const char *const *dates, unsigned flags)
 {
     weir_error err = WEIR_ERROR_INIT;
-    weir_exec *x = NULL;
-    weir_exec_options o = { 0 };
-    weir_buf logs = WEIR_BUF_INIT;
-    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
-    o.workers = 4;
-    o.log_dir = logs.ptr;
-    CHECK_OK(weir_exec_new(NULL, f->store, f->engine, &o, &x, &err), &err);
+    weir_exec *x = exec_with(f, (weir_exec_options){ .workers = 4 }, 1);
     for (size_t i = 0; dates[i]; i++) {
         weir_interval iv = interval(f, dates[i]);
         int rc = weir_exec_add_run(x, f->pl, &iv, "manual", flags, NULL, &err);
@@ -91,7 +101,6 @@ static void run_dates(fixture *f, const char *const *dates, unsigned flags)
     }
     CHECK_OK(weir_exec_run(x, &err), &err);
     weir_exec_free(x);
-    weir_buf_release(&logs);
 }
 
 static void run_date(fixture *f, const char *ds)
@@ -510,19 +519,15 @@ TEST(stop_leaves_nothing_running)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_exec *x = NULL;
-    weir_interval iv;
+    weir_exec *x;
     setup(&f, "pipeline: p\n"
               "tasks:\n"
               "  - name: long\n"
               "    run: sleep 30\n"
               "  - name: query\n"
               "    sql: select sum(a.range * b.range) from range(100000) a, range(100000) b\n");
-    iv = interval(&f, "2024-01-02");
     x = exec_new(&f);
-    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
-    for (int i = 0; i < 5; i++)
-        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    start_run(&f, x, "2024-01-02", 5);
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 2);
     int64_t t0 = weir_monotonic_us();
     CHECK_OK(weir_exec_stop(x, &err), &err);
@@ -541,10 +546,7 @@ TEST(stop_returns_queued_jobs_unstarted)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_exec *x = NULL;
-    weir_exec_options o = { 0 };
-    weir_buf logs = WEIR_BUF_INIT;
-    weir_interval iv;
+    weir_exec *x;
     setup(&f, "pipeline: p\n"
               "tasks:\n"
               "  - name: a\n"
@@ -553,14 +555,8 @@ TEST(stop_returns_queued_jobs_unstarted)
               "    run: sleep 30\n"
               "  - name: c\n"
               "    run: sleep 30\n");
-    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
-    o.log_dir = logs.ptr;
-    o.workers = 1;
-    CHECK_OK(weir_exec_new(NULL, f.store, f.engine, &o, &x, &err), &err);
-    iv = interval(&f, "2024-01-02");
-    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
-    for (int i = 0; i < 4; i++)
-        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    x = exec_with(&f, (weir_exec_options){ .workers = 1 }, 1);
+    start_run(&f, x, "2024-01-02", 4);
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 1);
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'queued'"), ==, 2);
     CHECK_OK(weir_exec_stop(x, &err), &err);
@@ -575,7 +571,6 @@ TEST(stop_returns_queued_jobs_unstarted)
                        "AND COALESCE(try_number, 0) = 0 AND started_at IS NULL"),
               ==, 2);
     weir_exec_free(x);
-    weir_buf_release(&logs);
     teardown(&f);
 }
 
@@ -787,22 +782,13 @@ TEST(running_tasks_heartbeat)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_exec *x = NULL;
-    weir_exec_options o = { 0 };
-    weir_buf logs = WEIR_BUF_INIT;
-    weir_interval iv;
+    weir_exec *x;
     setup(&f, "pipeline: p\n"
               "tasks:\n"
               "  - name: slow\n"
               "    run: sleep 0.4\n");
-    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
-    o.log_dir = logs.ptr;
-    o.heartbeat_ms = 50;
-    CHECK_OK(weir_exec_new(NULL, f.store, f.engine, &o, &x, &err), &err);
-    iv = interval(&f, "2024-01-02");
-    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
-    for (int i = 0; i < 6; i++)
-        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    x = exec_with(&f, (weir_exec_options){ .heartbeat_ms = 50 }, 1);
+    start_run(&f, x, "2024-01-02", 6);
     /* still running, with a heartbeat newer than its start */
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running' AND "
                        "heartbeat_at > started_at AND pid = %d",
@@ -811,7 +797,6 @@ TEST(running_tasks_heartbeat)
     CHECK_OK(weir_exec_run(x, &err), &err);
     CHECK_STR(ti(&f, "2024-01-02", "slow", NULL), "success");
     weir_exec_free(x);
-    weir_buf_release(&logs);
     teardown(&f);
 }
 
@@ -968,25 +953,16 @@ TEST(stop_without_a_warehouse)
 {
     fixture f;
     weir_error err = WEIR_ERROR_INIT;
-    weir_exec *x = NULL;
-    weir_exec_options o = { 0 };
-    weir_buf logs = WEIR_BUF_INIT;
-    weir_interval iv;
+    weir_exec *x;
     setup(&f, "pipeline: p\n"
               "tasks:\n"
               "  - name: long\n"
               "    run: sleep 30\n");
-    weir_buf_addf(&logs, "%s/logs", weir_test_tmpdir());
-    o.log_dir = logs.ptr;
-    CHECK_OK(weir_exec_new(NULL, f.store, NULL, &o, &x, &err), &err);
-    iv = interval(&f, "2024-01-02");
-    CHECK_OK(weir_exec_add_run(x, f.pl, &iv, "manual", 0, NULL, &err), &err);
-    for (int i = 0; i < 3; i++)
-        CHECK_INT(weir_exec_step(x, 50, &err), ==, 1);
+    x = exec_with(&f, (weir_exec_options){ 0 }, 0);
+    start_run(&f, x, "2024-01-02", 3);
     CHECK_OK(weir_exec_stop(x, &err), &err);
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'killed'"), ==, 1);
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_instances WHERE state = 'running'"), ==, 0);
     weir_exec_free(x);
-    weir_buf_release(&logs);
     teardown(&f);
 }
