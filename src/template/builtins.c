@@ -564,32 +564,25 @@ static int f_join(render *r, const weir_tvalue *in, const weir_args *a, weir_tva
     return rc;
 }
 
-static int f_first(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+/* first and last: the item at one end, undefined with Jinja2's hint when empty */
+static int end_item(render *r, const weir_tvalue *in, weir_tvalue *out, weir_error *err, int last)
 {
-    WEIR_UNUSED(a);
-    weir_tvalue l;
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
-        return rc;
-    *out = VLIST(&l)->len ? weir_tvalue_copy(&VLIST(&l)->items[0])
-                          : weir_tvalue_undefined_hint("No first item, sequence was empty.");
-    weir_tvalue_free(l);
-    return 0;
-}
-
-static int f_last(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
-{
-    WEIR_UNUSED(a);
     weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     size_t n = VLIST(&l)->len;
-    *out = n ? weir_tvalue_copy(&VLIST(&l)->items[n - 1])
-             : weir_tvalue_undefined_hint("No last item, sequence was empty.");
+    *out = n ? weir_tvalue_copy(&VLIST(&l)->items[last ? n - 1 : 0])
+             : weir_tvalue_undefined_hint(last ? "No last item, sequence was empty."
+                                               : "No first item, sequence was empty.");
     weir_tvalue_free(l);
     return 0;
 }
+
+static int f_first(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(a); return end_item(r, in, out, err, 0); }
+static int f_last(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(a); return end_item(r, in, out, err, 1); }
 
 static int f_reverse(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
@@ -888,6 +881,17 @@ static int f_abs(render *r, const weir_tvalue *in, const weir_args *a, weir_tval
     return 0;
 }
 
+/* v as a double when it is a number (a bool counts, as in Python); -1 if not */
+static int num_double(const weir_tvalue *v, double *out)
+{
+    if (v->kind == WEIR_TVALUE_INT) *out = (double)v->u.i;
+    else if (v->kind == WEIR_TVALUE_BOOL) *out = v->u.b;
+    else if (v->kind == WEIR_TVALUE_FLOAT) *out = v->u.f;
+    else
+        return -1;
+    return 0;
+}
+
 static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
@@ -897,10 +901,7 @@ static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     const weir_tvalue *m = arg(a, 1, "method");
     const char *method = m ? weir_tvalue_str(m) : "common";
     double v;
-    if (in->kind == WEIR_TVALUE_INT) v = (double)in->u.i;
-    else if (in->kind == WEIR_TVALUE_BOOL) v = in->u.b;
-    else if (in->kind == WEIR_TVALUE_FLOAT) v = in->u.f;
-    else
+    if (num_double(in, &v))
         return weir_error_set(err, WEIR_EINVALID, "round() needs a number, not '%s'",
                               weir_tvalue_type_name(in));
     if (prec > 300) prec = 300;
@@ -928,6 +929,32 @@ static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
         return weir_error_set(err, WEIR_EINVALID, "method must be common, ceil or floor");
     *out = weir_tvalue_float(res);
     return 0;
+}
+
+/*
+ * The indexes of dict d's entries in the order of their keys (a stable
+ * insertion sort; keys that do not compare keep their place), for tojson and
+ * pprint, which sort keys. The caller frees it.
+ */
+static size_t *sorted_keys(const weir_tvalue *d)
+{
+    size_t n = VDICT(d)->len;
+    size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    for (size_t i = 1; i < n; i++) {
+        size_t x = ord[i], j = i;
+        while (j > 0) {
+            int c = 0;
+            if (weir_tpl__compare(&VDICT(d)->e[ord[j - 1]].key, &VDICT(d)->e[x].key, 1, &c, NULL) ||
+                c <= 0)
+                break;
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = x;
+    }
+    return ord;
 }
 
 /* JSON as Jinja's tojson writes it: sorted keys, ", " and ": ", HTML-safe. */
@@ -1021,22 +1048,7 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
             weir_tvalue_free(t);
             return rc;
         }
-        /* sort_keys=True */
-        size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
-        for (size_t i = 0; i < n; i++)
-            ord[i] = i;
-        for (size_t i = 1; i < n; i++) {
-            size_t x = ord[i], j = i;
-            while (j > 0) {
-                int c = 0;
-                weir_tpl__compare(&VDICT(v)->e[ord[j - 1]].key, &VDICT(v)->e[x].key, 1, &c, NULL);
-                if (c <= 0)
-                    break;
-                ord[j] = ord[j - 1];
-                j--;
-            }
-            ord[j] = x;
-        }
+        size_t *ord = sorted_keys(v); /* sort_keys=True */
         weir_buf_addch(b, '{');
         int rc = 0;
         for (size_t k = 0; k < n && !rc; k++) {
@@ -1241,16 +1253,28 @@ static int f_dictsort(render *r, const weir_tvalue *in, const weir_args *a, weir
     return rc;
 }
 
+/*
+ * The input of map and the select family as a list in *l. Jinja2 skips a
+ * falsy input (other than undefined) without iterating it: then *out is
+ * already the result, [], and *l is undefined.
+ */
+static int iter_truthy(render *r, const weir_tvalue *in, weir_tvalue *l, weir_tvalue *out,
+                       weir_error *err)
+{
+    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
+        *l = weir_tvalue_undefined();
+        *out = weir_tvalue_list();
+        return 0;
+    }
+    return iter_list(r, in, l, err);
+}
+
 /* map(attribute='x', default=d) or map('filter', args...) */
 static int f_map(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_tvalue l;
-    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
-        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
-        return 0;
-    }
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
+    int rc = iter_truthy(r, in, &l, out, err);
+    if (rc || l.kind != WEIR_TVALUE_LIST)
         return rc;
     const weir_tvalue *attr;
     weir_args_get(a, (size_t)-1, "attribute", &attr);
@@ -1293,12 +1317,8 @@ static int select_common(render *r, const weir_tvalue *in, const weir_args *a, w
                          weir_error *err, int want, int by_attr)
 {
     weir_tvalue l;
-    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
-        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
-        return 0;
-    }
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
+    int rc = iter_truthy(r, in, &l, out, err);
+    if (rc || l.kind != WEIR_TVALUE_LIST)
         return rc;
     size_t k = 0;
     const weir_tvalue *attr = NULL;
@@ -1497,21 +1517,7 @@ static void pp(const weir_tvalue *v, weir_buf *b, int depth)
         return;
     }
     size_t n = VDICT(v)->len;
-    size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
-    for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    for (size_t i = 1; i < n; i++) {
-        size_t x = ord[i], j = i;
-        while (j > 0) {
-            int c = 0;
-            if (weir_tpl__compare(&VDICT(v)->e[ord[j - 1]].key, &VDICT(v)->e[x].key, 1, &c, NULL) ||
-                c <= 0)
-                break;
-            ord[j] = ord[j - 1];
-            j--;
-        }
-        ord[j] = x;
-    }
+    size_t *ord = sorted_keys(v);
     weir_buf_addch(b, '{');
     for (size_t k = 0; k < n; k++) {
         if (k)
@@ -1532,6 +1538,19 @@ static int f_pprint(render *r, const weir_tvalue *in, const weir_args *a, weir_t
     *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
+}
+
+/* Ends one group of groupby: (key, group) onto out, when a group was begun
+ * (group not undefined). Consumes key and group. */
+static void push_group(weir_tvalue *out, weir_tvalue key, weir_tvalue group)
+{
+    if (group.kind != WEIR_TVALUE_UNDEFINED) {
+        weir_tvalue t = weir_tvalue_tuple();
+        weir_tvalue_list_push(&t, key);
+        weir_tvalue_list_push(&t, group);
+        weir_tvalue_list_push(out, t);
+    } else
+        weir_tvalue_free(key);
 }
 
 static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -1560,26 +1579,14 @@ static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_
             break;
         }
         if (group.kind == WEIR_TVALUE_UNDEFINED || !weir_tvalue_equal(&k, &key)) {
-            if (group.kind != WEIR_TVALUE_UNDEFINED) {
-                weir_tvalue t = weir_tvalue_tuple();
-                weir_tvalue_list_push(&t, key);
-                weir_tvalue_list_push(&t, group);
-                weir_tvalue_list_push(out, t);
-            } else
-                weir_tvalue_free(key);
+            push_group(out, key, group);
             group = weir_tvalue_list();
             key = k;
         } else
             weir_tvalue_free(k);
         weir_tvalue_list_push(&group, weir_tvalue_copy(&VLIST(&sorted)->items[i]));
     }
-    if (group.kind != WEIR_TVALUE_UNDEFINED) {
-        weir_tvalue t = weir_tvalue_tuple();
-        weir_tvalue_list_push(&t, key);
-        weir_tvalue_list_push(&t, group);
-        weir_tvalue_list_push(out, t);
-    } else
-        weir_tvalue_free(key);
+    push_group(out, key, group);
     weir_tvalue_free(sorted);
     if (rc) {
         /* callers do not free *out on an error */
@@ -1753,6 +1760,7 @@ builtin_fn weir_tpl__find_filter(const char *name)
 typedef int (*tfn)(render *r, const weir_tvalue *in, const weir_args *a, int *res,
                    weir_error *err);
 
+/* a test that looks at the value only (most look at its kind) */
 #define KIND_TEST(fname, expr)                                                          \
     static int fname(render *r, const weir_tvalue *in, const weir_args *a, int *res,     \
                      weir_error *err)                                                   \
@@ -1804,19 +1812,8 @@ static int cased_test(const weir_tvalue *in, int want_lower)
     return cased && !wrong;
 }
 
-static int t_lower(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    *res = cased_test(in, 1);
-    return 0;
-}
-
-static int t_upper(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    *res = cased_test(in, 0);
-    return 0;
-}
+KIND_TEST(t_lower, cased_test(in, 1))
+KIND_TEST(t_upper, cased_test(in, 0))
 
 /* value % d as Python computes it, for ints and floats */
 static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, int *is_zero,
@@ -1824,13 +1821,10 @@ static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, 
 {
     if (in->kind == WEIR_TVALUE_UNDEFINED)
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
-    double x, y = dv ? (dv->kind == WEIR_TVALUE_FLOAT ? dv->u.f : dv->kind == WEIR_TVALUE_INT
-                            ? (double)dv->u.i : dv->kind == WEIR_TVALUE_BOOL ? dv->u.b : NAN)
-                     : (double)d;
-    if (in->kind == WEIR_TVALUE_INT) x = (double)in->u.i;
-    else if (in->kind == WEIR_TVALUE_BOOL) x = in->u.b;
-    else if (in->kind == WEIR_TVALUE_FLOAT) x = in->u.f;
-    else
+    double x, y = (double)d;
+    if (dv && num_double(dv, &y))
+        y = NAN;
+    if (num_double(in, &x))
         return weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for %%: '%s' and 'int'",
                               weir_tvalue_type_name(in));
     if (isnan(y))
@@ -1854,27 +1848,21 @@ static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, 
     return 0;
 }
 
-static int t_odd(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+/* odd and even: value % 2 is 1, or 0 */
+static int parity_test(const weir_tvalue *in, int want_odd, int *res, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
     int z;
     double rem;
     if (py_mod_zero(in, NULL, 2, &z, &rem, err))
         return WEIR_EINVALID;
-    *res = rem == 1;
+    *res = want_odd ? rem == 1 : z;
     return 0;
 }
 
+static int t_odd(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+{ WEIR_UNUSED(r); WEIR_UNUSED(a); return parity_test(in, 1, res, err); }
 static int t_even(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int z;
-    double rem;
-    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
-        return WEIR_EINVALID;
-    *res = z;
-    return 0;
-}
+{ WEIR_UNUSED(r); WEIR_UNUSED(a); return parity_test(in, 0, res, err); }
 
 static int t_divisibleby(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
@@ -1956,19 +1944,8 @@ static int t_in(render *r, const weir_tvalue *in, const weir_args *a, int *res, 
     return 0;
 }
 
-static int t_filter(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL;
-    return 0;
-}
-
-static int t_test(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL;
-    return 0;
-}
+KIND_TEST(t_filter, in->kind == WEIR_TVALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL)
+KIND_TEST(t_test, in->kind == WEIR_TVALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL)
 
 static const struct {
     const char *name;
