@@ -1210,6 +1210,15 @@ static int f_slice(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     return 0;
 }
 
+/* Entry i of dict d as a (key, value) tuple, as items() gives it */
+static weir_tvalue item_tuple(const weir_tvalue *d, size_t i)
+{
+    weir_tvalue t = weir_tvalue_tuple();
+    weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].key));
+    weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].val));
+    return t;
+}
+
 static int f_items(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
@@ -1222,12 +1231,8 @@ static int f_items(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     if (in->kind != WEIR_TVALUE_DICT)
         return weir_error_set(err, WEIR_EINVALID, "can only get item pairs from a mapping");
     *out = weir_tvalue_list();
-    for (size_t i = 0; i < VDICT(in)->len; i++) {
-        weir_tvalue t = weir_tvalue_tuple();
-        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].key));
-        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].val));
-        weir_tvalue_list_push(out, t);
-    }
+    for (size_t i = 0; i < VDICT(in)->len; i++)
+        weir_tvalue_list_push(out, item_tuple(in, i));
     return 0;
 }
 
@@ -2007,6 +2012,26 @@ static int need_str(const weir_tvalue *v, const char *what, weir_error *err)
     return 0;
 }
 
+/* The first argument, by position or else by keyword (need_args counted them). */
+static const weir_tvalue *first_arg(const weir_args *a)
+{
+    return a->npos ? &a->pos[0] : &a->kw[0];
+}
+
+/* The argument of method name, which takes one; NULL with err set if not one. */
+static const weir_tvalue *one_arg(const weir_args *a, const char *name, weir_error *err)
+{
+    return need_args(a, 1, 1, name, err) ? NULL : first_arg(a);
+}
+
+/* As one_arg, for a str argument; what names it in the message. */
+static const weir_tvalue *one_str_arg(const weir_args *a, const char *name, const char *what,
+                                      weir_error *err)
+{
+    const weir_tvalue *x = one_arg(a, name, err);
+    return x && !need_str(x, what, err) ? x : NULL;
+}
+
 static int m_upper(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "upper", err)) return WEIR_EINVALID; *out = map_case(s, 0); return 0; }
 static int m_lower(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -2033,6 +2058,19 @@ static int m_lstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tv
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 1, 0); }
 static int m_rstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 0, 1); }
+
+/* Where x (xn bytes) stands first in p (n bytes), or last; -1 when it does not */
+static ssize_t find_in(const char *p, size_t n, const char *x, size_t xn, int last)
+{
+    if (!last) {
+        const char *f = weir_tpl__memmem(p, n, x, xn);
+        return f ? f - p : -1;
+    }
+    for (ssize_t k = (ssize_t)n - (ssize_t)xn; k >= 0; k--)
+        if (!memcmp(p + k, x, xn))
+            return k;
+    return -1;
+}
 
 static int split_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                         int from_right)
@@ -2119,13 +2157,7 @@ static int split_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *o
     } else {
         size_t sn = VSTR(sep)->len;
         for (;;) {
-            ssize_t f = -1;
-            if (maxsplit < 0 || done < maxsplit)
-                for (ssize_t k = (ssize_t)e - (ssize_t)sn; k >= 0; k--)
-                    if (!memcmp(p + k, VSTR(sep)->data, sn)) {
-                        f = k;
-                        break;
-                    }
+            ssize_t f = maxsplit < 0 || done < maxsplit ? find_in(p, e, VSTR(sep)->data, sn, 1) : -1;
             if (f < 0) {
                 weir_tvalue_list_push(&rev, str_n(p, e));
                 break;
@@ -2215,10 +2247,8 @@ static int find_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *ou
                        int mode)
 {
     /* mode 0 find, 1 rfind, 2 index, 3 count */
-    if (need_args(a, 1, 1, "find", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(x, "argument", err))
+    const weir_tvalue *x = one_str_arg(a, "find", "argument", err);
+    if (!x)
         return WEIR_EINVALID;
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, xn = VSTR(x)->len;
@@ -2237,17 +2267,7 @@ static int find_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *ou
         *out = weir_tvalue_int(c);
         return 0;
     }
-    ssize_t pos = -1;
-    if (mode == 1) {
-        for (ssize_t k = (ssize_t)n - (ssize_t)xn; k >= 0; k--)
-            if (!memcmp(p + k, VSTR(x)->data, xn)) {
-                pos = k;
-                break;
-            }
-    } else {
-        const char *f = weir_tpl__memmem(p, n, VSTR(x)->data, xn);
-        pos = f ? f - p : -1;
-    }
+    ssize_t pos = find_in(p, n, VSTR(x)->data, xn, mode == 1);
     if (pos < 0 && mode == 2)
         return weir_error_set(err, WEIR_EINVALID, "substring not found");
     *out = weir_tvalue_int(pos < 0 ? -1 : (int64_t)utf8_len(p, (size_t)pos));
@@ -2303,10 +2323,9 @@ static int m_isupper(render *r, const weir_tvalue *s, const weir_args *a, weir_t
 
 static int m_join(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    if (need_args(a, 1, 1, "join", err))
-        return WEIR_EINVALID;
+    const weir_tvalue *items = one_arg(a, "join", err);
     weir_tvalue l;
-    if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &l, err))
+    if (!items || iter_list(r, items, &l, err))
         return WEIR_EINVALID;
     weir_buf b = WEIR_BUF_INIT;
     int rc = 0;
@@ -2603,10 +2622,8 @@ static int m_format(render *r, const weir_tvalue *s, const weir_args *a, weir_tv
 static int affix_remove(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
                         weir_error *err, int suffix)
 {
-    if (need_args(a, 1, 1, suffix ? "removesuffix" : "removeprefix", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(x, "argument", err))
+    const weir_tvalue *x = one_str_arg(a, suffix ? "removesuffix" : "removeprefix", "argument", err);
+    if (!x)
         return WEIR_EINVALID;
     size_t n = VSTR(s)->len, xn = VSTR(x)->len;
     const char *p = VSTR(s)->data;
@@ -2624,26 +2641,14 @@ static int m_removesuffix(render *r, const weir_tvalue *s, const weir_args *a, w
 static int partition_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
                             weir_error *err, int from_right)
 {
-    if (need_args(a, 1, 1, from_right ? "rpartition" : "partition", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *sep = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(sep, "separator", err))
+    const weir_tvalue *sep = one_str_arg(a, from_right ? "rpartition" : "partition", "separator", err);
+    if (!sep)
         return WEIR_EINVALID;
     if (!VSTR(sep)->len)
         return weir_error_set(err, WEIR_EINVALID, "empty separator");
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, sn = VSTR(sep)->len;
-    ssize_t at = -1;
-    if (from_right) {
-        for (ssize_t k = (ssize_t)n - (ssize_t)sn; k >= 0; k--)
-            if (!memcmp(p + k, VSTR(sep)->data, sn)) {
-                at = k;
-                break;
-            }
-    } else {
-        const char *f = weir_tpl__memmem(p, n, VSTR(sep)->data, sn);
-        at = f ? f - p : -1;
-    }
+    ssize_t at = find_in(p, n, VSTR(sep)->data, sn, from_right);
     *out = weir_tvalue_tuple();
     if (at < 0) {
         weir_tvalue_list_push(out, from_right ? weir_tvalue_string("") : weir_tvalue_copy(s));
@@ -2687,12 +2692,13 @@ static int m_swapcase(render *r, const weir_tvalue *s, const weir_args *a, weir_
 static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "append", err))
+    const weir_tvalue *x = one_arg(a, "append", err);
+    if (!x)
         return WEIR_EINVALID;
     if (VLIST(l)->len >= ((size_t)1 << 24))
         return weir_error_set(err, WEIR_ETOOBIG, "list is too long");
     weir_tvalue tmp = *l;
-    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(a->npos ? &a->pos[0] : &a->kw[0])))
+    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(x)))
         return weir_error_set(err, WEIR_EINVALID, "cannot append a list to itself");
     *out = weir_tvalue_none();
     return 0;
@@ -2700,10 +2706,9 @@ static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tv
 
 static int m_extend(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    if (need_args(a, 1, 1, "extend", err))
-        return WEIR_EINVALID;
+    const weir_tvalue *x = one_arg(a, "extend", err);
     weir_tvalue items;
-    if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &items, err))
+    if (!x || iter_list(r, x, &items, err))
         return WEIR_EINVALID;
     weir_tvalue tmp = *l;
     int rc = 0;
@@ -2759,45 +2764,56 @@ static int m_insert(render *r, const weir_tvalue *l, const weir_args *a, weir_tv
     return 0;
 }
 
+/* list.remove and list.index: where the one argument first stands in list l
+ * (the list's length when it does not) */
+static int list_find(const weir_tvalue *l, const weir_args *a, const char *name, size_t *at,
+                     weir_error *err)
+{
+    const weir_tvalue *x = one_arg(a, name, err);
+    if (!x)
+        return WEIR_EINVALID;
+    size_t i = 0;
+    while (i < VLIST(l)->len && !weir_tvalue_equal(&VLIST(l)->items[i], x))
+        i++;
+    *at = i;
+    return 0;
+}
+
 static int m_remove(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "remove", err))
-        return WEIR_EINVALID;
     vlist *v = VLIST(l);
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    for (size_t i = 0; i < v->len; i++)
-        if (weir_tvalue_equal(&v->items[i], x)) {
-            weir_tvalue gone = v->items[i];
-            memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_tvalue));
-            v->len--;
-            weir_tvalue_free(gone);
-            *out = weir_tvalue_none();
-            return 0;
-        }
-    return weir_error_set(err, WEIR_EINVALID, "list.remove(x): x not in list");
+    size_t i;
+    if (list_find(l, a, "remove", &i, err))
+        return WEIR_EINVALID;
+    if (i == v->len)
+        return weir_error_set(err, WEIR_EINVALID, "list.remove(x): x not in list");
+    weir_tvalue gone = v->items[i];
+    memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_tvalue));
+    v->len--;
+    weir_tvalue_free(gone);
+    *out = weir_tvalue_none();
+    return 0;
 }
 
 static int m_lindex(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "index", err))
+    size_t i;
+    if (list_find(l, a, "index", &i, err))
         return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    for (size_t i = 0; i < VLIST(l)->len; i++)
-        if (weir_tvalue_equal(&VLIST(l)->items[i], x)) {
-            *out = weir_tvalue_int((int64_t)i);
-            return 0;
-        }
-    return weir_error_set(err, WEIR_EINVALID, "value is not in list");
+    if (i == VLIST(l)->len)
+        return weir_error_set(err, WEIR_EINVALID, "value is not in list");
+    *out = weir_tvalue_int((int64_t)i);
+    return 0;
 }
 
 static int m_lcount(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "count", err))
+    const weir_tvalue *x = one_arg(a, "count", err);
+    if (!x)
         return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     int64_t c = 0;
     for (size_t i = 0; i < VLIST(l)->len; i++)
         c += weir_tvalue_equal(&VLIST(l)->items[i], x);
@@ -2886,7 +2902,7 @@ static int m_get(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalu
     WEIR_UNUSED(r);
     if (need_args(a, 1, 2, "get", err))
         return WEIR_EINVALID;
-    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *k = first_arg(a);
     const weir_tvalue *v = weir_tvalue_dict_getv(d, k);
     if (v)
         *out = weir_tvalue_copy(v);
@@ -2908,12 +2924,8 @@ static int dict_view(const weir_tvalue *d, const weir_args *a, weir_tvalue *out,
             weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].key));
         else if (what == 1)
             weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].val));
-        else {
-            weir_tvalue t = weir_tvalue_tuple();
-            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].key));
-            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].val));
-            weir_tvalue_list_push(out, t);
-        }
+        else
+            weir_tvalue_list_push(out, item_tuple(d, i));
     }
     return 0;
 }
@@ -2964,7 +2976,7 @@ static int m_dpop(render *r, const weir_tvalue *d, const weir_args *a, weir_tval
     if (need_args(a, 1, 2, "pop", err))
         return WEIR_EINVALID;
     weir_tvalue tmp = *d;
-    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *k = first_arg(a);
     if (!weir_tvalue_dict_del(&tmp, k, out))
         return 0;
     if (a->npos + a->nkw > 1) {
