@@ -957,6 +957,30 @@ static size_t *sorted_keys(const weir_tvalue *d)
     return ord;
 }
 
+/* Before item i of a JSON array or object: "," after the first, then with an
+ * indent a new line at the item's depth, else " " */
+static void json_item_sep(weir_buf *b, size_t i, int indent, int level)
+{
+    if (i)
+        weir_buf_addch(b, ',');
+    if (indent >= 0) {
+        weir_buf_addch(b, '\n');
+        weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
+    } else if (i)
+        weir_buf_addch(b, ' ');
+}
+
+/* After the n items of a JSON array or object: with an indent and items, a
+ * new line at the container's depth; then the closing bracket */
+static void json_close(weir_buf *b, size_t n, int indent, int level, char close)
+{
+    if (indent >= 0 && n) {
+        weir_buf_addch(b, '\n');
+        weir_buf_addchars(b, ' ', (size_t)(indent * level));
+    }
+    weir_buf_addch(b, close);
+}
+
 /* JSON as Jinja's tojson writes it: sorted keys, ", " and ": ", HTML-safe. */
 static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, weir_error *err)
 {
@@ -1019,24 +1043,14 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
         size_t n = VLIST(v)->len;
         weir_buf_addch(b, '[');
         for (size_t i = 0; i < n; i++) {
-            if (i)
-                weir_buf_addch(b, ',');
-            if (indent >= 0) {
-                weir_buf_addch(b, '\n');
-                weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
-            } else if (i)
-                weir_buf_addch(b, ' ');
+            json_item_sep(b, i, indent, level);
             if (level > 100)
                 return weir_error_set(err, WEIR_EINVALID, "value is nested too deeply for tojson");
             int rc = json_write(&VLIST(v)->items[i], b, indent, level + 1, err);
             if (rc)
                 return rc;
         }
-        if (indent >= 0 && n) {
-            weir_buf_addch(b, '\n');
-            weir_buf_addchars(b, ' ', (size_t)(indent * level));
-        }
-        weir_buf_addch(b, ']');
+        json_close(b, n, indent, level, ']');
         return 0;
     }
     case WEIR_TVALUE_DICT: {
@@ -1053,13 +1067,7 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
         int rc = 0;
         for (size_t k = 0; k < n && !rc; k++) {
             size_t i = ord[k];
-            if (k)
-                weir_buf_addch(b, ',');
-            if (indent >= 0) {
-                weir_buf_addch(b, '\n');
-                weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
-            } else if (k)
-                weir_buf_addch(b, ' ');
+            json_item_sep(b, k, indent, level);
             weir_tvalue ks = to_string(&VDICT(v)->e[i].key);
             json_write(&ks, b, indent, level + 1, err);
             weir_tvalue_free(ks);
@@ -1072,11 +1080,7 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
         free(ord);
         if (rc)
             return rc;
-        if (indent >= 0 && n) {
-            weir_buf_addch(b, '\n');
-            weir_buf_addchars(b, ' ', (size_t)(indent * level));
-        }
-        weir_buf_addch(b, '}');
+        json_close(b, n, indent, level, '}');
         return 0;
     }
     default:
