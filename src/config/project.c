@@ -168,17 +168,28 @@ static void read_paths(weir_project *p, const weir_yaml_node *map, const char *k
     set_paths(p, list, &def, 1);
 }
 
-static void default_paths(weir_project *p)
+/* The folder kinds of paths:, each defaulting to the folder of its name. */
+static const struct {
+    const char *key;
+    size_t off; /* of the weir_pathlist in weir_project */
+} path_kinds[] = {
+    { "models", offsetof(weir_project, paths.models) },
+    { "seeds", offsetof(weir_project, paths.seeds) },
+    { "macros", offsetof(weir_project, paths.macros) },
+    { "tests", offsetof(weir_project, paths.tests) },
+    { "snapshots", offsetof(weir_project, paths.snapshots) },
+    { "pipelines", offsetof(weir_project, paths.pipelines) },
+    { "sources", offsetof(weir_project, paths.sources) },
+    { "expectations", offsetof(weir_project, paths.expectations) },
+    { "monitors", offsetof(weir_project, paths.monitors) },
+};
+
+/* Every folder kind from map (a paths: section, or NULL for all defaults). */
+static void read_all_paths(weir_project *p, const weir_yaml_node *map)
 {
-    read_paths(p, NULL, "", "models", &p->paths.models);
-    read_paths(p, NULL, "", "seeds", &p->paths.seeds);
-    read_paths(p, NULL, "", "macros", &p->paths.macros);
-    read_paths(p, NULL, "", "tests", &p->paths.tests);
-    read_paths(p, NULL, "", "snapshots", &p->paths.snapshots);
-    read_paths(p, NULL, "", "pipelines", &p->paths.pipelines);
-    read_paths(p, NULL, "", "sources", &p->paths.sources);
-    read_paths(p, NULL, "", "expectations", &p->paths.expectations);
-    read_paths(p, NULL, "", "monitors", &p->paths.monitors);
+    for (size_t i = 0; i < WEIR_ARRAY_SIZE(path_kinds); i++)
+        read_paths(p, map, path_kinds[i].key, path_kinds[i].key,
+                   (weir_pathlist *)((char *)p + path_kinds[i].off));
 }
 
 /* --- reading --------------------------------------------------------- */
@@ -220,40 +231,47 @@ static void need_dsn(const weir_yaml_node *map, const char *section, const char 
                         "string)", section, type, section);
 }
 
+/* What the type of a warehouse: or store: section names. */
+enum { CONN_OTHER, CONN_LOCAL, CONN_POSTGRES };
+
+/*
+ * The part warehouse: and store: share: type (default local, the type that
+ * keeps its data in a file) and, for postgres, the dsn it needs; a key of the
+ * other type is reported. The caller reads what a CONN_LOCAL one has more.
+ */
+static int read_conn(const weir_yaml_node *map, const char *section, const char *local,
+                     const char **type, const char **dsn, weir_diags *diags)
+{
+    *type = str_or(map, "type", local);
+    if (strcmp(*type, "postgres") == 0) {
+        *dsn = str_or(map, "dsn", NULL);
+        need_dsn(map, section, "postgres", diags);
+        only_for(map, "path", section, "postgres", local, diags);
+        return CONN_POSTGRES;
+    }
+    if (strcmp(*type, local) != 0)
+        return CONN_OTHER; /* an unknown type, already reported by the schema */
+    only_for(map, "dsn", section, *type, "postgres", diags);
+    return CONN_LOCAL;
+}
+
 static void read_warehouse(weir_project *p, const weir_yaml_node *w, weir_diags *diags)
 {
-    p->warehouse.type = str_or(w, "type", "duckdb");
+    int conn = read_conn(w, "warehouse", "duckdb", &p->warehouse.type, &p->warehouse.dsn, diags);
+    p->warehouse.kind = conn == CONN_POSTGRES ? WEIR_WAREHOUSE_POSTGRES : WEIR_WAREHOUSE_DUCKDB;
     p->warehouse.threads = (int)int_or(w, "threads", 0);
-    if (strcmp(p->warehouse.type, "postgres") == 0) {
-        p->warehouse.kind = WEIR_WAREHOUSE_POSTGRES;
-        p->warehouse.dsn = str_or(w, "dsn", NULL);
-        need_dsn(w, "warehouse", "postgres", diags);
-        only_for(w, "path", "warehouse", "postgres", "duckdb", diags);
-        return;
+    if (conn == CONN_LOCAL) {
+        const char *path = str_or(w, "path", "warehouse.duckdb");
+        p->warehouse.path = strcmp(path, ":memory:") == 0 ? path : resolve(p, path);
     }
-    p->warehouse.kind = WEIR_WAREHOUSE_DUCKDB;
-    if (strcmp(p->warehouse.type, "duckdb") != 0)
-        return; /* an unknown type, already reported by the schema */
-    only_for(w, "dsn", "warehouse", p->warehouse.type, "postgres", diags);
-    const char *path = str_or(w, "path", "warehouse.duckdb");
-    p->warehouse.path = strcmp(path, ":memory:") == 0 ? path : resolve(p, path);
 }
 
 static void read_store(weir_project *p, const weir_yaml_node *s, weir_diags *diags)
 {
-    p->store.type = str_or(s, "type", "sqlite");
-    if (strcmp(p->store.type, "postgres") == 0) {
-        p->store.kind = WEIR_STORE_POSTGRES;
-        p->store.dsn = str_or(s, "dsn", NULL);
-        need_dsn(s, "store", "postgres", diags);
-        only_for(s, "path", "store", "postgres", "sqlite", diags);
-        return;
-    }
-    p->store.kind = WEIR_STORE_SQLITE;
-    if (strcmp(p->store.type, "sqlite") != 0)
-        return; /* an unknown type, already reported by the schema */
-    only_for(s, "dsn", "store", p->store.type, "postgres", diags);
-    p->store.path = resolve(p, str_or(s, "path", ".weir/store.db"));
+    int conn = read_conn(s, "store", "sqlite", &p->store.type, &p->store.dsn, diags);
+    p->store.kind = conn == CONN_POSTGRES ? WEIR_STORE_POSTGRES : WEIR_STORE_SQLITE;
+    if (conn == CONN_LOCAL)
+        p->store.path = resolve(p, str_or(s, "path", ".weir/store.db"));
 }
 
 static void read_defaults(weir_project *p, const weir_yaml_node *d)
@@ -268,10 +286,17 @@ static void read_defaults(weir_project *p, const weir_yaml_node *d)
     p->defaults.owner = str_or(d, "owner", NULL);
 }
 
+/* vars: of either file: a mapping; anything else reads as none. */
+static void read_vars(weir_project *p, const weir_yaml_node *root)
+{
+    const weir_yaml_node *vars = weir_yaml_map_get(root, "vars");
+    p->vars = vars && vars->kind == WEIR_YAML_MAPPING ? vars : NULL;
+}
+
 static void read_weir(weir_project *p, weir_diags *diags)
 {
     const weir_yaml_node *root = p->doc.root;
-    const weir_yaml_node *lake, *paths, *vars;
+    const weir_yaml_node *lake;
 
     p->name = str_or(root, "name", NULL);
     read_warehouse(p, weir_yaml_map_get(root, "warehouse"), diags);
@@ -279,32 +304,19 @@ static void read_weir(weir_project *p, weir_diags *diags)
     if ((lake = weir_yaml_map_get(root, "lake")) && !weir_yaml_is_null(lake))
         p->lake_path = resolve(p, str_or(lake, "path", "lake"));
     read_defaults(p, weir_yaml_map_get(root, "defaults"));
-
-    paths = weir_yaml_map_get(root, "paths");
-    read_paths(p, paths, "models", "models", &p->paths.models);
-    read_paths(p, paths, "seeds", "seeds", &p->paths.seeds);
-    read_paths(p, paths, "macros", "macros", &p->paths.macros);
-    read_paths(p, paths, "tests", "tests", &p->paths.tests);
-    read_paths(p, paths, "snapshots", "snapshots", &p->paths.snapshots);
-    read_paths(p, paths, "pipelines", "pipelines", &p->paths.pipelines);
-    read_paths(p, paths, "sources", "sources", &p->paths.sources);
-    read_paths(p, paths, "expectations", "expectations", &p->paths.expectations);
-    read_paths(p, paths, "monitors", "monitors", &p->paths.monitors);
-
-    vars = weir_yaml_map_get(root, "vars");
-    p->vars = vars && vars->kind == WEIR_YAML_MAPPING ? vars : NULL;
+    read_all_paths(p, weir_yaml_map_get(root, "paths"));
+    read_vars(p, root);
 }
 
 static void read_dbt(weir_project *p, weir_diags *diags)
 {
     const weir_yaml_node *root = p->doc.root;
-    const weir_yaml_node *vars;
 
     p->name = str_or(root, "name", NULL);
     read_warehouse(p, NULL, diags);
     read_store(p, NULL, diags);
     read_defaults(p, NULL);
-    default_paths(p);
+    read_all_paths(p, NULL);
     if (weir_yaml_map_get(root, "model-paths"))
         read_paths(p, root, "model-paths", "models", &p->paths.models);
     else
@@ -313,8 +325,7 @@ static void read_dbt(weir_project *p, weir_diags *diags)
     read_paths(p, root, "macro-paths", "macros", &p->paths.macros);
     read_paths(p, root, "test-paths", "tests", &p->paths.tests);
     read_paths(p, root, "snapshot-paths", "snapshots", &p->paths.snapshots);
-    vars = weir_yaml_map_get(root, "vars");
-    p->vars = vars && vars->kind == WEIR_YAML_MAPPING ? vars : NULL;
+    read_vars(p, root);
 }
 
 /*

@@ -564,32 +564,25 @@ static int f_join(render *r, const weir_tvalue *in, const weir_args *a, weir_tva
     return rc;
 }
 
-static int f_first(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+/* first and last: the item at one end, undefined with Jinja2's hint when empty */
+static int end_item(render *r, const weir_tvalue *in, weir_tvalue *out, weir_error *err, int last)
 {
-    WEIR_UNUSED(a);
-    weir_tvalue l;
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
-        return rc;
-    *out = VLIST(&l)->len ? weir_tvalue_copy(&VLIST(&l)->items[0])
-                          : weir_tvalue_undefined_hint("No first item, sequence was empty.");
-    weir_tvalue_free(l);
-    return 0;
-}
-
-static int f_last(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
-{
-    WEIR_UNUSED(a);
     weir_tvalue l;
     int rc = iter_list(r, in, &l, err);
     if (rc)
         return rc;
     size_t n = VLIST(&l)->len;
-    *out = n ? weir_tvalue_copy(&VLIST(&l)->items[n - 1])
-             : weir_tvalue_undefined_hint("No last item, sequence was empty.");
+    *out = n ? weir_tvalue_copy(&VLIST(&l)->items[last ? n - 1 : 0])
+             : weir_tvalue_undefined_hint(last ? "No last item, sequence was empty."
+                                               : "No first item, sequence was empty.");
     weir_tvalue_free(l);
     return 0;
 }
+
+static int f_first(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(a); return end_item(r, in, out, err, 0); }
+static int f_last(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
+{ WEIR_UNUSED(a); return end_item(r, in, out, err, 1); }
 
 static int f_reverse(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
@@ -888,6 +881,17 @@ static int f_abs(render *r, const weir_tvalue *in, const weir_args *a, weir_tval
     return 0;
 }
 
+/* v as a double when it is a number (a bool counts, as in Python); -1 if not */
+static int num_double(const weir_tvalue *v, double *out)
+{
+    if (v->kind == WEIR_TVALUE_INT) *out = (double)v->u.i;
+    else if (v->kind == WEIR_TVALUE_BOOL) *out = v->u.b;
+    else if (v->kind == WEIR_TVALUE_FLOAT) *out = v->u.f;
+    else
+        return -1;
+    return 0;
+}
+
 static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
@@ -897,10 +901,7 @@ static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     const weir_tvalue *m = arg(a, 1, "method");
     const char *method = m ? weir_tvalue_str(m) : "common";
     double v;
-    if (in->kind == WEIR_TVALUE_INT) v = (double)in->u.i;
-    else if (in->kind == WEIR_TVALUE_BOOL) v = in->u.b;
-    else if (in->kind == WEIR_TVALUE_FLOAT) v = in->u.f;
-    else
+    if (num_double(in, &v))
         return weir_error_set(err, WEIR_EINVALID, "round() needs a number, not '%s'",
                               weir_tvalue_type_name(in));
     if (prec > 300) prec = 300;
@@ -928,6 +929,56 @@ static int f_round(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
         return weir_error_set(err, WEIR_EINVALID, "method must be common, ceil or floor");
     *out = weir_tvalue_float(res);
     return 0;
+}
+
+/*
+ * The indexes of dict d's entries in the order of their keys (a stable
+ * insertion sort; keys that do not compare keep their place), for tojson and
+ * pprint, which sort keys. The caller frees it.
+ */
+static size_t *sorted_keys(const weir_tvalue *d)
+{
+    size_t n = VDICT(d)->len;
+    size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    for (size_t i = 1; i < n; i++) {
+        size_t x = ord[i], j = i;
+        while (j > 0) {
+            int c = 0;
+            if (weir_tpl__compare(&VDICT(d)->e[ord[j - 1]].key, &VDICT(d)->e[x].key, 1, &c, NULL) ||
+                c <= 0)
+                break;
+            ord[j] = ord[j - 1];
+            j--;
+        }
+        ord[j] = x;
+    }
+    return ord;
+}
+
+/* Before item i of a JSON array or object: "," after the first, then with an
+ * indent a new line at the item's depth, else " " */
+static void json_item_sep(weir_buf *b, size_t i, int indent, int level)
+{
+    if (i)
+        weir_buf_addch(b, ',');
+    if (indent >= 0) {
+        weir_buf_addch(b, '\n');
+        weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
+    } else if (i)
+        weir_buf_addch(b, ' ');
+}
+
+/* After the n items of a JSON array or object: with an indent and items, a
+ * new line at the container's depth; then the closing bracket */
+static void json_close(weir_buf *b, size_t n, int indent, int level, char close)
+{
+    if (indent >= 0 && n) {
+        weir_buf_addch(b, '\n');
+        weir_buf_addchars(b, ' ', (size_t)(indent * level));
+    }
+    weir_buf_addch(b, close);
 }
 
 /* JSON as Jinja's tojson writes it: sorted keys, ", " and ": ", HTML-safe. */
@@ -992,24 +1043,14 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
         size_t n = VLIST(v)->len;
         weir_buf_addch(b, '[');
         for (size_t i = 0; i < n; i++) {
-            if (i)
-                weir_buf_addch(b, ',');
-            if (indent >= 0) {
-                weir_buf_addch(b, '\n');
-                weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
-            } else if (i)
-                weir_buf_addch(b, ' ');
+            json_item_sep(b, i, indent, level);
             if (level > 100)
                 return weir_error_set(err, WEIR_EINVALID, "value is nested too deeply for tojson");
             int rc = json_write(&VLIST(v)->items[i], b, indent, level + 1, err);
             if (rc)
                 return rc;
         }
-        if (indent >= 0 && n) {
-            weir_buf_addch(b, '\n');
-            weir_buf_addchars(b, ' ', (size_t)(indent * level));
-        }
-        weir_buf_addch(b, ']');
+        json_close(b, n, indent, level, ']');
         return 0;
     }
     case WEIR_TVALUE_DICT: {
@@ -1021,33 +1062,12 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
             weir_tvalue_free(t);
             return rc;
         }
-        /* sort_keys=True */
-        size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
-        for (size_t i = 0; i < n; i++)
-            ord[i] = i;
-        for (size_t i = 1; i < n; i++) {
-            size_t x = ord[i], j = i;
-            while (j > 0) {
-                int c = 0;
-                weir_tpl__compare(&VDICT(v)->e[ord[j - 1]].key, &VDICT(v)->e[x].key, 1, &c, NULL);
-                if (c <= 0)
-                    break;
-                ord[j] = ord[j - 1];
-                j--;
-            }
-            ord[j] = x;
-        }
+        size_t *ord = sorted_keys(v); /* sort_keys=True */
         weir_buf_addch(b, '{');
         int rc = 0;
         for (size_t k = 0; k < n && !rc; k++) {
             size_t i = ord[k];
-            if (k)
-                weir_buf_addch(b, ',');
-            if (indent >= 0) {
-                weir_buf_addch(b, '\n');
-                weir_buf_addchars(b, ' ', (size_t)(indent * (level + 1)));
-            } else if (k)
-                weir_buf_addch(b, ' ');
+            json_item_sep(b, k, indent, level);
             weir_tvalue ks = to_string(&VDICT(v)->e[i].key);
             json_write(&ks, b, indent, level + 1, err);
             weir_tvalue_free(ks);
@@ -1060,11 +1080,7 @@ static int json_write(const weir_tvalue *v, weir_buf *b, int indent, int level, 
         free(ord);
         if (rc)
             return rc;
-        if (indent >= 0 && n) {
-            weir_buf_addch(b, '\n');
-            weir_buf_addchars(b, ' ', (size_t)(indent * level));
-        }
-        weir_buf_addch(b, '}');
+        json_close(b, n, indent, level, '}');
         return 0;
     }
     default:
@@ -1198,6 +1214,15 @@ static int f_slice(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     return 0;
 }
 
+/* Entry i of dict d as a (key, value) tuple, as items() gives it */
+static weir_tvalue item_tuple(const weir_tvalue *d, size_t i)
+{
+    weir_tvalue t = weir_tvalue_tuple();
+    weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].key));
+    weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].val));
+    return t;
+}
+
 static int f_items(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(a);
@@ -1210,12 +1235,8 @@ static int f_items(render *r, const weir_tvalue *in, const weir_args *a, weir_tv
     if (in->kind != WEIR_TVALUE_DICT)
         return weir_error_set(err, WEIR_EINVALID, "can only get item pairs from a mapping");
     *out = weir_tvalue_list();
-    for (size_t i = 0; i < VDICT(in)->len; i++) {
-        weir_tvalue t = weir_tvalue_tuple();
-        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].key));
-        weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(in)->e[i].val));
-        weir_tvalue_list_push(out, t);
-    }
+    for (size_t i = 0; i < VDICT(in)->len; i++)
+        weir_tvalue_list_push(out, item_tuple(in, i));
     return 0;
 }
 
@@ -1241,16 +1262,28 @@ static int f_dictsort(render *r, const weir_tvalue *in, const weir_args *a, weir
     return rc;
 }
 
+/*
+ * The input of map and the select family as a list in *l. Jinja2 skips a
+ * falsy input (other than undefined) without iterating it: then *out is
+ * already the result, [], and *l is undefined.
+ */
+static int iter_truthy(render *r, const weir_tvalue *in, weir_tvalue *l, weir_tvalue *out,
+                       weir_error *err)
+{
+    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
+        *l = weir_tvalue_undefined();
+        *out = weir_tvalue_list();
+        return 0;
+    }
+    return iter_list(r, in, l, err);
+}
+
 /* map(attribute='x', default=d) or map('filter', args...) */
 static int f_map(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     weir_tvalue l;
-    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
-        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
-        return 0;
-    }
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
+    int rc = iter_truthy(r, in, &l, out, err);
+    if (rc || l.kind != WEIR_TVALUE_LIST)
         return rc;
     const weir_tvalue *attr;
     weir_args_get(a, (size_t)-1, "attribute", &attr);
@@ -1293,12 +1326,8 @@ static int select_common(render *r, const weir_tvalue *in, const weir_args *a, w
                          weir_error *err, int want, int by_attr)
 {
     weir_tvalue l;
-    if (!weir_tvalue_truthy(in) && in->kind != WEIR_TVALUE_UNDEFINED) {
-        *out = weir_tvalue_list(); /* Jinja2 skips falsy inputs without iterating */
-        return 0;
-    }
-    int rc = iter_list(r, in, &l, err);
-    if (rc)
+    int rc = iter_truthy(r, in, &l, out, err);
+    if (rc || l.kind != WEIR_TVALUE_LIST)
         return rc;
     size_t k = 0;
     const weir_tvalue *attr = NULL;
@@ -1497,21 +1526,7 @@ static void pp(const weir_tvalue *v, weir_buf *b, int depth)
         return;
     }
     size_t n = VDICT(v)->len;
-    size_t *ord = weir_xmalloc((n ? n : 1) * sizeof(size_t));
-    for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    for (size_t i = 1; i < n; i++) {
-        size_t x = ord[i], j = i;
-        while (j > 0) {
-            int c = 0;
-            if (weir_tpl__compare(&VDICT(v)->e[ord[j - 1]].key, &VDICT(v)->e[x].key, 1, &c, NULL) ||
-                c <= 0)
-                break;
-            ord[j] = ord[j - 1];
-            j--;
-        }
-        ord[j] = x;
-    }
+    size_t *ord = sorted_keys(v);
     weir_buf_addch(b, '{');
     for (size_t k = 0; k < n; k++) {
         if (k)
@@ -1532,6 +1547,19 @@ static int f_pprint(render *r, const weir_tvalue *in, const weir_args *a, weir_t
     *out = weir_tvalue_string_buf(&b);
     weir_buf_release(&b);
     return 0;
+}
+
+/* Ends one group of groupby: (key, group) onto out, when a group was begun
+ * (group not undefined). Consumes key and group. */
+static void push_group(weir_tvalue *out, weir_tvalue key, weir_tvalue group)
+{
+    if (group.kind != WEIR_TVALUE_UNDEFINED) {
+        weir_tvalue t = weir_tvalue_tuple();
+        weir_tvalue_list_push(&t, key);
+        weir_tvalue_list_push(&t, group);
+        weir_tvalue_list_push(out, t);
+    } else
+        weir_tvalue_free(key);
 }
 
 static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -1560,26 +1588,14 @@ static int f_groupby(render *r, const weir_tvalue *in, const weir_args *a, weir_
             break;
         }
         if (group.kind == WEIR_TVALUE_UNDEFINED || !weir_tvalue_equal(&k, &key)) {
-            if (group.kind != WEIR_TVALUE_UNDEFINED) {
-                weir_tvalue t = weir_tvalue_tuple();
-                weir_tvalue_list_push(&t, key);
-                weir_tvalue_list_push(&t, group);
-                weir_tvalue_list_push(out, t);
-            } else
-                weir_tvalue_free(key);
+            push_group(out, key, group);
             group = weir_tvalue_list();
             key = k;
         } else
             weir_tvalue_free(k);
         weir_tvalue_list_push(&group, weir_tvalue_copy(&VLIST(&sorted)->items[i]));
     }
-    if (group.kind != WEIR_TVALUE_UNDEFINED) {
-        weir_tvalue t = weir_tvalue_tuple();
-        weir_tvalue_list_push(&t, key);
-        weir_tvalue_list_push(&t, group);
-        weir_tvalue_list_push(out, t);
-    } else
-        weir_tvalue_free(key);
+    push_group(out, key, group);
     weir_tvalue_free(sorted);
     if (rc) {
         /* callers do not free *out on an error */
@@ -1753,6 +1769,7 @@ builtin_fn weir_tpl__find_filter(const char *name)
 typedef int (*tfn)(render *r, const weir_tvalue *in, const weir_args *a, int *res,
                    weir_error *err);
 
+/* a test that looks at the value only (most look at its kind) */
 #define KIND_TEST(fname, expr)                                                          \
     static int fname(render *r, const weir_tvalue *in, const weir_args *a, int *res,     \
                      weir_error *err)                                                   \
@@ -1804,19 +1821,8 @@ static int cased_test(const weir_tvalue *in, int want_lower)
     return cased && !wrong;
 }
 
-static int t_lower(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    *res = cased_test(in, 1);
-    return 0;
-}
-
-static int t_upper(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a); WEIR_UNUSED(err);
-    *res = cased_test(in, 0);
-    return 0;
-}
+KIND_TEST(t_lower, cased_test(in, 1))
+KIND_TEST(t_upper, cased_test(in, 0))
 
 /* value % d as Python computes it, for ints and floats */
 static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, int *is_zero,
@@ -1824,13 +1830,10 @@ static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, 
 {
     if (in->kind == WEIR_TVALUE_UNDEFINED)
         return weir_error_set(err, WEIR_EINVALID, "%s", weir_tvalue_undefined_message(in));
-    double x, y = dv ? (dv->kind == WEIR_TVALUE_FLOAT ? dv->u.f : dv->kind == WEIR_TVALUE_INT
-                            ? (double)dv->u.i : dv->kind == WEIR_TVALUE_BOOL ? dv->u.b : NAN)
-                     : (double)d;
-    if (in->kind == WEIR_TVALUE_INT) x = (double)in->u.i;
-    else if (in->kind == WEIR_TVALUE_BOOL) x = in->u.b;
-    else if (in->kind == WEIR_TVALUE_FLOAT) x = in->u.f;
-    else
+    double x, y = (double)d;
+    if (dv && num_double(dv, &y))
+        y = NAN;
+    if (num_double(in, &x))
         return weir_error_set(err, WEIR_EINVALID, "unsupported operand type(s) for %%: '%s' and 'int'",
                               weir_tvalue_type_name(in));
     if (isnan(y))
@@ -1854,27 +1857,21 @@ static int py_mod_zero(const weir_tvalue *in, const weir_tvalue *dv, int64_t d, 
     return 0;
 }
 
-static int t_odd(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+/* odd and even: value % 2 is 1, or 0 */
+static int parity_test(const weir_tvalue *in, int want_odd, int *res, weir_error *err)
 {
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
     int z;
     double rem;
     if (py_mod_zero(in, NULL, 2, &z, &rem, err))
         return WEIR_EINVALID;
-    *res = rem == 1;
+    *res = want_odd ? rem == 1 : z;
     return 0;
 }
 
+static int t_odd(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
+{ WEIR_UNUSED(r); WEIR_UNUSED(a); return parity_test(in, 1, res, err); }
 static int t_even(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(r); WEIR_UNUSED(a);
-    int z;
-    double rem;
-    if (py_mod_zero(in, NULL, 2, &z, &rem, err))
-        return WEIR_EINVALID;
-    *res = z;
-    return 0;
-}
+{ WEIR_UNUSED(r); WEIR_UNUSED(a); return parity_test(in, 0, res, err); }
 
 static int t_divisibleby(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
 {
@@ -1956,19 +1953,8 @@ static int t_in(render *r, const weir_tvalue *in, const weir_args *a, int *res, 
     return 0;
 }
 
-static int t_filter(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL;
-    return 0;
-}
-
-static int t_test(render *r, const weir_tvalue *in, const weir_args *a, int *res, weir_error *err)
-{
-    WEIR_UNUSED(a); WEIR_UNUSED(err); WEIR_UNUSED(r);
-    *res = in->kind == WEIR_TVALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL;
-    return 0;
-}
+KIND_TEST(t_filter, in->kind == WEIR_TVALUE_STRING && weir_tpl__find_filter(VSTR(in)->data) != NULL)
+KIND_TEST(t_test, in->kind == WEIR_TVALUE_STRING && weir_tpl__find_test(VSTR(in)->data) != NULL)
 
 static const struct {
     const char *name;
@@ -2030,6 +2016,26 @@ static int need_str(const weir_tvalue *v, const char *what, weir_error *err)
     return 0;
 }
 
+/* The first argument, by position or else by keyword (need_args counted them). */
+static const weir_tvalue *first_arg(const weir_args *a)
+{
+    return a->npos ? &a->pos[0] : &a->kw[0];
+}
+
+/* The argument of method name, which takes one; NULL with err set if not one. */
+static const weir_tvalue *one_arg(const weir_args *a, const char *name, weir_error *err)
+{
+    return need_args(a, 1, 1, name, err) ? NULL : first_arg(a);
+}
+
+/* As one_arg, for a str argument; what names it in the message. */
+static const weir_tvalue *one_str_arg(const weir_args *a, const char *name, const char *what,
+                                      weir_error *err)
+{
+    const weir_tvalue *x = one_arg(a, name, err);
+    return x && !need_str(x, what, err) ? x : NULL;
+}
+
 static int m_upper(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); if (need_args(a, 0, 0, "upper", err)) return WEIR_EINVALID; *out = map_case(s, 0); return 0; }
 static int m_lower(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
@@ -2056,6 +2062,19 @@ static int m_lstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tv
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 1, 0); }
 static int m_rstrip(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 { WEIR_UNUSED(r); return strip_common(s, a, out, err, 0, 1); }
+
+/* Where x (xn bytes) stands first in p (n bytes), or last; -1 when it does not */
+static ssize_t find_in(const char *p, size_t n, const char *x, size_t xn, int last)
+{
+    if (!last) {
+        const char *f = weir_tpl__memmem(p, n, x, xn);
+        return f ? f - p : -1;
+    }
+    for (ssize_t k = (ssize_t)n - (ssize_t)xn; k >= 0; k--)
+        if (!memcmp(p + k, x, xn))
+            return k;
+    return -1;
+}
 
 static int split_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err,
                         int from_right)
@@ -2142,13 +2161,7 @@ static int split_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *o
     } else {
         size_t sn = VSTR(sep)->len;
         for (;;) {
-            ssize_t f = -1;
-            if (maxsplit < 0 || done < maxsplit)
-                for (ssize_t k = (ssize_t)e - (ssize_t)sn; k >= 0; k--)
-                    if (!memcmp(p + k, VSTR(sep)->data, sn)) {
-                        f = k;
-                        break;
-                    }
+            ssize_t f = maxsplit < 0 || done < maxsplit ? find_in(p, e, VSTR(sep)->data, sn, 1) : -1;
             if (f < 0) {
                 weir_tvalue_list_push(&rev, str_n(p, e));
                 break;
@@ -2238,10 +2251,8 @@ static int find_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *ou
                        int mode)
 {
     /* mode 0 find, 1 rfind, 2 index, 3 count */
-    if (need_args(a, 1, 1, "find", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(x, "argument", err))
+    const weir_tvalue *x = one_str_arg(a, "find", "argument", err);
+    if (!x)
         return WEIR_EINVALID;
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, xn = VSTR(x)->len;
@@ -2260,17 +2271,7 @@ static int find_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *ou
         *out = weir_tvalue_int(c);
         return 0;
     }
-    ssize_t pos = -1;
-    if (mode == 1) {
-        for (ssize_t k = (ssize_t)n - (ssize_t)xn; k >= 0; k--)
-            if (!memcmp(p + k, VSTR(x)->data, xn)) {
-                pos = k;
-                break;
-            }
-    } else {
-        const char *f = weir_tpl__memmem(p, n, VSTR(x)->data, xn);
-        pos = f ? f - p : -1;
-    }
+    ssize_t pos = find_in(p, n, VSTR(x)->data, xn, mode == 1);
     if (pos < 0 && mode == 2)
         return weir_error_set(err, WEIR_EINVALID, "substring not found");
     *out = weir_tvalue_int(pos < 0 ? -1 : (int64_t)utf8_len(p, (size_t)pos));
@@ -2326,10 +2327,9 @@ static int m_isupper(render *r, const weir_tvalue *s, const weir_args *a, weir_t
 
 static int m_join(render *r, const weir_tvalue *s, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    if (need_args(a, 1, 1, "join", err))
-        return WEIR_EINVALID;
+    const weir_tvalue *items = one_arg(a, "join", err);
     weir_tvalue l;
-    if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &l, err))
+    if (!items || iter_list(r, items, &l, err))
         return WEIR_EINVALID;
     weir_buf b = WEIR_BUF_INIT;
     int rc = 0;
@@ -2626,10 +2626,8 @@ static int m_format(render *r, const weir_tvalue *s, const weir_args *a, weir_tv
 static int affix_remove(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
                         weir_error *err, int suffix)
 {
-    if (need_args(a, 1, 1, suffix ? "removesuffix" : "removeprefix", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(x, "argument", err))
+    const weir_tvalue *x = one_str_arg(a, suffix ? "removesuffix" : "removeprefix", "argument", err);
+    if (!x)
         return WEIR_EINVALID;
     size_t n = VSTR(s)->len, xn = VSTR(x)->len;
     const char *p = VSTR(s)->data;
@@ -2647,26 +2645,14 @@ static int m_removesuffix(render *r, const weir_tvalue *s, const weir_args *a, w
 static int partition_common(const weir_tvalue *s, const weir_args *a, weir_tvalue *out,
                             weir_error *err, int from_right)
 {
-    if (need_args(a, 1, 1, from_right ? "rpartition" : "partition", err))
-        return WEIR_EINVALID;
-    const weir_tvalue *sep = a->npos ? &a->pos[0] : &a->kw[0];
-    if (need_str(sep, "separator", err))
+    const weir_tvalue *sep = one_str_arg(a, from_right ? "rpartition" : "partition", "separator", err);
+    if (!sep)
         return WEIR_EINVALID;
     if (!VSTR(sep)->len)
         return weir_error_set(err, WEIR_EINVALID, "empty separator");
     const char *p = VSTR(s)->data;
     size_t n = VSTR(s)->len, sn = VSTR(sep)->len;
-    ssize_t at = -1;
-    if (from_right) {
-        for (ssize_t k = (ssize_t)n - (ssize_t)sn; k >= 0; k--)
-            if (!memcmp(p + k, VSTR(sep)->data, sn)) {
-                at = k;
-                break;
-            }
-    } else {
-        const char *f = weir_tpl__memmem(p, n, VSTR(sep)->data, sn);
-        at = f ? f - p : -1;
-    }
+    ssize_t at = find_in(p, n, VSTR(sep)->data, sn, from_right);
     *out = weir_tvalue_tuple();
     if (at < 0) {
         weir_tvalue_list_push(out, from_right ? weir_tvalue_string("") : weir_tvalue_copy(s));
@@ -2710,12 +2696,13 @@ static int m_swapcase(render *r, const weir_tvalue *s, const weir_args *a, weir_
 static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "append", err))
+    const weir_tvalue *x = one_arg(a, "append", err);
+    if (!x)
         return WEIR_EINVALID;
     if (VLIST(l)->len >= ((size_t)1 << 24))
         return weir_error_set(err, WEIR_ETOOBIG, "list is too long");
     weir_tvalue tmp = *l;
-    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(a->npos ? &a->pos[0] : &a->kw[0])))
+    if (weir_tvalue_list_push(&tmp, weir_tvalue_copy(x)))
         return weir_error_set(err, WEIR_EINVALID, "cannot append a list to itself");
     *out = weir_tvalue_none();
     return 0;
@@ -2723,10 +2710,9 @@ static int m_append(render *r, const weir_tvalue *l, const weir_args *a, weir_tv
 
 static int m_extend(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
-    if (need_args(a, 1, 1, "extend", err))
-        return WEIR_EINVALID;
+    const weir_tvalue *x = one_arg(a, "extend", err);
     weir_tvalue items;
-    if (iter_list(r, a->npos ? &a->pos[0] : &a->kw[0], &items, err))
+    if (!x || iter_list(r, x, &items, err))
         return WEIR_EINVALID;
     weir_tvalue tmp = *l;
     int rc = 0;
@@ -2782,45 +2768,56 @@ static int m_insert(render *r, const weir_tvalue *l, const weir_args *a, weir_tv
     return 0;
 }
 
+/* list.remove and list.index: where the one argument first stands in list l
+ * (the list's length when it does not) */
+static int list_find(const weir_tvalue *l, const weir_args *a, const char *name, size_t *at,
+                     weir_error *err)
+{
+    const weir_tvalue *x = one_arg(a, name, err);
+    if (!x)
+        return WEIR_EINVALID;
+    size_t i = 0;
+    while (i < VLIST(l)->len && !weir_tvalue_equal(&VLIST(l)->items[i], x))
+        i++;
+    *at = i;
+    return 0;
+}
+
 static int m_remove(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "remove", err))
-        return WEIR_EINVALID;
     vlist *v = VLIST(l);
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    for (size_t i = 0; i < v->len; i++)
-        if (weir_tvalue_equal(&v->items[i], x)) {
-            weir_tvalue gone = v->items[i];
-            memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_tvalue));
-            v->len--;
-            weir_tvalue_free(gone);
-            *out = weir_tvalue_none();
-            return 0;
-        }
-    return weir_error_set(err, WEIR_EINVALID, "list.remove(x): x not in list");
+    size_t i;
+    if (list_find(l, a, "remove", &i, err))
+        return WEIR_EINVALID;
+    if (i == v->len)
+        return weir_error_set(err, WEIR_EINVALID, "list.remove(x): x not in list");
+    weir_tvalue gone = v->items[i];
+    memmove(&v->items[i], &v->items[i + 1], (v->len - i - 1) * sizeof(weir_tvalue));
+    v->len--;
+    weir_tvalue_free(gone);
+    *out = weir_tvalue_none();
+    return 0;
 }
 
 static int m_lindex(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "index", err))
+    size_t i;
+    if (list_find(l, a, "index", &i, err))
         return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
-    for (size_t i = 0; i < VLIST(l)->len; i++)
-        if (weir_tvalue_equal(&VLIST(l)->items[i], x)) {
-            *out = weir_tvalue_int((int64_t)i);
-            return 0;
-        }
-    return weir_error_set(err, WEIR_EINVALID, "value is not in list");
+    if (i == VLIST(l)->len)
+        return weir_error_set(err, WEIR_EINVALID, "value is not in list");
+    *out = weir_tvalue_int((int64_t)i);
+    return 0;
 }
 
 static int m_lcount(render *r, const weir_tvalue *l, const weir_args *a, weir_tvalue *out, weir_error *err)
 {
     WEIR_UNUSED(r);
-    if (need_args(a, 1, 1, "count", err))
+    const weir_tvalue *x = one_arg(a, "count", err);
+    if (!x)
         return WEIR_EINVALID;
-    const weir_tvalue *x = a->npos ? &a->pos[0] : &a->kw[0];
     int64_t c = 0;
     for (size_t i = 0; i < VLIST(l)->len; i++)
         c += weir_tvalue_equal(&VLIST(l)->items[i], x);
@@ -2909,7 +2906,7 @@ static int m_get(render *r, const weir_tvalue *d, const weir_args *a, weir_tvalu
     WEIR_UNUSED(r);
     if (need_args(a, 1, 2, "get", err))
         return WEIR_EINVALID;
-    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *k = first_arg(a);
     const weir_tvalue *v = weir_tvalue_dict_getv(d, k);
     if (v)
         *out = weir_tvalue_copy(v);
@@ -2931,12 +2928,8 @@ static int dict_view(const weir_tvalue *d, const weir_args *a, weir_tvalue *out,
             weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].key));
         else if (what == 1)
             weir_tvalue_list_push(out, weir_tvalue_copy(&VDICT(d)->e[i].val));
-        else {
-            weir_tvalue t = weir_tvalue_tuple();
-            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].key));
-            weir_tvalue_list_push(&t, weir_tvalue_copy(&VDICT(d)->e[i].val));
-            weir_tvalue_list_push(out, t);
-        }
+        else
+            weir_tvalue_list_push(out, item_tuple(d, i));
     }
     return 0;
 }
@@ -2987,7 +2980,7 @@ static int m_dpop(render *r, const weir_tvalue *d, const weir_args *a, weir_tval
     if (need_args(a, 1, 2, "pop", err))
         return WEIR_EINVALID;
     weir_tvalue tmp = *d;
-    const weir_tvalue *k = a->npos ? &a->pos[0] : &a->kw[0];
+    const weir_tvalue *k = first_arg(a);
     if (!weir_tvalue_dict_del(&tmp, k, out))
         return 0;
     if (a->npos + a->nkw > 1) {
