@@ -260,9 +260,9 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
     return 0;
 }
 
-/* Runs sql, binding id as ?1, now as ?2 and by as ?3 (a parameter the SQL
- * does not use is left out: its binding fails harmlessly), and says
- * whether it changed a row. */
+/* Runs sql, binding id as ?1, now as ?2 and by (a requester or a message)
+ * as ?3 (a parameter the SQL does not use is left out: its binding fails
+ * harmlessly), and says whether it changed a row. */
 static int update_one(weir_store *s, const char *sql, int64_t id, const char *by, int *changed,
                       weir_error *err)
 {
@@ -337,18 +337,13 @@ fail:
     return rc;
 }
 
-int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
-                                 weir_error *err)
+/* Runs sql, binding id as ?1, and appends the first column of every row
+ * to out. */
+static int select_ids(weir_store *s, const char *sql, int64_t id, weir_store_id_vec *out,
+                      weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(
-        s,
-        "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
-        "q.request_id = ?1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM "
-        "request_runs o JOIN requests rq ON rq.id = o.request_id WHERE o.run_id = q.run_id AND "
-        "rq.id <> ?1 AND rq.state IN ('pending', 'running') AND rq.cancel_requested_at IS NULL) "
-        "ORDER BY r.ds, r.id",
-        &st, err);
+    int rc = weir_store_prepare(s, sql, &st, err);
     if (rc)
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
@@ -356,6 +351,28 @@ int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *o
         weir_vec_push(out, weir_store_col_int(st, 0));
     weir_store_stmt_free(st);
     return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_run_ids(weir_store *s, int64_t id, weir_store_id_vec *out,
+                               weir_error *err)
+{
+    return select_ids(s,
+                      "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
+                      "q.request_id = ?1 ORDER BY r.ds, r.id",
+                      id, out, err);
+}
+
+int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
+                                 weir_error *err)
+{
+    return select_ids(
+        s,
+        "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
+        "q.request_id = ?1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM "
+        "request_runs o JOIN requests rq ON rq.id = o.request_id WHERE o.run_id = q.run_id AND "
+        "rq.id <> ?1 AND rq.state IN ('pending', 'running') AND rq.cancel_requested_at IS NULL) "
+        "ORDER BY r.ds, r.id",
+        id, out, err);
 }
 
 int weir_store_request_drop_queued(weir_store *s, int64_t run_id, int *dropped, weir_error *err)
@@ -400,8 +417,7 @@ int weir_store_request_add_dropped(weir_store *s, int64_t id, int64_t n, weir_er
 int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *message,
                                         int *settled, weir_error *err)
 {
-    weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(
+    return update_one(
         s,
         "UPDATE requests SET state = 'cancelled', finished_at = ?2, message = ?3, "
         "succeeded = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
@@ -411,16 +427,5 @@ int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *m
         "WHERE id = ?1 AND state = 'running' AND cancel_requested_at IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE q.request_id = "
         "requests.id AND r.state IN ('queued', 'running'))",
-        &st, err);
-    if (rc)
-        return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
-    weir_store_bind_text(st, 3, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
-        return rc;
-    *settled = weir_store_changes(s) == 1;
-    return 0;
+        id, message, settled, err);
 }
