@@ -72,6 +72,14 @@ static void read_row(weir_store_stmt *st, weir_request *r)
     r->dropped = weir_store_col_int(st, 21);
 }
 
+/* Runs st (an INSERT or UPDATE) and frees it: 0, or the step's error. */
+static int step_once(weir_store_stmt *st, weir_error *err)
+{
+    int rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
 int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
 {
     weir_store_stmt *st = NULL;
@@ -101,9 +109,7 @@ int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
     weir_store_bind_text(st, 8, r->requested_by, NULL);
     weir_store_bind_ts(st, 9, weir_ts_now(), NULL);
     weir_store_bind_text(st, 10, r->spec_hash[0] ? r->spec_hash : NULL, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0) {
+    if ((rc = step_once(st, err))) {
         weir_error_wrap(err, "cannot record the request");
         return rc;
     }
@@ -171,10 +177,9 @@ int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
     weir_store_bind_int(st, 5, skipped, NULL);
     weir_store_bind_int(st, 6, cleared, NULL);
     weir_store_bind_text(st, 7, note, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
+    rc = step_once(st, err);
     st = NULL;
-    if (rc < 0)
+    if (rc)
         return rc;
     if (weir_store_changes(s) != 1)
         return weir_error_set(err, WEIR_ENOTFOUND, "no pending request %lld", (long long)id);
@@ -208,9 +213,7 @@ int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const
     weir_store_bind_int(st, 2, server_pid, NULL);
     weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
     weir_store_bind_text(st, 4, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     if (weir_store_changes(s) != 1)
         return weir_error_set(err, WEIR_ENOTFOUND, "no pending or running request %lld",
@@ -229,9 +232,7 @@ int weir_store_request_note(weir_store *s, int64_t id, const char *message, weir
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_text(st, 2, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    return rc < 0 ? rc : 0;
+    return step_once(st, err);
 }
 
 int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
@@ -251,9 +252,7 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
     if (rc)
         return rc;
     weir_store_bind_ts(st, 1, weir_ts_now(), NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     if (n)
         *n = (size_t)weir_store_changes(s);
@@ -273,9 +272,7 @@ static int update_one(weir_store *s, const char *sql, int64_t id, const char *by
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
     weir_store_bind_text(st, 3, by, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     *changed = weir_store_changes(s) == 1;
     return 0;
@@ -409,9 +406,7 @@ int weir_store_request_add_dropped(weir_store *s, int64_t id, int64_t n, weir_er
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_int(st, 2, n, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    return rc < 0 ? rc : 0;
+    return step_once(st, err);
 }
 
 int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *message,
