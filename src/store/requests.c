@@ -158,21 +158,32 @@ int weir_store_request_list(weir_store *s, const char *state, size_t limit,
     return rc < 0 ? rc : 0;
 }
 
+/* Prepares sql, an update of request id by the server that runs it,
+ * binding id as ?1, the server's pid as ?2 and now as ?3. */
+static int prepare_by_server(weir_store *s, const char *sql, int64_t id, int64_t server_pid,
+                             weir_store_stmt **st, weir_error *err)
+{
+    int rc = weir_store_prepare(s, sql, st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(*st, 1, id, NULL);
+    weir_store_bind_int(*st, 2, server_pid, NULL);
+    weir_store_bind_ts(*st, 3, weir_ts_now(), NULL);
+    return 0;
+}
+
 int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
                             const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
                             const char *note, weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
-                                "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
-                                "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = ?7 "
-                                "WHERE id = ?1 AND state = 'pending'",
-                                &st, err);
+    int rc = prepare_by_server(s,
+                               "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
+                               "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = ?7 "
+                               "WHERE id = ?1 AND state = 'pending'",
+                               id, server_pid, &st, err);
     if (rc)
         return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_int(st, 2, server_pid, NULL);
-    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
     weir_store_bind_int(st, 4, (int64_t)n, NULL);
     weir_store_bind_int(st, 5, skipped, NULL);
     weir_store_bind_int(st, 6, cleared, NULL);
@@ -202,16 +213,13 @@ int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const
                             weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
-                                "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
-                                "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
-                                "id = ?1 AND state IN ('pending', 'running')",
-                                &st, err);
+    int rc = prepare_by_server(s,
+                               "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
+                               "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
+                               "id = ?1 AND state IN ('pending', 'running')",
+                               id, server_pid, &st, err);
     if (rc)
         return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_int(st, 2, server_pid, NULL);
-    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
     weir_store_bind_text(st, 4, message, NULL);
     if ((rc = step_once(st, err)))
         return rc;
