@@ -52,6 +52,18 @@ int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_f
     return 0;
 }
 
+int weir_cli_one_arg(const weir_command *cmd, const char *format, weir_out_format *out,
+                     const weir_strvec *positional, const char *what)
+{
+    if (weir_cli_parse_out_format(cmd, format, out))
+        return WEIR_EXIT_USAGE;
+    if (positional->len == 0)
+        return weir_cli_usage_error(cmd, "missing the %s to %s", what, cmd->name);
+    if (positional->len != 1)
+        return weir_cli_usage_error(cmd, "expected one %s, got %zu", what, positional->len);
+    return WEIR_CLI_GO;
+}
+
 int weir_cli_parse(const weir_command *cmd, const weir_option *opts, size_t n_opts, int argc,
                    char **argv, weir_strvec *positional)
 {

@@ -51,6 +51,17 @@ int weir_cli_usage_error(const weir_command *cmd, const char *fmt, ...)
 int weir_cli_parse_out_format(const weir_command *cmd, const char *s, weir_out_format *out);
 
 /*
+ * What a command taking --format and one positional argument (`weir
+ * profile TABLE`, `weir validate SUITE`) checks after weir_cli_parse():
+ * format into *out, then that positional holds exactly one argument, which
+ * names a `what` ("table") for the command to work on. Returns WEIR_CLI_GO,
+ * or WEIR_EXIT_USAGE after printing "unknown format ...", "expected one
+ * WHAT, got N" or "missing the WHAT to COMMAND".
+ */
+int weir_cli_one_arg(const weir_command *cmd, const char *format, weir_out_format *out,
+                     const weir_strvec *positional, const char *what);
+
+/*
  * Runs the subcommand argv[0] of group ("pipeline", "monitor") from subs,
  * whose names are "GROUP SUB"; prints the list of subcommands for --help
  * (exit 0) or no argument (exit 2), and a "did you mean" for an unknown one.

@@ -30,13 +30,24 @@ typedef struct ctx {
     weir_strvec args; /* the positional arguments */
     weir_workspace ws;
     weir_monitor_config cfg;
+    weir_error err;   /* what stopped the subcommand (see ctx_failed) */
 } ctx;
+
+#define CTX_INIT { .err = WEIR_ERROR_INIT }
 
 static void ctx_release(ctx *c)
 {
     weir_strvec_release(&c->args);
     weir_monitor_config_release(&c->cfg);
     weir_workspace_release(&c->ws);
+    weir_error_release(&c->err);
+}
+
+/* Prints c->err and returns the exit code of a subcommand that failed. */
+static int ctx_failed(const ctx *c)
+{
+    weir_cli_error(&c->err);
+    return WEIR_EXIT_FAILED;
 }
 
 static int load_monitors(const weir_project *p, void *out, weir_diags *diags)
@@ -133,13 +144,12 @@ static int load_series(const ctx *c, const char *name, int need_points, weir_mon
 
 /* ctx_open() (no warehouse), then load_series() for the first argument.
  * Returns WEIR_CLI_GO or an exit code (WEIR_EXIT_FAILED for no series). */
-static int open_series(ctx *c, int need_points, weir_monitor_def *def, weir_series *s,
-                       weir_error *err)
+static int open_series(ctx *c, int need_points, weir_monitor_def *def, weir_series *s)
 {
     int rc = ctx_open(c, 0);
     if (rc != WEIR_CLI_GO)
         return rc;
-    if (load_series(c, c->args.items[0], need_points, def, s, err) == WEIR_ENOTFOUND)
+    if (load_series(c, c->args.items[0], need_points, def, s, &c->err) == WEIR_ENOTFOUND)
         return WEIR_EXIT_FAILED;
     return WEIR_CLI_GO;
 }
@@ -200,7 +210,7 @@ static int backfill_one(const weir_command *cmd, ctx *c, const weir_monitor_def 
 
 static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
 {
-    ctx c = { 0 };
+    ctx c = CTX_INIT;
     const char *date_column = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
         PROJECT_OPT(c.dir),
@@ -274,7 +284,7 @@ cleanup:
 
 static int cmd_check(const weir_command *cmd, int argc, char **argv)
 {
-    ctx c = { 0 };
+    ctx c = CTX_INIT;
     const char *format = "table", *date_s = NULL, *from_s = NULL, *to_s = NULL;
     const weir_option opts[] = {
         PROJECT_OPT(c.dir),
@@ -406,7 +416,7 @@ cleanup:
 
 static int cmd_plot(const weir_command *cmd, int argc, char **argv)
 {
-    ctx c = { 0 };
+    ctx c = CTX_INIT;
     const char *from_s = NULL, *to_s = NULL, *output = NULL;
     long long horizon = 14;
     const weir_option opts[] = {
@@ -422,7 +432,6 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     weir_series s = WEIR_SERIES_INIT;
     weir_forecaster f = WEIR_FORECASTER_INIT;
     weir_forecast fc = WEIR_FORECAST_INIT;
-    weir_error err = WEIR_ERROR_INIT;
     weir_check *checks = NULL;
     size_t n_checks = 0;
     weir_buf svg = WEIR_BUF_INIT, sub = WEIR_BUF_INIT;
@@ -447,9 +456,9 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     if ((from_s && (rc = parse_date(cmd, "--from", from_s, &from))) ||
         (to_s && (rc = parse_date(cmd, "--to", to_s, &to))))
         goto cleanup;
-    if ((rc = open_series(&c, 1, &def, &s, &err)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 1, &def, &s)) != WEIR_CLI_GO)
         goto cleanup;
-    if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &err))
+    if (weir_monitor_config_calendar(&c.cfg, &def, &cal, &c.err))
         goto failed;
     if (!from_s || from < s.start)
         from = s.start;
@@ -460,13 +469,13 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     }
     /* each day against the forecast a daily monitor would have made */
-    if (weir_monitor_scan(&s, &cal, &def.opts, from, to, &checks, &n_checks, NULL, &err))
+    if (weir_monitor_scan(&s, &cal, &def.opts, from, to, &checks, &n_checks, NULL, &c.err))
         goto failed;
     if (horizon > 0 && to == weir_series_end(&s)) {
-        int r = weir_forecaster_fit(&f, &s, &cal, NULL, &def.opts, s.len, &err);
+        int r = weir_forecaster_fit(&f, &s, &cal, NULL, &def.opts, s.len, &c.err);
         if (r == 0) {
             if (weir_forecaster_predict(&f, &s, &cal, s.len, (size_t)horizon, def.opts.level, &fc,
-                                        &err))
+                                        &c.err))
                 goto failed;
             have_fc = 1;
             weir_buf_addf(&sub, "model %s, %.0f%% interval", weir_model_spec_name(&f.spec),
@@ -474,27 +483,28 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
         } else if (r != WEIR_MONITOR_ESHORT) {
             goto failed;
         }
-        weir_error_clear(&err);
+        weir_error_clear(&c.err);
     }
     weir_plot_options_init(&po);
     po.title = def.name;
     po.subtitle = sub.len ? sub.ptr : NULL;
     po.from = from;
     po.to = have_fc ? to + (weir_date)horizon : to;
-    if (weir_monitor_plot_svg(&s, &cal, checks, n_checks, have_fc ? &fc : NULL, &po, &svg, &err))
+    if (weir_monitor_plot_svg(&s, &cal, checks, n_checks, have_fc ? &fc : NULL, &po, &svg,
+                              &c.err))
         goto failed;
     {
         /* like -o elsewhere: the folder (build/, target/) is made when missing */
         const char *slash = strrchr(output, '/');
         if (slash && slash != output) {
             char *parent = weir_xstrndup(output, (size_t)(slash - output));
-            int r = weir_fs_mkdir_p(parent, &err);
+            int r = weir_fs_mkdir_p(parent, &c.err);
             free(parent);
             if (r)
                 goto failed;
         }
     }
-    if (weir_fs_write_atomic(output, svg.ptr, svg.len, &err))
+    if (weir_fs_write_atomic(output, svg.ptr, svg.len, &c.err))
         goto failed;
     {
         size_t n_anom = 0;
@@ -506,8 +516,7 @@ static int cmd_plot(const weir_command *cmd, int argc, char **argv)
     rc = WEIR_EXIT_OK;
     goto cleanup;
 failed:
-    weir_cli_error(&err);
-    rc = WEIR_EXIT_FAILED;
+    rc = ctx_failed(&c);
 cleanup:
     free(checks);
     weir_buf_release(&svg);
@@ -517,7 +526,6 @@ cleanup:
     weir_series_release(&s);
     weir_calendar_release(&cal);
     weir_monitor_def_release(&def);
-    weir_error_release(&err);
     ctx_release(&c);
     return rc;
 }
@@ -526,7 +534,7 @@ cleanup:
 
 static int cmd_list(const weir_command *cmd, int argc, char **argv)
 {
-    ctx c = { 0 };
+    ctx c = CTX_INIT;
     const char *format = "table";
     const weir_option opts[] = {
         PROJECT_OPT(c.dir),
@@ -546,7 +554,6 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     weir_grid g = WEIR_GRID_INIT;
     weir_grid_style style;
     weir_store_stmt *st = NULL;
-    weir_error err = WEIR_ERROR_INIT;
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &c.args);
     if (rc != WEIR_CLI_GO || (rc = parse_style(cmd, format, &style)))
         goto cleanup;
@@ -559,9 +566,9 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     for (size_t i = 0; i < WEIR_ARRAY_SIZE(cols); i++)
         weir_grid_add_column(&g, cols[i], i == 1 || i == 4 || i == 8 ? WEIR_COL_NUMBER
                                                                      : WEIR_COL_TEXT);
-    if ((rc = weir_store_prepare(c.ws.store, sql, &st, &err)))
+    if ((rc = weir_store_prepare(c.ws.store, sql, &st, &c.err)))
         goto failed;
-    while ((rc = weir_store_step(st, &err)) == 1) {
+    while ((rc = weir_store_step(st, &c.err)) == 1) {
         for (int k = 0; k < (int)WEIR_ARRAY_SIZE(cols); k++) {
             const char *t = weir_store_col_text(st, k);
             if (k == 7 && t && strcmp(t, "insufficient_history") == 0)
@@ -591,12 +598,10 @@ static int cmd_list(const weir_command *cmd, int argc, char **argv)
     rc = WEIR_EXIT_OK;
     goto cleanup;
 failed:
-    weir_cli_error(&err);
-    rc = WEIR_EXIT_FAILED;
+    rc = ctx_failed(&c);
 cleanup:
     weir_store_stmt_free(st);
     weir_grid_release(&g);
-    weir_error_release(&err);
     ctx_release(&c);
     return rc;
 }
@@ -605,7 +610,7 @@ cleanup:
 
 static int cmd_explain(const weir_command *cmd, int argc, char **argv)
 {
-    ctx c = { 0 };
+    ctx c = CTX_INIT;
     const char *format = "text";
     const weir_option opts[] = {
         PROJECT_OPT(c.dir),
@@ -613,7 +618,6 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
     };
     weir_monitor_def def = { 0 };
     weir_store_stmt *st = NULL;
-    weir_error err = WEIR_ERROR_INIT;
     weir_series s = WEIR_SERIES_INIT;
     weir_out_format out;
     json_t *scores = NULL;
@@ -624,15 +628,15 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         rc = weir_cli_usage_error(cmd, "expected one SERIES, got %zu", c.args.len);
         goto cleanup;
     }
-    if ((rc = open_series(&c, 0, &def, &s, &err)) != WEIR_CLI_GO)
+    if ((rc = open_series(&c, 0, &def, &s)) != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = weir_store_prepare(c.ws.store,
                                  "SELECT m.model, m.fitted_through, m.sigma, m.scores, m.fitted_at "
                                  "FROM monitor_models m JOIN metric_series s ON s.id = "
-                                 "m.series_id WHERE s.name = ?1", &st, &err)))
+                                 "m.series_id WHERE s.name = ?1", &st, &c.err)))
         goto failed;
     weir_store_bind_text(st, 1, def.name, NULL);
-    if ((rc = weir_store_step(st, &err)) < 0)
+    if ((rc = weir_store_step(st, &c.err)) < 0)
         goto failed;
     if (rc == 0) {
         fprintf(stderr, "weir: error: no model chosen for '%s' yet (run 'weir monitor check "
@@ -641,7 +645,7 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
         goto cleanup;
     }
     const char *text = weir_store_col_text(st, 3);
-    if (weir_json_parse(text, strlen(text), "monitor_models.scores", &scores, &err))
+    if (weir_json_parse(text, strlen(text), "monitor_models.scores", &scores, &c.err))
         goto failed;
     if (out == WEIR_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:O}", "series", def.name, "model",
@@ -689,14 +693,12 @@ static int cmd_explain(const weir_command *cmd, int argc, char **argv)
     rc = WEIR_EXIT_OK;
     goto cleanup;
 failed:
-    weir_cli_error(&err);
-    rc = WEIR_EXIT_FAILED;
+    rc = ctx_failed(&c);
 cleanup:
     json_decref(scores);
     weir_store_stmt_free(st);
     weir_series_release(&s);
     weir_monitor_def_release(&def);
-    weir_error_release(&err);
     ctx_release(&c);
     return rc;
 }

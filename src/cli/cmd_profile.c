@@ -81,16 +81,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
     json_t *prof = NULL, *suite = NULL;
     weir_buf text = WEIR_BUF_INIT;
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_one_arg(cmd, format, &of, &pos, "table")) != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = weir_cli_parse_out_format(cmd, format, &of)))
-        goto cleanup;
-    rc = WEIR_CLI_GO;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, pos.len ? "expected one table, got %zu"
-                                               : "missing the table to profile%.0zu", pos.len);
-        goto cleanup;
-    }
     if ((rc = weir_cli_load_project(dir, &p)) != WEIR_CLI_GO)
         goto cleanup;
     if ((rc = weir_cli_open_warehouse(p, &e)) != WEIR_CLI_GO)

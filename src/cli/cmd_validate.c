@@ -139,16 +139,8 @@ static int run(const weir_command *cmd, int argc, char **argv)
     char *path = NULL, *out_path = NULL;
     weir_buf target = WEIR_BUF_INIT;
     int rc = weir_cli_parse(cmd, opts, WEIR_ARRAY_SIZE(opts), argc, argv, &pos);
-    if (rc != WEIR_CLI_GO)
+    if (rc != WEIR_CLI_GO || (rc = weir_cli_one_arg(cmd, format, &of, &pos, "suite")) != WEIR_CLI_GO)
         goto cleanup;
-    if ((rc = weir_cli_parse_out_format(cmd, format, &of)))
-        goto cleanup;
-    rc = WEIR_CLI_GO;
-    if (pos.len != 1) {
-        rc = weir_cli_usage_error(cmd, pos.len ? "expected one suite, got %zu"
-                                               : "missing the suite to validate%.0zu", pos.len);
-        goto cleanup;
-    }
     weir_date d;
     if (date && weir_date_parse(date, &d)) {
         rc = weir_cli_usage_error(cmd, "bad date '%s' (expected YYYY-MM-DD)", date);

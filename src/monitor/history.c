@@ -271,6 +271,19 @@ static char *scores_json(const weir_forecaster *f)
     return weir_buf_detach(&out, NULL);
 }
 
+/* Binds ?1..?7 of a monitor_checks or anomalies row: the series, the day,
+ * and the check's value, expected value, bounds and score. */
+static void bind_point(weir_store_stmt *st, int64_t id, const char *day, const weir_check *c)
+{
+    weir_store_bind_int(st, 1, id, NULL);
+    weir_store_bind_text(st, 2, day, NULL);
+    bind_num(st, 3, c->actual, NULL);
+    bind_num(st, 4, c->expected, NULL);
+    bind_num(st, 5, c->lo, NULL);
+    bind_num(st, 6, c->hi, NULL);
+    bind_num(st, 7, c->score, NULL);
+}
+
 static int save_check(weir_store *s, int64_t id, const weir_monitor_def *def,
                       const weir_check *c, const weir_forecaster *f, weir_error *err)
 {
@@ -287,13 +300,7 @@ static int save_check(weir_store *s, int64_t id, const weir_monitor_def *def,
                 "checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
              &st, err)))
         goto cleanup;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_text(st, 2, day, NULL);
-    bind_num(st, 3, c->actual, NULL);
-    bind_num(st, 4, c->expected, NULL);
-    bind_num(st, 5, c->lo, NULL);
-    bind_num(st, 6, c->hi, NULL);
-    bind_num(st, 7, c->score, NULL);
+    bind_point(st, id, day, c);
     weir_store_bind_double(st, 8, def->opts.level, NULL);
     weir_store_bind_text(st, 9, model, NULL);
     weir_store_bind_text(st, 10, verdict_code(c->verdict), NULL);
@@ -314,13 +321,7 @@ static int save_check(weir_store *s, int64_t id, const weir_monitor_def *def,
                     "excluded.score, severity = excluded.severity",
                  &st, err)))
             goto cleanup;
-        weir_store_bind_int(st, 1, id, NULL);
-        weir_store_bind_text(st, 2, day, NULL);
-        bind_num(st, 3, c->actual, NULL);
-        bind_num(st, 4, c->expected, NULL);
-        bind_num(st, 5, c->lo, NULL);
-        bind_num(st, 6, c->hi, NULL);
-        bind_num(st, 7, c->score, NULL);
+        bind_point(st, id, day, c);
         weir_store_bind_text(st, 8, weir_severity_name(c->severity), NULL);
         weir_store_bind_text(st, 9, now, NULL);
     } else {

@@ -401,18 +401,7 @@ void weir_handoff_requester(char *out, size_t n)
 
 int weir_handoff_run_ids(weir_store *s, int64_t id, weir_id_vec *out, weir_error *err)
 {
-    weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
-                                "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = "
-                                "q.run_id WHERE q.request_id = ?1 ORDER BY r.ds, r.id",
-                                &st, err);
-    if (rc)
-        return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    while ((rc = weir_store_step(st, err)) == 1)
-        weir_vec_push(out, weir_store_col_int(st, 0));
-    weir_store_stmt_free(st);
-    return rc < 0 ? rc : 0;
+    return weir_store_request_run_ids(s, id, out, err);
 }
 
 /* What the client has reported of one run. */

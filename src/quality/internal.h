@@ -1,7 +1,8 @@
 /*
  * internal.h: what the files of quality/ share and nothing else sees: the
  * table of expectation types (types.c), used by the suite loader (suite.c)
- * to check kwargs and by the planner (validate.c) to compile SQL.
+ * to check kwargs and by the planner (validate.c) to compile SQL, and how
+ * a table's name is written in SQL (validate.c, profile.c).
  */
 #ifndef WEIR_QUALITY_INTERNAL_H
 #define WEIR_QUALITY_INTERNAL_H
@@ -101,5 +102,10 @@ int weir_qx_check(weir_expectation *x, weir_buf *msg, weir_buf *warn);
 
 /* Appends a JSON scalar as a SQL literal ('x', 12, 1.5, true, NULL). */
 void weir_qx_literal(const weir_dialect *d, const json_t *v, weir_buf *out);
+
+/* Appends a table name as SQL, each dotted part quoted ("s"."t"); a name
+ * with quotes, parentheses or spaces is taken as SQL as written. Used by
+ * the planner (validate.c) and the profiler (profile.c). */
+void weir_qx_quote_relation(const weir_dialect *d, const char *name, weir_buf *out);
 
 #endif

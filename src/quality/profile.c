@@ -11,9 +11,9 @@
  */
 #include "core/compat.h"
 
-#include "core/alloc.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "quality/internal.h"
 #include "quality/quality.h"
 
 /* Columns with at most this many distinct values get a value set. */
@@ -55,25 +55,6 @@ static json_t *cell(weir_result *res, size_t row, size_t col)
     return v;
 }
 
-static void quote_relation(const weir_dialect *d, const char *name, weir_buf *out)
-{
-    if (strpbrk(name, "\"() ")) {
-        weir_buf_adds(out, name);
-        return;
-    }
-    const char *p = name;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        char *part = weir_xstrndup(p, dot ? (size_t)(dot - p) : strlen(p));
-        weir_sql_quote_ident(d, out, part);
-        free(part);
-        if (!dot)
-            break;
-        weir_buf_addch(out, '.');
-        p = dot + 1;
-    }
-}
-
 int weir_quality_profile(weir_conn *c, const char *table, json_t **out, weir_error *err)
 {
     const weir_dialect *d = weir_engine_dialect(weir_conn_engine(c));
@@ -82,7 +63,7 @@ int weir_quality_profile(weir_conn *c, const char *table, json_t **out, weir_err
     json_t *cols = json_array(), *prof = NULL;
     int rc;
     *out = NULL;
-    quote_relation(d, table, &rel);
+    weir_qx_quote_relation(d, table, &rel);
     weir_buf_addf(&sql, "SELECT * FROM %s LIMIT 0", rel.ptr);
     if ((rc = weir_conn_query(c, sql.ptr, &cat, err))) {
         weir_error_wrap(err, "cannot read table '%s'", table);

@@ -125,7 +125,7 @@ static int is_integer_type(const char *t)
     return 0;
 }
 
-static void quote_relation(const weir_dialect *d, const char *name, weir_buf *out)
+void weir_qx_quote_relation(const weir_dialect *d, const char *name, weir_buf *out)
 {
     /* A name with quotes or parentheses is taken as SQL as written. */
     if (strpbrk(name, "\"() ")) {
@@ -1377,7 +1377,7 @@ static void table_result(run *r, xrun *xr)
         weir_error qerr = WEIR_ERROR_INIT;
         int64_t other = 0;
         weir_buf_adds(&sql, "SELECT count(*) FROM ");
-        quote_relation(r->d, kw_str(xr, "other_table_name"), &sql);
+        weir_qx_quote_relation(r->d, kw_str(xr, "other_table_name"), &sql);
         if (query_int(r, sql.ptr, &other, &qerr)) {
             set_error(xr, weir_error_str(&qerr));
         } else {
@@ -2131,7 +2131,7 @@ int weir_quality_validate(weir_conn *c, const weir_suite *s, const weir_validate
                             "the suite or pass --table)", s->name);
         goto cleanup;
     }
-    quote_relation(r.d, r.table_name, &r.table);
+    weir_qx_quote_relation(r.d, r.table_name, &r.table);
     if ((rc = load_catalog(&r, err)))
         goto cleanup;
     load_stats(&r);

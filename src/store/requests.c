@@ -72,6 +72,14 @@ static void read_row(weir_store_stmt *st, weir_request *r)
     r->dropped = weir_store_col_int(st, 21);
 }
 
+/* Runs st (an INSERT or UPDATE) and frees it: 0, or the step's error. */
+static int step_once(weir_store_stmt *st, weir_error *err)
+{
+    int rc = weir_store_step(st, err);
+    weir_store_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
 int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
 {
     weir_store_stmt *st = NULL;
@@ -101,9 +109,7 @@ int weir_store_request_add(weir_store *s, weir_request *r, weir_error *err)
     weir_store_bind_text(st, 8, r->requested_by, NULL);
     weir_store_bind_ts(st, 9, weir_ts_now(), NULL);
     weir_store_bind_text(st, 10, r->spec_hash[0] ? r->spec_hash : NULL, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0) {
+    if ((rc = step_once(st, err))) {
         weir_error_wrap(err, "cannot record the request");
         return rc;
     }
@@ -152,29 +158,39 @@ int weir_store_request_list(weir_store *s, const char *state, size_t limit,
     return rc < 0 ? rc : 0;
 }
 
+/* Prepares sql, an update of request id by the server that runs it,
+ * binding id as ?1, the server's pid as ?2 and now as ?3. */
+static int prepare_by_server(weir_store *s, const char *sql, int64_t id, int64_t server_pid,
+                             weir_store_stmt **st, weir_error *err)
+{
+    int rc = weir_store_prepare(s, sql, st, err);
+    if (rc)
+        return rc;
+    weir_store_bind_int(*st, 1, id, NULL);
+    weir_store_bind_int(*st, 2, server_pid, NULL);
+    weir_store_bind_ts(*st, 3, weir_ts_now(), NULL);
+    return 0;
+}
+
 int weir_store_request_take(weir_store *s, int64_t id, int64_t server_pid,
                             const int64_t *run_ids, size_t n, int64_t skipped, int64_t cleared,
                             const char *note, weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
-                                "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
-                                "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = ?7 "
-                                "WHERE id = ?1 AND state = 'pending'",
-                                &st, err);
+    int rc = prepare_by_server(s,
+                               "UPDATE requests SET state = 'running', server_pid = ?2, taken_at "
+                               "= ?3, runs = ?4, skipped = ?5, cleared = ?6, message = ?7 "
+                               "WHERE id = ?1 AND state = 'pending'",
+                               id, server_pid, &st, err);
     if (rc)
         return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_int(st, 2, server_pid, NULL);
-    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
     weir_store_bind_int(st, 4, (int64_t)n, NULL);
     weir_store_bind_int(st, 5, skipped, NULL);
     weir_store_bind_int(st, 6, cleared, NULL);
     weir_store_bind_text(st, 7, note, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
+    rc = step_once(st, err);
     st = NULL;
-    if (rc < 0)
+    if (rc)
         return rc;
     if (weir_store_changes(s) != 1)
         return weir_error_set(err, WEIR_ENOTFOUND, "no pending request %lld", (long long)id);
@@ -197,20 +213,15 @@ int weir_store_request_fail(weir_store *s, int64_t id, int64_t server_pid, const
                             weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(s,
-                                "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
-                                "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
-                                "id = ?1 AND state IN ('pending', 'running')",
-                                &st, err);
+    int rc = prepare_by_server(s,
+                               "UPDATE requests SET state = 'failed', server_pid = ?2, taken_at "
+                               "= COALESCE(taken_at, ?3), finished_at = ?3, message = ?4 WHERE "
+                               "id = ?1 AND state IN ('pending', 'running')",
+                               id, server_pid, &st, err);
     if (rc)
         return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_int(st, 2, server_pid, NULL);
-    weir_store_bind_ts(st, 3, weir_ts_now(), NULL);
     weir_store_bind_text(st, 4, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     if (weir_store_changes(s) != 1)
         return weir_error_set(err, WEIR_ENOTFOUND, "no pending or running request %lld",
@@ -229,9 +240,7 @@ int weir_store_request_note(weir_store *s, int64_t id, const char *message, weir
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_text(st, 2, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    return rc < 0 ? rc : 0;
+    return step_once(st, err);
 }
 
 int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
@@ -251,18 +260,16 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err)
     if (rc)
         return rc;
     weir_store_bind_ts(st, 1, weir_ts_now(), NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     if (n)
         *n = (size_t)weir_store_changes(s);
     return 0;
 }
 
-/* Runs sql, binding id as ?1, now as ?2 and by as ?3 (a parameter the SQL
- * does not use is left out: its binding fails harmlessly), and says
- * whether it changed a row. */
+/* Runs sql, binding id as ?1, now as ?2 and by (a requester or a message)
+ * as ?3 (a parameter the SQL does not use is left out: its binding fails
+ * harmlessly), and says whether it changed a row. */
 static int update_one(weir_store *s, const char *sql, int64_t id, const char *by, int *changed,
                       weir_error *err)
 {
@@ -273,9 +280,7 @@ static int update_one(weir_store *s, const char *sql, int64_t id, const char *by
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
     weir_store_bind_text(st, 3, by, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
+    if ((rc = step_once(st, err)))
         return rc;
     *changed = weir_store_changes(s) == 1;
     return 0;
@@ -337,18 +342,13 @@ fail:
     return rc;
 }
 
-int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
-                                 weir_error *err)
+/* Runs sql, binding id as ?1, and appends the first column of every row
+ * to out. */
+static int select_ids(weir_store *s, const char *sql, int64_t id, weir_store_id_vec *out,
+                      weir_error *err)
 {
     weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(
-        s,
-        "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
-        "q.request_id = ?1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM "
-        "request_runs o JOIN requests rq ON rq.id = o.request_id WHERE o.run_id = q.run_id AND "
-        "rq.id <> ?1 AND rq.state IN ('pending', 'running') AND rq.cancel_requested_at IS NULL) "
-        "ORDER BY r.ds, r.id",
-        &st, err);
+    int rc = weir_store_prepare(s, sql, &st, err);
     if (rc)
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
@@ -356,6 +356,28 @@ int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *o
         weir_vec_push(out, weir_store_col_int(st, 0));
     weir_store_stmt_free(st);
     return rc < 0 ? rc : 0;
+}
+
+int weir_store_request_run_ids(weir_store *s, int64_t id, weir_store_id_vec *out,
+                               weir_error *err)
+{
+    return select_ids(s,
+                      "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
+                      "q.request_id = ?1 ORDER BY r.ds, r.id",
+                      id, out, err);
+}
+
+int weir_store_request_open_runs(weir_store *s, int64_t id, weir_store_id_vec *out,
+                                 weir_error *err)
+{
+    return select_ids(
+        s,
+        "SELECT q.run_id FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE "
+        "q.request_id = ?1 AND r.state IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM "
+        "request_runs o JOIN requests rq ON rq.id = o.request_id WHERE o.run_id = q.run_id AND "
+        "rq.id <> ?1 AND rq.state IN ('pending', 'running') AND rq.cancel_requested_at IS NULL) "
+        "ORDER BY r.ds, r.id",
+        id, out, err);
 }
 
 int weir_store_request_drop_queued(weir_store *s, int64_t run_id, int *dropped, weir_error *err)
@@ -392,16 +414,13 @@ int weir_store_request_add_dropped(weir_store *s, int64_t id, int64_t n, weir_er
         return rc;
     weir_store_bind_int(st, 1, id, NULL);
     weir_store_bind_int(st, 2, n, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    return rc < 0 ? rc : 0;
+    return step_once(st, err);
 }
 
 int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *message,
                                         int *settled, weir_error *err)
 {
-    weir_store_stmt *st = NULL;
-    int rc = weir_store_prepare(
+    return update_one(
         s,
         "UPDATE requests SET state = 'cancelled', finished_at = ?2, message = ?3, "
         "succeeded = (SELECT count(*) FROM request_runs q JOIN runs r ON r.id = q.run_id "
@@ -411,16 +430,5 @@ int weir_store_request_settle_cancelled(weir_store *s, int64_t id, const char *m
         "WHERE id = ?1 AND state = 'running' AND cancel_requested_at IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM request_runs q JOIN runs r ON r.id = q.run_id WHERE q.request_id = "
         "requests.id AND r.state IN ('queued', 'running'))",
-        &st, err);
-    if (rc)
-        return rc;
-    weir_store_bind_int(st, 1, id, NULL);
-    weir_store_bind_ts(st, 2, weir_ts_now(), NULL);
-    weir_store_bind_text(st, 3, message, NULL);
-    rc = weir_store_step(st, err);
-    weir_store_stmt_free(st);
-    if (rc < 0)
-        return rc;
-    *settled = weir_store_changes(s) == 1;
-    return 0;
+        id, message, settled, err);
 }

@@ -256,6 +256,10 @@ int weir_store_request_settle(weir_store *s, size_t *n, weir_error *err);
 int weir_store_request_cancel(weir_store *s, int64_t id, const char *by, weir_request *out,
                               weir_error *err);
 
+/* Appends the ids of the runs request id covers, in date order, to out. */
+int weir_store_request_run_ids(weir_store *s, int64_t id, weir_store_id_vec *out,
+                               weir_error *err);
+
 /*
  * The ids of the runs request id covers that are still queued or running,
  * oldest date first, except those another live (pending or running, not
