@@ -157,6 +157,7 @@ struct weir_exec {
      * finishes a job may take it (leader) and do the scheduling itself. */
     int parked;
     struct worker *leader;
+    int leader_takes; /* the leader takes the queue's first job when it is done */
     pthread_cond_t lead_cv;
     int lead_failed, flush_failed;
     int owner_due; /* a leader did what the owner must see: a run ended, a retry is due later */
@@ -1019,7 +1020,31 @@ static job *take_job(weir_exec *x, worker *w)
     return j;
 }
 
-static job *lead(weir_exec *x, worker *w);
+static job *lead(weir_exec *x, worker *w, int want_job);
+
+/* Whether worker w may take the scheduling token (mu held): the owner is
+ * parked and nobody else leads. */
+static int may_lead(const weir_exec *x)
+{
+    return x->parked && !x->leader && !x->lead_failed && !x->quit;
+}
+
+/* Hands the owner news of job j, or, when the owner is parked, records it
+ * as leader (mu held). Returns the next job the leader took, if asked. */
+static job *report(weir_exec *x, worker *w, job *j, int want_job)
+{
+    if (!may_lead(x)) {
+        post_event(x, j);
+        return NULL;
+    }
+    x->leader = w;
+    x->leader_takes = want_job;
+    if (!j->in_events) {
+        j->in_events = 1;
+        weir_vec_push(&x->events, j);
+    }
+    return lead(x, w, want_job);
+}
 
 /* A worker runs jobs from the pool's queue. When it finishes one it takes
  * the next at once; and when the owner thread is parked it does the
@@ -1043,8 +1068,8 @@ static void *worker_main(void *arg)
             if (x->quit)
                 break;
             j = take_job(x, w);
-            if (!j->recorded)
-                post_event(x, j);
+            if (!j->recorded) /* its start: recorded here when the owner is parked */
+                report(x, w, j, 0);
         }
         pthread_mutex_unlock(&x->mu);
         run_job(w, &dl);
@@ -1066,17 +1091,7 @@ static void *worker_main(void *arg)
                 pthread_cond_signal(&x->log_cv);
             pthread_mutex_unlock(&x->log_mu);
         }
-        if (x->parked && !x->leader && !x->lead_failed && !x->quit) {
-            x->leader = w;
-            if (!j->in_events) {
-                j->in_events = 1;
-                weir_vec_push(&x->events, j);
-            }
-            j = lead(x, w);
-        } else {
-            post_event(x, j);
-            j = NULL;
-        }
+        j = report(x, w, j, 1);
     }
     pthread_mutex_unlock(&x->mu);
     return NULL;
@@ -1615,7 +1630,7 @@ static int dispatch(weir_exec *x, weir_error *err)
         x->stats.tasks_running++;
         pthread_mutex_lock(&x->mu);
         /* idle workers, and a leader, which takes the queue's first job */
-        direct = x->idle + (x->leader ? 1 : 0) > (int)x->jobs.len;
+        direct = x->idle + (x->leader && x->leader_takes) > (int)x->jobs.len;
         pthread_mutex_unlock(&x->mu);
         if (direct ? record_start(x, j, weir_ts_now(), weir_monotonic_us(), err)
                    : t->state != WEIR_TI_QUEUED && set_state(x, t, WEIR_TI_QUEUED, NULL, 0, err)) {
@@ -1629,7 +1644,7 @@ static int dispatch(weir_exec *x, weir_error *err)
         }
         pthread_mutex_lock(&x->mu);
         weir_vec_push(&x->jobs, j);
-        if (!x->leader || x->jobs.len > 1) /* a leader keeps the first for itself */
+        if (!(x->leader && x->leader_takes) || x->jobs.len > 1) /* a leader keeps the first */
             pthread_cond_signal(&x->work_cv);
         pthread_mutex_unlock(&x->mu);
     }
@@ -1835,11 +1850,12 @@ static int64_t thread_cpu_us(void)
 }
 
 /* The scheduling step done by worker w, which holds the token (x->leader,
- * mu held on entry and return): records the events (its own finished job
- * among them), hands out what became ready, and takes its own next job,
- * recorded running. Its writes stay in the owner's open transaction, which
- * the owner commits when it wakes (within a slice of its wait). */
-static job *lead(weir_exec *x, worker *w)
+ * mu held on entry and return): records the events (its own news among
+ * them: the job it finished, or the one it just took), hands out what
+ * became ready, and, when want_job, takes its own next job, recorded
+ * running. Its writes go to the journal, which the owner writes to the
+ * store while it waits (within a slice). */
+static job *lead(weir_exec *x, worker *w, int want_job)
 {
     news_vec got = WEIR_VEC_INIT;
     int64_t cpu0 = thread_cpu_us();
@@ -1853,7 +1869,7 @@ static job *lead(weir_exec *x, worker *w)
             rc = dispatch(x, &x->lead_err);
         pthread_mutex_lock(&x->mu);
     }
-    if (rc == 0 && x->jobs.len && !x->quit) {
+    if (rc == 0 && want_job && x->jobs.len && !x->quit) {
         next = take_job(x, w);
         if (!next->recorded) {
             pthread_mutex_unlock(&x->mu);
@@ -1864,7 +1880,8 @@ static job *lead(weir_exec *x, worker *w)
         }
     }
     weir_vec_release(&got);
-    x->stats.led++;
+    if (want_job) /* a task's end, not another's start */
+        x->stats.led++;
     x->stats.owner_cpu_us += thread_cpu_us() - cpu0;
     if (rc) {
         x->lead_failed = 1;

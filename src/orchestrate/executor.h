@@ -78,7 +78,8 @@ typedef struct weir_exec_stats {
                           * becoming free) to a dependant's start */
     size_t gaps;
     int64_t gap_max_us;
-    size_t led;          /* scheduling steps done by a worker while the owner waited */
+    size_t led;          /* tasks' ends recorded, and what followed scheduled, by the
+                          * worker that ran them while the owner waited */
     int64_t owner_cpu_us; /* CPU time spent scheduling: the owner thread inside
                            * weir_exec_run, and workers doing the scheduling step */
 } weir_exec_stats;
