@@ -1970,7 +1970,9 @@ int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err)
                     x->flush_failed = 1;
                 continue;
             }
-            if (to <= t || x->events.len || x->lead_failed || x->flush_failed || x->owner_due)
+            if (to <= t || x->lead_failed || x->flush_failed || x->owner_due)
+                break;
+            if (x->events.len && !x->leader) /* a leader at work takes them */
                 break;
             if (x->lead_wake_us && x->lead_wake_us < to) {
                 to = x->lead_wake_us;
@@ -1983,9 +1985,9 @@ int weir_exec_step(weir_exec *x, int wait_ms, weir_error *err)
             int64_t ns = (int64_t)ts.tv_nsec + (to - t) * 1000;
             ts.tv_sec += (time_t)(ns / 1000000000);
             ts.tv_nsec = (long)(ns % 1000000000);
+            /* a leader may be at work meanwhile: only the journal is read
+             * here, and the owner waits for it before it leaves */
             pthread_cond_timedwait(&x->done_cv, &x->mu, &ts);
-            while (x->leader)
-                pthread_cond_wait(&x->lead_cv, &x->mu);
         }
         while (x->leader)
             pthread_cond_wait(&x->lead_cv, &x->mu);
