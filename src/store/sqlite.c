@@ -317,12 +317,25 @@ cleanup:
 static int setup_connection(weir_store *s, int busy_ms, weir_error *err)
 {
     weir_store_stmt *st = NULL;
+    int64_t give_up = weir_monotonic_us() + (int64_t)busy_ms * 1000;
     int rc;
     sqlite3_busy_timeout(s->db, busy_ms);
-    /* the first statement to read the file: tells a non-database apart */
-    rc = weir_store_prepare(s, "PRAGMA journal_mode = WAL", &st, err);
-    if (rc == 0)
-        rc = weir_store_step(st, err);
+    /* the first statement to read the file: tells a non-database apart.
+     * Switching a new file to WAL while another connection creates it can
+     * be refused at once (SQLite does not always call the busy handler
+     * there): retried until the busy timeout. */
+    for (;;) {
+        rc = weir_store_prepare(s, "PRAGMA journal_mode = WAL", &st, err);
+        if (rc == 0)
+            rc = weir_store_step(st, err);
+        if (rc != WEIR_EBUSY || weir_monotonic_us() >= give_up)
+            break;
+        weir_store_stmt_free(st);
+        st = NULL;
+        weir_error_clear(err);
+        struct timespec nap = { 0, 5 * 1000000L };
+        nanosleep(&nap, NULL);
+    }
     if (rc < 0) {
         weir_store_stmt_free(st);
         return rc;
