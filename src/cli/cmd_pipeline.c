@@ -505,11 +505,25 @@ static void on_new_server(void *data, long old_pid, long new_pid)
             old_pid, new_pid);
 }
 
+/* What a hand-over with --no-wait prints: the request's id. */
+static void print_queued(const weir_request *r, weir_out_format out)
+{
+    if (out == WEIR_OUT_JSON)
+        weir_cli_print_json(json_pack("{s:I, s:I, s:s}", "request", (json_int_t)r->id,
+                                      "server_pid", (json_int_t)r->server_pid, "state",
+                                      "pending"));
+    else
+        printf("request %lld queued for 'weir serve' (pid %lld); 'weir pipeline requests' shows "
+               "how it goes\n",
+               (long long)r->id, (long long)r->server_pid);
+}
+
 /*
  * Records req for the server c->server_pid and, unless no_wait, follows it
  * to the end, reporting its runs as a local run would. Fills *final (the
- * request's last row, state "pending" with no_wait) and returns
- * WEIR_CLI_GO, or prints why it cannot and returns an exit code.
+ * request's last row) and returns WEIR_CLI_GO; with no_wait it prints the
+ * request's id and returns WEIR_EXIT_OK; otherwise it prints why it cannot
+ * and returns an exit code.
  */
 static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out, int tty,
                      const char *from_s, const char *to_s, weir_request *final)
@@ -544,7 +558,8 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
         final->id = req->id;
         final->server_pid = c->server_pid;
         snprintf(final->state, sizeof(final->state), "pending");
-        return WEIR_CLI_GO;
+        print_queued(final, out);
+        return WEIR_EXIT_OK;
     }
     h.pr.tty = tty;
     h.pr.json = out == WEIR_OUT_JSON;
@@ -589,19 +604,6 @@ static int hand_over(ctx *c, weir_request *req, int no_wait, weir_out_format out
         return WEIR_EXIT_FAILED;
     }
     return WEIR_CLI_GO;
-}
-
-/* What a hand-over with --no-wait prints: the request's id. */
-static void print_queued(const weir_request *r, weir_out_format out)
-{
-    if (out == WEIR_OUT_JSON)
-        weir_cli_print_json(json_pack("{s:I, s:I, s:s}", "request", (json_int_t)r->id,
-                                      "server_pid", (json_int_t)r->server_pid, "state",
-                                      "pending"));
-    else
-        printf("request %lld queued for 'weir serve' (pid %lld); 'weir pipeline requests' shows "
-               "how it goes\n",
-               (long long)r->id, (long long)r->server_pid);
 }
 
 /* Options that only a local run uses, named when the server runs the work. */
@@ -658,11 +660,6 @@ static int cmd_run(const weir_command *cmd, int argc, char **argv)
             note_ignored("--workers");
         if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
-        if (no_wait) {
-            print_queued(&fin, c.out);
-            rc = WEIR_EXIT_OK;
-            goto cleanup;
-        }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         if (c.out == WEIR_OUT_JSON) {
             json_t *o;
@@ -769,11 +766,6 @@ static int cmd_backfill(const weir_command *cmd, int argc, char **argv)
         if ((rc = hand_over(&c, &req, no_wait, c.out, isatty(2) && c.out != WEIR_OUT_JSON, from_s,
                             to_s, &fin)) != WEIR_CLI_GO)
             goto cleanup;
-        if (no_wait) {
-            print_queued(&fin, c.out);
-            rc = WEIR_EXIT_OK;
-            goto cleanup;
-        }
         rc = fin.failed ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         fmt_dur(weir_monotonic_us() - t0, el, sizeof(el));
         if (c.out == WEIR_OUT_JSON)
@@ -1183,11 +1175,6 @@ static int cmd_clear(const weir_command *cmd, int argc, char **argv)
         req.downstream = downstream;
         if ((rc = hand_over(&c, &req, no_wait, c.out, 0, date, date, &fin)) != WEIR_CLI_GO)
             goto cleanup;
-        if (no_wait) {
-            print_queued(&fin, c.out);
-            rc = WEIR_EXIT_OK;
-            goto cleanup;
-        }
         rc = fin.failed || !fin.succeeded ? WEIR_EXIT_FAILED : WEIR_EXIT_OK;
         if (c.out == WEIR_OUT_JSON)
             weir_cli_print_json(json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "pipeline", pl->name,
