@@ -73,7 +73,6 @@ typedef struct job {
     int try_number;
     char *log_path;
     int recorded;      /* owner: its running and attempt rows are written */
-    int started;       /* (mu) a worker took it */
     int finished;      /* (mu) its result is here */
     int in_events;     /* (mu) in x->events */
     struct worker *w;  /* (mu) the worker running it, until it finishes */
@@ -945,9 +944,7 @@ static void *log_main(void *arg)
     weir_exec *x = arg;
     /* lowest priority (Linux applies it to this thread alone): log files
      * are written behind, when the workers leave a CPU free */
-    if (setpriority(PRIO_PROCESS, 0, 19) != 0) {
-        /* kept at the process's priority */
-    }
+    (void)setpriority(PRIO_PROCESS, 0, 19); /* on failure: the process's priority */
     pthread_mutex_lock(&x->log_mu);
     for (;;) {
         /* wakes in batches: a wake-up per task would take a CPU from the
@@ -1006,7 +1003,6 @@ static job *take_job(weir_exec *x, worker *w)
     job *j = x->jobs.items[0];
     memmove(x->jobs.items, x->jobs.items + 1, (x->jobs.len - 1) * sizeof(j));
     x->jobs.len--;
-    j->started = 1;
     j->w = w;
     j->avail_us = w->end_us;
     j->started_at = weir_ts_now();
@@ -1783,10 +1779,11 @@ static void gc_runs(weir_exec *x)
     x->runs.len = k;
 }
 
-/* A job's news, as it stood when the owner took it. */
+/* A job's news, as it stood when the owner took it: a worker took it (every
+ * job in x->events was), and maybe finished it. */
 typedef struct news {
     job *j;
-    int started, finished;
+    int finished;
 } news;
 typedef WEIR_VEC(news) news_vec;
 
@@ -1797,7 +1794,7 @@ static void take_events(weir_exec *x, news_vec *out)
     for (size_t k = 0; k < x->events.len; k++) {
         job *j = x->events.items[k];
         j->in_events = 0;
-        weir_vec_push(out, ((news){ j, j->started, j->finished }));
+        weir_vec_push(out, ((news){ j, j->finished }));
     }
     x->events.len = 0;
 }
@@ -1825,7 +1822,7 @@ static int handle_events(weir_exec *x, news_vec *got, int stopping, int rc, weir
 {
     for (size_t k = 0; k < got->len; k++) {
         job *j = got->items[k].j;
-        if (rc == 0 && got->items[k].started && !j->recorded &&
+        if (rc == 0 && !j->recorded &&
             record_start(x, j, j->started_at, j->taken_us, err))
             rc = WEIR_ERROR;
         if (!got->items[k].finished)

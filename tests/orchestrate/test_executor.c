@@ -288,7 +288,7 @@ TEST(workers_start_dependants_and_the_store_keeps_up)
     weir_exec_stats s;
     weir_interval iv;
     weir_buf yaml = WEIR_BUF_INIT;
-    int rc, steps = 0;
+    int rc;
     weir_buf_adds(&yaml, "pipeline: p\ntasks:\n");
     for (int i = 0; i < 60; i++) {
         /* a few milliseconds each, so the owner is waiting when most end */
@@ -308,7 +308,6 @@ TEST(workers_start_dependants_and_the_store_keeps_up)
         CHECK_INT(settled, ==, (int64_t)s.tasks_done);
         /* and every attempt started in memory is in the store */
         CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts"), >=, settled);
-        steps++;
     }
     CHECK_OK(rc, &err);
     weir_exec_get_stats(x, &s);
@@ -317,7 +316,6 @@ TEST(workers_start_dependants_and_the_store_keeps_up)
     CHECK_INT(qint(&f, "SELECT count(*) FROM task_attempts WHERE state = 'success'"), ==, 60);
     /* most dependants were started by the worker that finished their upstream */
     CHECK_INT((int64_t)s.led, >, 0);
-    CHECK_INT(steps, >, 0);
     weir_exec_free(x);
     weir_buf_release(&yaml);
     teardown(&f);
